@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+// Workspace packages export their TypeScript sources under the "@signet/source"
+// condition, so tests run against src/ without a build step.
+const conditions = ["@signet/source", "node", "import", "default"];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["@signet/source"] } },
+  test: {
+    include: ["services/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    environment: "node",
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    globalSetup: ["services/shared/test-support/global-setup.ts"],
+  },
+});
