@@ -1,0 +1,84 @@
+// Typed configuration read once from the environment at start-up.
+// A service declares what it needs; everything missing is reported in one message.
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export class EnvReader {
+  private readonly missing: string[] = [];
+  private readonly invalid: string[] = [];
+  constructor(private readonly env: Env = process.env) {}
+
+  /** A setting that must be present (production mode) — recorded as missing otherwise. */
+  required(name: string): string {
+    const value = this.env[name]?.trim();
+    if (!value) {
+      this.missing.push(name);
+      return "";
+    }
+    return value;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.invalid.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    this.invalid.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
+  /** Record a validation failure found by the caller. */
+  fail(message: string): void {
+    this.invalid.push(message);
+  }
+
+  /** Throws one ConfigError naming every missing or invalid setting. */
+  done(service: string): void {
+    const problems: string[] = [];
+    if (this.missing.length) problems.push(`missing required setting(s): ${this.missing.join(", ")}`);
+    problems.push(...this.invalid);
+    if (problems.length) throw new ConfigError(`${service}: ${problems.join("; ")}`);
+  }
+}
+
+/** Settings every service shares. */
+export interface CommonConfig {
+  host: string;
+  port: number;
+  logLevel: string;
+}
+
+export function readCommon(env: EnvReader, defaultPort: number): CommonConfig {
+  return {
+    host: env.string("HOST", "0.0.0.0"),
+    port: env.int("PORT", defaultPort, { min: 0, max: 65535 }),
+    logLevel: env.string("LOG_LEVEL", "info"),
+  };
+}

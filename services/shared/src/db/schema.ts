@@ -1,0 +1,101 @@
+// The database as Kysely sees it. Hand-written; kept in step with migrations/.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export type UserStatus = "active" | "disabled";
+export type ConsumerStatus = "active" | "revoked";
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ConsumersTable {
+  key: string;
+  name: string;
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  status: ColumnType<ConsumerStatus, ConsumerStatus | undefined, ConsumerStatus>;
+  /** Sealed with the master key (context "consumer:<key>"). */
+  secret_sealed: string;
+  /** The secret being rotated out, valid until previous_secret_expires_at. */
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  revoked_at: NullableTimestamp;
+  revoke_reason: string | null;
+}
+
+export interface AccessTokensTable {
+  token: string;
+  /** Sealed with the master key (context "token:<token>"). */
+  secret_sealed: string;
+  user_id: string;
+  consumer_key: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface NoncesTable {
+  consumer_key: string;
+  /** "" for two-legged requests. */
+  token: string;
+  nonce: string;
+  /** Seconds since the epoch after which the row may be purged. */
+  expires_at: number;
+}
+
+export interface NotesTable {
+  id: Generated<string>;
+  user_id: string;
+  title: string;
+  body: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  actor: string;
+  action: string;
+  target: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  subject: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Generated<Date>;
+  published_at: NullableTimestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  consumers: ConsumersTable;
+  access_tokens: AccessTokensTable;
+  nonces: NoncesTable;
+  notes: NotesTable;
+  audit_events: AuditEventsTable;
+  outbox: OutboxTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Consumer = Selectable<ConsumersTable>;
+export type NewConsumer = Insertable<ConsumersTable>;
+export type AccessToken = Selectable<AccessTokensTable>;
+export type NewAccessToken = Insertable<AccessTokensTable>;
+export type Note = Selectable<NotesTable>;
+export type NewNote = Insertable<NotesTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
+export type OutboxEvent = Selectable<OutboxTable>;

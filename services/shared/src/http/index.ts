@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./observability.js";
+export * from "./server.js";

@@ -1,0 +1,50 @@
+// The thin entry point of every service: build the app from validated config, listen,
+// and on SIGTERM/SIGINT turn readiness false, let in-flight requests finish, close.
+import type { FastifyInstance } from "fastify";
+import { ConfigError } from "../config.js";
+
+export interface RunOptions<C extends { host: string; port: number }> {
+  name: string;
+  loadConfig: () => C;
+  build: (config: C) => Promise<FastifyInstance>;
+  /** Milliseconds readiness stays false before the server stops accepting (lets load balancers notice). */
+  drainDelayMs?: number;
+}
+
+export async function runServer<C extends { host: string; port: number }>(options: RunOptions<C>): Promise<void> {
+  let config: C;
+  try {
+    config = options.loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const app = await options.build(config);
+  await app.listen({ host: config.host, port: config.port });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down");
+    app.markShuttingDown();
+    await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs ?? 0));
+    const timer = setTimeout(() => {
+      app.log.error("shutdown timed out, exiting");
+      process.exit(1);
+    }, 25_000);
+    timer.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "error while shutting down");
+      process.exit(1);
+    }
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}

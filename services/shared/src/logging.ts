@@ -1,0 +1,52 @@
+// pino settings shared by every service: JSON on stdout, pretty only on a TTY,
+// secrets redacted, request ids kept from x-request-id.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { LoggerOptions } from "pino";
+
+export const REDACT_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'res.headers["set-cookie"]',
+  "headers.authorization",
+  "headers.cookie",
+  "*.password",
+  "*.secret",
+  "*.token_secret",
+  "*.consumer_secret",
+  "*.secret_sealed",
+  "*.password_hash",
+  "password",
+  "secret",
+];
+
+export function loggerOptions(level: string, name: string): LoggerOptions {
+  const options: LoggerOptions = {
+    level,
+    name,
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+  };
+  if (process.stdout.isTTY && !process.env.CI) {
+    options.transport = { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" } };
+  }
+  return options;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a well-formed incoming x-request-id, otherwise makes a new one. */
+export function requestId(req: IncomingMessage): string {
+  const incoming = req.headers["x-request-id"];
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** Fastify server options every service starts from. */
+export function baseServerOptions(level: string, name: string) {
+  return {
+    logger: loggerOptions(level, name),
+    genReqId: requestId,
+    requestIdHeader: false as const,
+    requestIdLogLabel: "request_id",
+    disableRequestLogging: false,
+  };
+}

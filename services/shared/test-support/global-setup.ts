@@ -1,0 +1,22 @@
+// vitest global setup: resolve PostgreSQL and NATS once, hand them to every test file.
+import type { TestProject } from "vitest/node";
+import { resolveTestServices } from "./services.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    natsUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const services = await resolveTestServices();
+  project.provide("databaseUrl", services.databaseUrl);
+  project.provide("natsUrl", services.natsUrl);
+  console.log(`test services (${services.source}): PostgreSQL and NATS at ${redact(services.databaseUrl)}, ${services.natsUrl}`);
+  return () => services.stop();
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, "//$1:***@");
+}
