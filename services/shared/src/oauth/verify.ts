@@ -1,0 +1,220 @@
+// Verifying incoming signed requests (RFC 5849 §3.2), the hot path of every data route.
+//
+// Order of checks (the first failure wins):
+//   1. header present (else 401 parameter_absent) and well-formed (else 400 parameter_rejected)
+//   2. oauth_consumer_key, oauth_signature_method, oauth_signature, oauth_timestamp,
+//      oauth_nonce present and non-empty; oauth_token non-empty when requireToken
+//      (else 401 parameter_absent); oauth_token non-empty when !requireToken → 401
+//      parameter_rejected (a consumer-only route refuses a token)
+//   3. oauth_version, where present, "1.0" (version_rejected)
+//   4. oauth_signature_method HMAC-SHA256 or HMAC-SHA1 (signature_method_rejected)
+//   5. oauth_timestamp a decimal integer within ±timestampWindow (timestamp_refused)
+//   6. no oauth_* parameter in the query or a form body (400 parameter_rejected); the
+//      request URL and form body are parsed here (malformed → 400 parameter_rejected)
+//   7. consumer lookup (null → consumer_key_unknown; the store throws consumer_key_rejected)
+//   8. token lookup when requireToken (null → token_rejected; the store throws
+//      token_revoked / token_expired)
+//   9. body hash: a non-form body needs oauth_body_hash equal to the SHA of its octets; no
+//      body → an oauth_body_hash, if sent, must be the hash of the empty string; a form
+//      body is signed through the base string and must NOT carry oauth_body_hash
+//      (400 parameter_rejected) — all other mismatches are 401 body_hash_invalid
+//  10. signature, constant-time, against each valid consumer secret (signature_invalid)
+//  11. nonce store (false → nonce_used), only after the signature held, so unsigned
+//      junk cannot burn nonces.
+//
+// Any malformed input ends in OAuthError. Errors thrown by the injected stores that are
+// not OAuthError (a database outage) propagate unchanged: they are not bad input, and the
+// caller should answer 503 rather than guess.
+
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { assembleBaseString, collectFormParams, isFormContentType, splitUrl, type EncodedParam } from "./base-string.js";
+import { percentEncode } from "./encoding.js";
+import { parseAuthorizationHeader } from "./header.js";
+import { bodyHash, HASH_OF } from "./sign.js";
+import {
+  OAuthError,
+  type CredentialStore,
+  type IncomingRequest,
+  type NonceStore,
+  type SignatureMethod,
+  type VerifiedRequest,
+  type VerifyOptions,
+} from "./types.js";
+
+export interface VerifierConfig<C, T> extends VerifyOptions {
+  credentials: CredentialStore<C, T>;
+  nonces: NonceStore;
+}
+
+export type Verifier<C, T> = (req: IncomingRequest) => Promise<VerifiedRequest<C, T>>;
+
+const EMPTY_BODY_HASH: Readonly<Record<SignatureMethod, string>> = {
+  "HMAC-SHA256": bodyHash("HMAC-SHA256", ""),
+  "HMAC-SHA1": bodyHash("HMAC-SHA1", ""),
+};
+
+const REQUIRED = ["oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce"] as const;
+
+/** Longest accepted oauth_timestamp, in digits (10 digits last until the year 2286). */
+const MAX_TIMESTAMP_DIGITS = 12;
+
+function fail(problem: OAuthError["problem"], message: string, status: 400 | 401 = 401): never {
+  throw new OAuthError(problem, message, status);
+}
+
+function parseTimestamp(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > MAX_TIMESTAMP_DIGITS) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+function hasOAuthParam(params: EncodedParam[], from: number): boolean {
+  for (let k = from; k < params.length; k++) {
+    if ((params[k] as EncodedParam)[0].startsWith("oauth_")) return true;
+  }
+  return false;
+}
+
+/** Constant-time comparison of two ASCII strings (base64 signatures). */
+function safeEqualAscii(a: string, b: string): boolean {
+  const ab = Buffer.from(a, "latin1");
+  const bb = Buffer.from(b, "latin1");
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab); // same work either way; the lengths themselves are public
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}
+
+/**
+ * Builds the request verifier. `verify(req)` resolves to the verified consumer and token,
+ * or rejects with OAuthError (see the order of checks above).
+ */
+export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, T> {
+  const { credentials, nonces, requireToken } = config;
+  const windowSeconds = config.timestampWindow;
+  const now = config.now ?? (() => Math.floor(Date.now() / 1000));
+  if (!(windowSeconds >= 0)) throw new TypeError("timestampWindow must be a non-negative number");
+
+  return async function verify(req: IncomingRequest): Promise<VerifiedRequest<C, T>> {
+    // 1. header
+    const authorization = req.authorization;
+    if (authorization === undefined || authorization === null || authorization === "") {
+      fail("parameter_absent", "missing Authorization header");
+    }
+    const { params: oauthParams, names } = parseAuthorizationHeader(authorization);
+
+    // 2. required parameters
+    for (const name of REQUIRED) {
+      if (!oauthParams[name]) fail("parameter_absent", `missing ${name}`);
+    }
+    const tokenKey = oauthParams.oauth_token;
+    if (requireToken) {
+      if (!tokenKey) fail("parameter_absent", "missing oauth_token");
+    } else if (tokenKey) {
+      fail("parameter_rejected", "this route is signed with consumer credentials only; oauth_token must be absent or empty");
+    }
+
+    // 3. version
+    const version = oauthParams.oauth_version;
+    if (version !== undefined && version !== "1.0") fail("version_rejected", "oauth_version must be 1.0");
+
+    // 4. signature method
+    const method = oauthParams.oauth_signature_method as string;
+    if (method !== "HMAC-SHA256" && method !== "HMAC-SHA1") {
+      fail("signature_method_rejected", "signature method must be HMAC-SHA256 or HMAC-SHA1");
+    }
+    const signatureMethod: SignatureMethod = method;
+
+    // 5. timestamp
+    const timestamp = parseTimestamp(oauthParams.oauth_timestamp as string);
+    if (timestamp < 0) fail("timestamp_refused", "oauth_timestamp must be a positive integer");
+    const clock = now();
+    if (timestamp < clock - windowSeconds || timestamp > clock + windowSeconds) {
+      fail("timestamp_refused", "oauth_timestamp outside the accepted window");
+    }
+
+    // 6. request parameters (query + form body); no oauth_* among them
+    if (typeof req.url !== "string" || typeof req.method !== "string" || req.method.length === 0) {
+      fail("parameter_rejected", "request method or URL missing", 400);
+    }
+    const { baseUri, query } = splitUrl(req.url);
+    const params: EncodedParam[] = [];
+    if (query.length > 0) collectFormParams(query, params);
+    const body = req.body;
+    const hasBody = body !== undefined && body !== null && body.length > 0;
+    const isForm = hasBody && isFormContentType(req.contentType);
+    if (isForm) collectFormParams(body.toString("latin1"), params, true);
+    if (params.length > 0 && hasOAuthParam(params, 0)) {
+      fail("parameter_rejected", "protocol parameters belong in the Authorization header only", 400);
+    }
+
+    // 7. consumer
+    const consumerKey = oauthParams.oauth_consumer_key as string;
+    const consumer = await credentials.consumer(consumerKey);
+    if (consumer === null || consumer === undefined) fail("consumer_key_unknown", "unknown consumer key");
+
+    // 8. token
+    let token: T | null = null;
+    let tokenSecret = "";
+    if (requireToken) {
+      const found = await credentials.token(tokenKey as string, consumer.record);
+      if (found === null || found === undefined) fail("token_rejected", "unknown token");
+      token = found.record;
+      tokenSecret = found.secret;
+    }
+
+    // 9. body hash
+    const sentBodyHash = oauthParams.oauth_body_hash;
+    if (isForm) {
+      if (sentBodyHash !== undefined) {
+        fail("parameter_rejected", "form bodies are signed through the base string; oauth_body_hash is not allowed", 400);
+      }
+    } else if (hasBody) {
+      if (sentBodyHash === undefined) fail("body_hash_invalid", "a request body requires oauth_body_hash");
+      if (sentBodyHash !== bodyHash(signatureMethod, body)) fail("body_hash_invalid", "oauth_body_hash does not match the body");
+    } else if (sentBodyHash !== undefined && sentBodyHash !== EMPTY_BODY_HASH[signatureMethod]) {
+      fail("body_hash_invalid", "oauth_body_hash does not match the empty body");
+    }
+
+    // 10. signature
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k] as string;
+      if (name !== "oauth_signature") params.push([name, percentEncode(oauthParams[name] as string)]);
+    }
+    const baseString = assembleBaseString(req.method, baseUri, params);
+    const signature = oauthParams.oauth_signature as string;
+    const alg = HASH_OF[signatureMethod];
+    const encodedTokenSecret = percentEncode(tokenSecret);
+    let valid = false;
+    for (const secret of consumer.secrets) {
+      const expected = createHmac(alg, percentEncode(secret) + "&" + encodedTokenSecret)
+        .update(baseString)
+        .digest("base64");
+      // keep comparing after a match so the time does not tell which secret matched
+      if (safeEqualAscii(expected, signature)) valid = true;
+    }
+    if (!valid) fail("signature_invalid", "signature does not match");
+
+    // 11. replay guard
+    const nonce = oauthParams.oauth_nonce as string;
+    if (!(await nonces.use(consumerKey, tokenKey ?? "", nonce, timestamp))) {
+      fail("nonce_used", "nonce already used");
+    }
+
+    return {
+      consumer: consumer.record,
+      consumerKey,
+      token,
+      tokenKey: requireToken ? (tokenKey as string) : null,
+      signatureMethod,
+      oauthParams: { ...oauthParams },
+    };
+  };
+}
