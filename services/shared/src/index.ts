@@ -6,3 +6,5 @@ export * from "./logging.js";
 export * from "./db/index.js";
 export * from "./http/index.js";
 export * from "./oauth/types.js";
+export * from "./repos/index.js";
+export * from "./events.js";

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, inject } from "vitest";
+import "./provided.js";
 import { createDb, type DbOptions } from "../src/db/connect.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import type { Database } from "../src/db/schema.js";

@@ -2,12 +2,7 @@
 import type { TestProject } from "vitest/node";
 import { resolveTestServices } from "./services.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    natsUrl: string;
-  }
-}
+import "./provided.js";
 
 export default async function setup(project: TestProject) {
   const services = await resolveTestServices();

@@ -1,7 +1,7 @@
 // Health, readiness, Prometheus metrics and request-id echo, shared by every service.
 // Each app instance has its own registry so several can live in one process.
 import fp from "fastify-plugin";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, RouteShorthandOptions } from "fastify";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export type ReadinessCheck = () => Promise<void>;
@@ -59,7 +59,8 @@ export const observability = fp(
       duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     });
 
-    const hidden = { schema: { hide: true } };
+    // Kept out of the OpenAPI document (`hide` is read by @fastify/swagger).
+    const hidden = { schema: { hide: true } } as RouteShorthandOptions;
     app.get("/healthz", hidden, async () => ({ status: "ok" }));
     app.get("/readyz", hidden, async (request, reply) => {
       if (shuttingDown) return reply.code(503).send({ status: "shutting_down" });

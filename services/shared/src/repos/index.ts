@@ -1,0 +1,5 @@
+export * from "./users.js";
+export * from "./tokens.js";
+export * from "./consumers.js";
+export * from "./outbox.js";
+export * from "./audit.js";

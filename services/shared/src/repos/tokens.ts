@@ -1,0 +1,77 @@
+// Access tokens: issued at login, sealed at rest, killed by logout, user disable,
+// password reset and consumer revocation.
+import type { Kysely, Transaction } from "kysely";
+import type { Keyring } from "../crypto.js";
+import { randomToken } from "../crypto.js";
+import type { AccessToken, Database } from "../db/schema.js";
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const tokenContext = (token: string) => `token:${token}`;
+
+export interface IssuedToken {
+  token: string;
+  secret: string;
+  expires_at: Date;
+}
+
+export async function issueToken(
+  db: Db,
+  keyring: Keyring,
+  input: { userId: string; consumerKey: string; ttlSeconds: number },
+): Promise<IssuedToken> {
+  const token = randomToken(24);
+  const secret = randomToken(32);
+  const expires_at = new Date(Date.now() + input.ttlSeconds * 1000);
+  await db
+    .insertInto("access_tokens")
+    .values({
+      token,
+      secret_sealed: keyring.seal(secret, tokenContext(token)),
+      user_id: input.userId,
+      consumer_key: input.consumerKey,
+      expires_at,
+    })
+    .execute();
+  return { token, secret, expires_at };
+}
+
+export function findToken(db: Db, token: string): Promise<AccessToken | undefined> {
+  return db.selectFrom("access_tokens").selectAll().where("token", "=", token).executeTakeFirst();
+}
+
+export function openTokenSecret(keyring: Keyring, row: AccessToken): string {
+  return keyring.open(row.secret_sealed, tokenContext(row.token));
+}
+
+export async function revokeToken(db: Db, token: string): Promise<boolean> {
+  const result = await db
+    .updateTable("access_tokens")
+    .set({ revoked_at: new Date() })
+    .where("token", "=", token)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Revokes every live token of a user; returns how many. */
+export async function revokeUserTokens(db: Db, userId: string): Promise<number> {
+  const result = await db
+    .updateTable("access_tokens")
+    .set({ revoked_at: new Date() })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Revokes every live token issued through a consumer; returns how many. */
+export async function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
+  const result = await db
+    .updateTable("access_tokens")
+    .set({ revoked_at: new Date() })
+    .where("consumer_key", "=", consumerKey)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
