@@ -1,0 +1,57 @@
+// Test doubles for the verifier's injected stores.
+import { OAuthError, type CredentialStore, type NonceStore } from "../../src/oauth/index.js";
+
+export interface Consumer {
+  key: string;
+  name: string;
+}
+export interface Token {
+  token: string;
+  userId: number;
+}
+
+export const CONSUMER = { key: "consumer-key-1", secret: "consumer secret/1+&" };
+export const TOKEN = { key: "token-key-1", secret: "token~secret%2" };
+export const NOW = 1_700_000_000;
+
+/** In-memory credentials: one active consumer (optionally with a second secret), a revoked one, tokens. */
+export function memoryCredentials(extraSecrets: string[] = []): CredentialStore<Consumer, Token> {
+  return {
+    async consumer(key) {
+      if (key === CONSUMER.key) return { record: { key, name: "test" }, secrets: [CONSUMER.secret, ...extraSecrets] };
+      if (key === "revoked-consumer") throw new OAuthError("consumer_key_rejected", "revoked");
+      return null;
+    },
+    async token(token, consumer) {
+      if (consumer.key !== CONSUMER.key) return null;
+      if (token === TOKEN.key) return { record: { token, userId: 7 }, secret: TOKEN.secret };
+      if (token === "revoked-token") throw new OAuthError("token_revoked", "revoked");
+      if (token === "expired-token") throw new OAuthError("token_expired", "expired");
+      return null;
+    },
+  };
+}
+
+/** In-memory replay guard: remembers (consumer, token, nonce). */
+export class MemoryNonces implements NonceStore {
+  readonly seen = new Set<string>();
+  calls = 0;
+  async use(consumerKey: string, token: string, nonce: string, _timestamp: number): Promise<boolean> {
+    this.calls++;
+    const k = `${consumerKey}\u0000${token}\u0000${nonce}`;
+    if (this.seen.has(k)) return false;
+    this.seen.add(k);
+    return true;
+  }
+}
+
+/** Resolves to the OAuthError a promise rejects with; fails when it resolves or throws something else. */
+export async function rejection(p: Promise<unknown>): Promise<OAuthError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof OAuthError) return e;
+    throw new Error(`expected OAuthError, got ${String(e)}`, { cause: e });
+  }
+  throw new Error("expected a rejection, but the request verified");
+}
