@@ -5,6 +5,6 @@ export * from "./bus.js";
 export * from "./logging.js";
 export * from "./db/index.js";
 export * from "./http/index.js";
-export * from "./oauth/types.js";
+export * from "./oauth/index.js";
 export * from "./repos/index.js";
 export * from "./events.js";
