@@ -118,9 +118,25 @@ export function normalizeParameters(params: EncodedParam[]): string {
   return s;
 }
 
-/** METHOD & enc(base URI) & enc(normalized parameters). Sorts `params` in place. */
+/** Second encoding of an already §3.6-encoded string: only "%" needs escaping. */
+function reencode(encoded: string): string {
+  return encoded.indexOf("%") < 0 ? encoded : encoded.replaceAll("%", "%25");
+}
+
+/**
+ * METHOD & enc(base URI) & enc(normalized parameters). Sorts `params` in place. The
+ * parameters are already encoded (unreserved characters and %XX only), so encoding the
+ * normalized string again only turns "%" into "%25", "=" into "%3D" and "&" into "%26":
+ * done directly, without building the intermediate string.
+ */
 export function assembleBaseString(method: string, baseUri: string, params: EncodedParam[]): string {
-  return `${method.toUpperCase()}&${percentEncode(baseUri)}&${percentEncode(normalizeParameters(params))}`;
+  params.sort(compareParams);
+  let s = `${method.toUpperCase()}&${percentEncode(baseUri)}&`;
+  for (let k = 0; k < params.length; k++) {
+    const p = params[k] as EncodedParam;
+    s += (k === 0 ? "" : "%26") + reencode(p[0]) + "%3D" + reencode(p[1]);
+  }
+  return s;
 }
 
 export interface BaseStringInput {
