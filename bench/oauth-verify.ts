@@ -2,7 +2,12 @@
 // HMAC-SHA256, three-legged, 1 KiB JSON body, in-memory credential and nonce stores.
 // Run: npx tsx --conditions=@signet/source bench/oauth-verify.ts
 import { pathToFileURL } from "node:url";
-import { createVerifier, signRequest, type CredentialStore, type NonceStore } from "../services/shared/src/oauth/index.js";
+import {
+  createVerifier,
+  signRequest,
+  type CredentialStore,
+  type NonceStore,
+} from "../services/shared/src/oauth/index.js";
 
 export interface OAuthBenchResult {
   name: string;
@@ -21,7 +26,11 @@ function jsonBody(size: number): string {
   return JSON.stringify({ title: "benchmark", body: "x".repeat(size - empty.length) });
 }
 
-async function measure(name: string, iterations: number, op: (i: number) => unknown): Promise<OAuthBenchResult> {
+async function measure(
+  name: string,
+  iterations: number,
+  op: (i: number) => unknown,
+): Promise<OAuthBenchResult> {
   const warmup = Math.min(2000, Math.ceil(iterations / 5));
   for (let i = 0; i < warmup; i++) await op(i);
   const start = process.hrtime.bigint();
@@ -44,10 +53,26 @@ export async function run(options: { iterations?: number } = {}): Promise<OAuthB
   };
   // a replay guard that always answers "unused" (a Set of every nonce would measure the Set)
   const nonces: NonceStore = { use: async () => true };
-  const verify = createVerifier({ credentials, nonces, timestampWindow: 300, requireToken: true, now: () => now });
+  const verify = createVerifier({
+    credentials,
+    nonces,
+    timestampWindow: 300,
+    requireToken: true,
+    now: () => now,
+  });
 
   const sign = (i: number) =>
-    signRequest({ method: "POST", url: URL_, consumer: CONSUMER, token: TOKEN, signatureMethod: "HMAC-SHA256", body, contentType: "application/json", nonce: `n${i}`, timestamp: now });
+    signRequest({
+      method: "POST",
+      url: URL_,
+      consumer: CONSUMER,
+      token: TOKEN,
+      signatureMethod: "HMAC-SHA256",
+      body,
+      contentType: "application/json",
+      nonce: `n${i}`,
+      timestamp: now,
+    });
 
   // pre-sign the requests to verify so the verify figure excludes signing
   const total = iterations + Math.min(2000, Math.ceil(iterations / 5));
@@ -56,7 +81,13 @@ export async function run(options: { iterations?: number } = {}): Promise<OAuthB
   const results: OAuthBenchResult[] = [];
   results.push(
     await measure("oauth verify (HMAC-SHA256, 1 KiB JSON)", iterations, (i) =>
-      verify({ method: "POST", url: URL_, authorization: headers[i], contentType: "application/json", body: bodyBuf }),
+      verify({
+        method: "POST",
+        url: URL_,
+        authorization: headers[i],
+        contentType: "application/json",
+        body: bodyBuf,
+      }),
     ),
   );
   results.push(await measure("oauth sign (HMAC-SHA256, 1 KiB JSON)", iterations, (i) => sign(i)));
@@ -65,5 +96,12 @@ export async function run(options: { iterations?: number } = {}): Promise<OAuthB
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const results = await run();
-  console.table(results.map((r) => ({ benchmark: r.name, iterations: r.iterations, "µs/op": r.usPerOp.toFixed(2), "ops/s": Math.round(r.opsPerSec) })));
+  console.table(
+    results.map((r) => ({
+      benchmark: r.name,
+      iterations: r.iterations,
+      "µs/op": r.usPerOp.toFixed(2),
+      "ops/s": Math.round(r.opsPerSec),
+    })),
+  );
 }

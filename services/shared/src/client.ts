@@ -20,7 +20,12 @@ export class SignetApiError extends Error {
     status: number,
     code: string,
     message: string,
-    extra: { problem?: OAuthProblem | undefined; requestId?: string | undefined; retryAfter?: number | undefined; cause?: unknown } = {},
+    extra: {
+      problem?: OAuthProblem | undefined;
+      requestId?: string | undefined;
+      retryAfter?: number | undefined;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = "SignetApiError";
@@ -69,7 +74,8 @@ const JSON_TYPE = "application/json";
 
 function encodeForm(form: Record<string, FormValue | undefined> | URLSearchParams): string {
   const parts: string[] = [];
-  const entries: Iterable<[string, FormValue | undefined]> = form instanceof URLSearchParams ? form.entries() : Object.entries(form);
+  const entries: Iterable<[string, FormValue | undefined]> =
+    form instanceof URLSearchParams ? form.entries() : Object.entries(form);
   for (const [k, v] of entries) {
     if (v === undefined) continue;
     const values = Array.isArray(v) ? v : [v as string | number | boolean];
@@ -105,8 +111,13 @@ export function createSignedClient(options: SignedClientOptions): SignedClient {
   const consumer = { key: options.consumer.key, secret: options.consumer.secret };
   const doFetch = options.fetch ?? globalThis.fetch;
 
-  async function request<R = unknown>(method: string, path: string, opts: SignedRequestOptions = {}): Promise<R> {
-    if (opts.json !== undefined && opts.form !== undefined) throw new TypeError("pass json or form, not both");
+  async function request<R = unknown>(
+    method: string,
+    path: string,
+    opts: SignedRequestOptions = {},
+  ): Promise<R> {
+    if (opts.json !== undefined && opts.form !== undefined)
+      throw new TypeError("pass json or form, not both");
     const url = base + (path.startsWith("/") ? path : "/" + path);
     const verb = method.toUpperCase();
     let body: string | undefined;
@@ -118,7 +129,15 @@ export function createSignedClient(options: SignedClientOptions): SignedClient {
       body = encodeForm(opts.form);
       contentType = FORM_TYPE;
     }
-    const authorization = signRequest({ method: verb, url, consumer, token: opts.token ?? undefined, signatureMethod, body, contentType });
+    const authorization = signRequest({
+      method: verb,
+      url,
+      consumer,
+      token: opts.token ?? undefined,
+      signatureMethod,
+      body,
+      contentType,
+    });
     const headers: Record<string, string> = { ...opts.headers, authorization, accept: JSON_TYPE };
     if (contentType) headers["content-type"] = contentType;
     if (opts.requestId) headers["x-request-id"] = opts.requestId;
@@ -133,8 +152,15 @@ export function createSignedClient(options: SignedClientOptions): SignedClient {
     } catch (err) {
       // the caller's own abort is not an outage: hand it back as it came
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-      const why = timeout.aborted ? `timed out after ${timeoutMs} ms` : err instanceof Error ? err.message : String(err);
-      throw new SignetApiError(503, "unavailable", `${verb} ${url}: ${why}`, { requestId: opts.requestId, cause: err });
+      const why = timeout.aborted
+        ? `timed out after ${timeoutMs} ms`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+      throw new SignetApiError(503, "unavailable", `${verb} ${url}: ${why}`, {
+        requestId: opts.requestId,
+        cause: err,
+      });
     }
     const requestId = res.headers.get("x-request-id") ?? opts.requestId;
 
@@ -158,7 +184,10 @@ export function createSignedClient(options: SignedClientOptions): SignedClient {
     try {
       return JSON.parse(text) as R;
     } catch (err) {
-      throw new SignetApiError(502, "bad_gateway", `${verb} ${url}: response is not JSON`, { requestId, cause: err });
+      throw new SignetApiError(502, "bad_gateway", `${verb} ${url}: response is not JSON`, {
+        requestId,
+        cause: err,
+      });
     }
   }
 

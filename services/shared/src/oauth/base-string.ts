@@ -82,7 +82,10 @@ export function collectFormParams(text: string, out: EncodedParam[], bytes = fal
     if (end > start) {
       const eq = text.indexOf("=", start);
       if (eq >= 0 && eq < end) {
-        out.push([canonicalizeFormComponent(text, start, eq, bytes), canonicalizeFormComponent(text, eq + 1, end, bytes)]);
+        out.push([
+          canonicalizeFormComponent(text, start, eq, bytes),
+          canonicalizeFormComponent(text, eq + 1, end, bytes),
+        ]);
       } else {
         out.push([canonicalizeFormComponent(text, start, end, bytes), ""]);
       }
@@ -156,7 +159,12 @@ export function collectParameters(input: BaseStringInput): { baseUri: string; pa
   if (query) collectFormParams(query, params);
   if (input.body !== undefined && input.body.length > 0 && isFormContentType(input.contentType)) {
     if (typeof input.body === "string") collectFormParams(input.body, params);
-    else collectFormParams(Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength).toString("latin1"), params, true);
+    else
+      collectFormParams(
+        Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength).toString("latin1"),
+        params,
+        true,
+      );
   }
   for (const name of Object.keys(input.oauthParams)) {
     if (name === "oauth_signature" || name === "realm") continue;
@@ -177,7 +185,12 @@ export function signatureBaseString(input: BaseStringInput): string {
  * as seen by a proxy-aware server (Fastify with trustProxy). `url` is the request target
  * (path and query) as received.
  */
-export function baseUrlFor(input: { publicUrl?: string | undefined; protocol: string; host: string; url: string }): string {
+export function baseUrlFor(input: {
+  publicUrl?: string | undefined;
+  protocol: string;
+  host: string;
+  url: string;
+}): string {
   const target = input.url.startsWith("/") ? input.url : "/" + input.url;
   if (input.publicUrl) {
     const origin = input.publicUrl.endsWith("/") ? input.publicUrl.slice(0, -1) : input.publicUrl;

@@ -100,7 +100,7 @@ export function percentEncode(s: string): string {
 export function percentEncodeSlow(s: string): string {
   const n = s.length;
   const out: string[] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       out.push(ENCODED[c] as string);
@@ -129,7 +129,7 @@ export function percentDecode(s: string): string {
   const n = s.length;
   const bytes: number[] = [];
   let ascii = true;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const c = s.charCodeAt(i);
     if (c === 0x25) {
       if (i + 2 >= n) throw rejected("truncated percent-escape");

@@ -148,7 +148,8 @@ export function formatAuthorizationHeader(
 ): string {
   const parts: string[] = [];
   if (options.realm !== undefined) {
-    if (/["\\\r\n]/.test(options.realm)) throw new TypeError("realm must not contain quotes, backslashes or newlines");
+    if (/["\\\r\n]/.test(options.realm))
+      throw new TypeError("realm must not contain quotes, backslashes or newlines");
     parts.push(`realm="${options.realm}"`);
   }
   const entries = Symbol.iterator in params ? params : Object.entries(params);

@@ -19,5 +19,12 @@ export {
   type BaseStringInput,
   type EncodedParam,
 } from "./base-string.js";
-export { signRequest, signRequestDetailed, bodyHash, randomNonce, type SignRequestOptions, type SignedRequest } from "./sign.js";
+export {
+  signRequest,
+  signRequestDetailed,
+  bodyHash,
+  randomNonce,
+  type SignRequestOptions,
+  type SignedRequest,
+} from "./sign.js";
 export { createVerifier, type Verifier, type VerifierConfig } from "./verify.js";

@@ -73,7 +73,8 @@ export function signRequestDetailed(options: SignRequestOptions): SignedRequest 
   const hasBody = body !== undefined && body.length > 0;
   const isForm = hasBody && isFormContentType(options.contentType);
   const includeVersion = options.includeVersion ?? true;
-  const bodyOctets = hasBody && !isForm ? (typeof body === "string" ? Buffer.from(body, "utf8") : body) : undefined;
+  const bodyOctets =
+    hasBody && !isForm ? (typeof body === "string" ? Buffer.from(body, "utf8") : body) : undefined;
 
   const oauth = new OAuth({
     consumer: { key: options.consumer.key, secret: options.consumer.secret },

@@ -27,7 +27,13 @@
 // caller should answer 503 rather than guess.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { assembleBaseString, collectFormParams, isFormContentType, splitUrl, type EncodedParam } from "./base-string.js";
+import {
+  assembleBaseString,
+  collectFormParams,
+  isFormContentType,
+  splitUrl,
+  type EncodedParam,
+} from "./base-string.js";
 import { percentEncode } from "./encoding.js";
 import { parseAuthorizationHeader } from "./header.js";
 import { bodyHash, HASH_OF } from "./sign.js";
@@ -53,7 +59,13 @@ const EMPTY_BODY_HASH: Readonly<Record<SignatureMethod, string>> = {
   "HMAC-SHA1": bodyHash("HMAC-SHA1", ""),
 };
 
-const REQUIRED = ["oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce"] as const;
+const REQUIRED = [
+  "oauth_consumer_key",
+  "oauth_signature_method",
+  "oauth_signature",
+  "oauth_timestamp",
+  "oauth_nonce",
+] as const;
 
 /** Longest accepted oauth_timestamp, in digits (10 digits last until the year 2286). */
 const MAX_TIMESTAMP_DIGITS = 12;
@@ -118,7 +130,10 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
     if (requireToken) {
       if (!tokenKey) fail("parameter_absent", "missing oauth_token");
     } else if (tokenKey) {
-      fail("parameter_rejected", "this route is signed with consumer credentials only; oauth_token must be absent or empty");
+      fail(
+        "parameter_rejected",
+        "this route is signed with consumer credentials only; oauth_token must be absent or empty",
+      );
     }
 
     // 3. version
@@ -174,11 +189,16 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
     const sentBodyHash = oauthParams.oauth_body_hash;
     if (isForm) {
       if (sentBodyHash !== undefined) {
-        fail("parameter_rejected", "form bodies are signed through the base string; oauth_body_hash is not allowed", 400);
+        fail(
+          "parameter_rejected",
+          "form bodies are signed through the base string; oauth_body_hash is not allowed",
+          400,
+        );
       }
     } else if (hasBody) {
       if (sentBodyHash === undefined) fail("body_hash_invalid", "a request body requires oauth_body_hash");
-      if (sentBodyHash !== bodyHash(signatureMethod, body)) fail("body_hash_invalid", "oauth_body_hash does not match the body");
+      if (sentBodyHash !== bodyHash(signatureMethod, body))
+        fail("body_hash_invalid", "oauth_body_hash does not match the body");
     } else if (sentBodyHash !== undefined && sentBodyHash !== EMPTY_BODY_HASH[signatureMethod]) {
       fail("body_hash_invalid", "oauth_body_hash does not match the empty body");
     }

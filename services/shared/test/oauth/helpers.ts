@@ -18,7 +18,8 @@ export const NOW = 1_700_000_000;
 export function memoryCredentials(extraSecrets: string[] = []): CredentialStore<Consumer, Token> {
   return {
     async consumer(key) {
-      if (key === CONSUMER.key) return { record: { key, name: "test" }, secrets: [CONSUMER.secret, ...extraSecrets] };
+      if (key === CONSUMER.key)
+        return { record: { key, name: "test" }, secrets: [CONSUMER.secret, ...extraSecrets] };
       if (key === "revoked-consumer") throw new OAuthError("consumer_key_rejected", "revoked");
       return null;
     },

@@ -15,7 +15,13 @@ import { CONSUMER, MemoryNonces, memoryCredentials, NOW, TOKEN } from "./helpers
 const RUNS = 2000;
 
 function freshVerifier() {
-  return createVerifier({ credentials: memoryCredentials(), nonces: new MemoryNonces(), timestampWindow: 300, now: () => NOW, requireToken: true });
+  return createVerifier({
+    credentials: memoryCredentials(),
+    nonces: new MemoryNonces(),
+    timestampWindow: 300,
+    now: () => NOW,
+    requireToken: true,
+  });
 }
 
 /** Resolves to "ok", or the OAuthError problem; rethrows anything else. */
@@ -29,7 +35,8 @@ async function outcome(req: IncomingRequest): Promise<string> {
   }
 }
 
-const token = (chars: string[]) => fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 6 }).map((a) => a.join(""));
+const token = (chars: string[]) =>
+  fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 6 }).map((a) => a.join(""));
 const PCHARS = ["a", "b", "Z", "0", "9", "~", "-", ".", "_", "%20", "%C3%A9", "%2F", "!", "*"];
 const QCHARS = ["a", "b", "Z", "1", "~", "-", "%2B", "%20", "+", "%26", "%3D", "%E2%98%83", "*", "!", "%25"];
 const pairs = fc.array(fc.tuple(token(QCHARS), fc.option(token(QCHARS), { nil: "" })), { maxLength: 5 });
@@ -58,10 +65,34 @@ interface Signed {
 
 function build(spec: RequestSpec): Signed {
   const url = `${spec.scheme}://${spec.host}/${spec.path.join("/")}${spec.query.length ? "?" + formText(spec.query) : ""}`;
-  const contentType = spec.body.kind === "form" ? "application/x-www-form-urlencoded" : spec.body.kind === "json" ? "application/json" : undefined;
+  const contentType =
+    spec.body.kind === "form"
+      ? "application/x-www-form-urlencoded"
+      : spec.body.kind === "json"
+        ? "application/json"
+        : undefined;
   const body = spec.body.kind === "none" ? undefined : spec.body.text;
-  const s = signRequestDetailed({ method: spec.method, url, consumer: CONSUMER, token: TOKEN, signatureMethod: spec.signatureMethod, body, contentType, nonce: spec.nonce, timestamp: NOW });
-  return { req: { method: spec.method, url, authorization: s.authorization, contentType, body: body === undefined ? undefined : Buffer.from(body) }, params: s.oauthParams };
+  const s = signRequestDetailed({
+    method: spec.method,
+    url,
+    consumer: CONSUMER,
+    token: TOKEN,
+    signatureMethod: spec.signatureMethod,
+    body,
+    contentType,
+    nonce: spec.nonce,
+    timestamp: NOW,
+  });
+  return {
+    req: {
+      method: spec.method,
+      url,
+      authorization: s.authorization,
+      contentType,
+      body: body === undefined ? undefined : Buffer.from(body),
+    },
+    params: s.oauthParams,
+  };
 }
 
 const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789".split("");
@@ -69,27 +100,67 @@ const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 
 const SEPARATORS = new Set([" ", ",", "\t"]);
 
 const mutationArb = fc.oneof(
-  fc.record({ kind: fc.constant("method" as const), to: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS") }),
+  fc.record({
+    kind: fc.constant("method" as const),
+    to: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
+  }),
   fc.record({ kind: fc.constant("urlChar" as const), pos: fc.nat(), ch: fc.constantFrom(...ALNUM) }),
   fc.record({ kind: fc.constant("addQuery" as const), p: fc.tuple(token(QCHARS), token(QCHARS)) }),
   fc.record({ kind: fc.constant("dropQuery" as const), idx: fc.nat() }),
-  fc.record({ kind: fc.constant("bodyChar" as const), pos: fc.nat(), ch: fc.constantFrom(...ALNUM, "&", "=", "+", "%") }),
+  fc.record({
+    kind: fc.constant("bodyChar" as const),
+    pos: fc.nat(),
+    ch: fc.constantFrom(...ALNUM, "&", "=", "+", "%"),
+  }),
   fc.record({ kind: fc.constant("headerChar" as const), pos: fc.nat(), ch: fc.constantFrom(...PRINTABLE) }),
   fc.record({
     kind: fc.constant("headerParam" as const),
-    name: fc.constantFrom("oauth_nonce", "oauth_timestamp", "oauth_token", "oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_body_hash", "oauth_version"),
-    value: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(String(NOW - 1), "HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT", "")),
+    name: fc.constantFrom(
+      "oauth_nonce",
+      "oauth_timestamp",
+      "oauth_token",
+      "oauth_consumer_key",
+      "oauth_signature_method",
+      "oauth_signature",
+      "oauth_body_hash",
+      "oauth_version",
+    ),
+    value: fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(String(NOW - 1), "HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT", ""),
+    ),
   }),
-  fc.record({ kind: fc.constant("dropHeaderParam" as const), name: fc.constantFrom("oauth_nonce", "oauth_timestamp", "oauth_token", "oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_body_hash", "oauth_version") }),
-  fc.record({ kind: fc.constant("contentType" as const), to: fc.constantFrom("application/json", "application/x-www-form-urlencoded", "text/plain", undefined) }),
+  fc.record({
+    kind: fc.constant("dropHeaderParam" as const),
+    name: fc.constantFrom(
+      "oauth_nonce",
+      "oauth_timestamp",
+      "oauth_token",
+      "oauth_consumer_key",
+      "oauth_signature_method",
+      "oauth_signature",
+      "oauth_body_hash",
+      "oauth_version",
+    ),
+  }),
+  fc.record({
+    kind: fc.constant("contentType" as const),
+    to: fc.constantFrom("application/json", "application/x-www-form-urlencoded", "text/plain", undefined),
+  }),
 );
 type Mutation = typeof mutationArb extends fc.Arbitrary<infer R> ? R : never;
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 function header(params: Record<string, string>): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
-  return "OAuth " + Object.entries(params).map(([k, v]) => `${k}="${enc(v)}"`).join(", ");
+  const enc = (s: string) =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+  return (
+    "OAuth " +
+    Object.entries(params)
+      .map(([k, v]) => `${k}="${enc(v)}"`)
+      .join(", ")
+  );
 }
 
 /** Applies a mutation; `equivalent` is true when the result may mean the same request. */
@@ -101,10 +172,16 @@ function mutate(s: Signed, spec: RequestSpec, m: Mutation): { req: IncomingReque
     case "urlChar": {
       const pos = m.pos % r.url.length;
       const old = r.url[pos]!;
-      return { req: { ...r, url: r.url.slice(0, pos) + m.ch + r.url.slice(pos + 1) }, equivalent: same(old, m.ch) };
+      return {
+        req: { ...r, url: r.url.slice(0, pos) + m.ch + r.url.slice(pos + 1) },
+        equivalent: same(old, m.ch),
+      };
     }
     case "addQuery":
-      return { req: { ...r, url: r.url + (r.url.includes("?") ? "&" : "?") + `${m.p[0]}=${m.p[1]}` }, equivalent: false };
+      return {
+        req: { ...r, url: r.url + (r.url.includes("?") ? "&" : "?") + `${m.p[0]}=${m.p[1]}` },
+        equivalent: false,
+      };
     case "dropQuery": {
       if (spec.query.length === 0) return { req: r, equivalent: true };
       const q = [...spec.query];
@@ -113,7 +190,8 @@ function mutate(s: Signed, spec: RequestSpec, m: Mutation): { req: IncomingReque
       return { req: { ...r, url: q.length ? `${base}?${formText(q)}` : base }, equivalent: false };
     }
     case "bodyChar": {
-      if (!r.body || r.body.length === 0) return { req: { ...r, body: Buffer.from(m.ch) }, equivalent: false };
+      if (!r.body || r.body.length === 0)
+        return { req: { ...r, body: Buffer.from(m.ch) }, equivalent: false };
       const text = r.body.toString("latin1");
       const pos = m.pos % text.length;
       const old = text[pos]!;
@@ -142,7 +220,8 @@ function mutate(s: Signed, spec: RequestSpec, m: Mutation): { req: IncomingReque
     case "contentType": {
       const isForm = (t: string | undefined) => t === "application/x-www-form-urlencoded";
       // without a body, or between two non-form types, the content type is not signed
-      const equivalent = m.to === r.contentType || !r.body || r.body.length === 0 || (!isForm(m.to) && !isForm(r.contentType));
+      const equivalent =
+        m.to === r.contentType || !r.body || r.body.length === 0 || (!isForm(m.to) && !isForm(r.contentType));
       return { req: { ...r, contentType: m.to }, equivalent };
     }
   }
@@ -173,7 +252,34 @@ describe("property: random and malformed input", () => {
   const headerish = fc
     .array(
       fc.oneof(
-        fc.constantFrom("OAuth ", "oauth ", "realm", "oauth_nonce", "oauth_token", "oauth_signature", "oauth_timestamp", "oauth_consumer_key", "oauth_signature_method", "oauth_version", "=", '"', ",", " ", "\t", "%", "%2", "%C3", "%FF", "\\", "1.0", "HMAC-SHA256", "\r\n", "\u0000", "é", "\uD800"),
+        fc.constantFrom(
+          "OAuth ",
+          "oauth ",
+          "realm",
+          "oauth_nonce",
+          "oauth_token",
+          "oauth_signature",
+          "oauth_timestamp",
+          "oauth_consumer_key",
+          "oauth_signature_method",
+          "oauth_version",
+          "=",
+          '"',
+          ",",
+          " ",
+          "\t",
+          "%",
+          "%2",
+          "%C3",
+          "%FF",
+          "\\",
+          "1.0",
+          "HMAC-SHA256",
+          "\r\n",
+          "\u0000",
+          "é",
+          "\uD800",
+        ),
         fc.string({ maxLength: 6 }),
       ),
       { maxLength: 30 },
@@ -181,32 +287,76 @@ describe("property: random and malformed input", () => {
     .map((parts) => parts.join(""));
 
   it(`headers: only OAuthError, never a verified request (${RUNS} runs)`, async () => {
-    const s = build({ method: "GET", scheme: "https", host: "data.example", path: ["me"], query: [], body: { kind: "none" }, signatureMethod: "HMAC-SHA256", nonce: "abcdefgh" });
+    const s = build({
+      method: "GET",
+      scheme: "https",
+      host: "data.example",
+      path: ["me"],
+      query: [],
+      body: { kind: "none" },
+      signatureMethod: "HMAC-SHA256",
+      nonce: "abcdefgh",
+    });
     await fc.assert(
-      fc.asyncProperty(fc.oneof(headerish, fc.string({ unit: "binary", maxLength: 200 }), fc.string({ unit: "grapheme", maxLength: 50 })), async (h) => {
-        const result = await outcome({ ...s.req, authorization: h });
-        expect(result).not.toBe("ok");
-        try {
-          parseAuthorizationHeader(h);
-        } catch (e) {
-          expect(e).toBeInstanceOf(OAuthError);
-          expect((e as OAuthError).status).toBe(400);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          headerish,
+          fc.string({ unit: "binary", maxLength: 200 }),
+          fc.string({ unit: "grapheme", maxLength: 50 }),
+        ),
+        async (h) => {
+          const result = await outcome({ ...s.req, authorization: h });
+          expect(result).not.toBe("ok");
+          try {
+            parseAuthorizationHeader(h);
+          } catch (e) {
+            expect(e).toBeInstanceOf(OAuthError);
+            expect((e as OAuthError).status).toBe(400);
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it(`URLs, methods, bodies and content types: only OAuthError (${RUNS} runs)`, async () => {
-    const s = build({ method: "POST", scheme: "https", host: "data.example", path: ["notes"], query: [], body: { kind: "json", text: "{}" }, signatureMethod: "HMAC-SHA256", nonce: "abcdefgh" });
+    const s = build({
+      method: "POST",
+      scheme: "https",
+      host: "data.example",
+      path: ["notes"],
+      query: [],
+      body: { kind: "json", text: "{}" },
+      signatureMethod: "HMAC-SHA256",
+      nonce: "abcdefgh",
+    });
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 60 }), fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.string({ unit: "binary", maxLength: 60 }).map((x) => "https://data.example/" + x)),
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.webUrl({ withQueryParameters: true, withFragments: true }),
+          fc.string({ unit: "binary", maxLength: 60 }).map((x) => "https://data.example/" + x),
+        ),
         fc.oneof(fc.constant("POST"), fc.string({ maxLength: 8 })),
         fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined }),
-        fc.option(fc.constantFrom("application/json", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded;charset=utf-8", "text/plain", ""), { nil: undefined }),
+        fc.option(
+          fc.constantFrom(
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded;charset=utf-8",
+            "text/plain",
+            "",
+          ),
+          { nil: undefined },
+        ),
         async (url, method, body, contentType) => {
-          const result = await outcome({ ...s.req, url, method, body: body === undefined ? undefined : Buffer.from(body), contentType });
+          const result = await outcome({
+            ...s.req,
+            url,
+            method,
+            body: body === undefined ? undefined : Buffer.from(body),
+            contentType,
+          });
           expect(result).not.toBe("ok");
         },
       ),

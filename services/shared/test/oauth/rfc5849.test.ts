@@ -23,7 +23,8 @@ const photos = {
 
 function photoCredentials(): CredentialStore<string, string> {
   return {
-    consumer: async (key) => (key === photos.consumer.key ? { record: "printer", secrets: [photos.consumer.secret] } : null),
+    consumer: async (key) =>
+      key === photos.consumer.key ? { record: "printer", secrets: [photos.consumer.secret] } : null,
     token: async (t) => (t === photos.token.key ? { record: "jane", secret: photos.token.secret } : null),
   };
 }
@@ -50,7 +51,13 @@ describe("RFC 5849 §1.2 (photos example, HMAC-SHA1)", () => {
   });
 
   it("verifies the RFC's request exactly as the RFC writes it", async () => {
-    const verify = createVerifier({ credentials: photoCredentials(), nonces: new MemoryNonces(), timestampWindow: 300, now: () => 137131202, requireToken: true });
+    const verify = createVerifier({
+      credentials: photoCredentials(),
+      nonces: new MemoryNonces(),
+      timestampWindow: 300,
+      now: () => 137131202,
+      requireToken: true,
+    });
     const result = await verify({
       method: "GET",
       url: photos.url,
@@ -84,7 +91,13 @@ describe("OAuth Core 1.0 Appendix A.5 (same photos request, oauth_version=1.0)",
   });
 
   it("verifies it", async () => {
-    const verify = createVerifier({ credentials: photoCredentials(), nonces: new MemoryNonces(), timestampWindow: 300, now: () => 1191242096, requireToken: true });
+    const verify = createVerifier({
+      credentials: photoCredentials(),
+      nonces: new MemoryNonces(),
+      timestampWindow: 300,
+      now: () => 1191242096,
+      requireToken: true,
+    });
     const result = await verify({
       method: "GET",
       url: photos.url,

@@ -13,7 +13,9 @@ import { CONSUMER, MemoryNonces, memoryCredentials, NOW, rejection, TOKEN } from
 
 const BASE = "https://data.example:8443";
 
-function verifier(opts: { requireToken?: boolean; extraSecrets?: string[]; nonces?: MemoryNonces; now?: number } = {}) {
+function verifier(
+  opts: { requireToken?: boolean; extraSecrets?: string[]; nonces?: MemoryNonces; now?: number } = {},
+) {
   return createVerifier({
     credentials: memoryCredentials(opts.extraSecrets),
     nonces: opts.nonces ?? new MemoryNonces(),
@@ -30,7 +32,10 @@ interface Req {
   contentType?: string;
 }
 
-function signed(req: Req, over: Partial<SignRequestOptions> = {}): IncomingRequest & { oauthParams: Record<string, string> } {
+function signed(
+  req: Req,
+  over: Partial<SignRequestOptions> = {},
+): IncomingRequest & { oauthParams: Record<string, string> } {
   const s = signRequestDetailed({
     method: req.method,
     url: req.url,
@@ -52,7 +57,10 @@ function signed(req: Req, over: Partial<SignRequestOptions> = {}): IncomingReque
 }
 
 /** Re-formats the header from (modified) protocol parameters, keeping the signature. */
-function withParams(req: ReturnType<typeof signed>, change: (p: Record<string, string>) => void): IncomingRequest {
+function withParams(
+  req: ReturnType<typeof signed>,
+  change: (p: Record<string, string>) => void,
+): IncomingRequest {
   const p = { ...req.oauthParams };
   change(p);
   return { ...req, authorization: formatAuthorizationHeader(p) };
@@ -65,7 +73,12 @@ const FORM: Req = {
   body: "username=j%C3%BCrgen&password=p%40ss+word",
   contentType: "application/x-www-form-urlencoded; charset=utf-8",
 };
-const JSON_POST: Req = { method: "POST", url: `${BASE}/notes`, body: JSON.stringify({ title: "t", body: "ü ☃" }), contentType: "application/json" };
+const JSON_POST: Req = {
+  method: "POST",
+  url: `${BASE}/notes`,
+  body: JSON.stringify({ title: "t", body: "ü ☃" }),
+  contentType: "application/json",
+};
 
 async function expectProblem(p: Promise<unknown>, problem: OAuthError["problem"], status: 400 | 401 = 401) {
   const e = await rejection(p);
@@ -108,23 +121,38 @@ describe("verifier: accepts", () => {
   it("rotation: both secrets verify during the grace period", async () => {
     const v = verifier({ extraSecrets: ["the-old-secret"] });
     await expect(v(signed(GET))).resolves.toBeTruthy();
-    await expect(v(signed(GET, { consumer: { key: CONSUMER.key, secret: "the-old-secret" } }))).resolves.toBeTruthy();
-    await expectProblem(v(signed(GET, { consumer: { key: CONSUMER.key, secret: "a-third-secret" } })), "signature_invalid");
+    await expect(
+      v(signed(GET, { consumer: { key: CONSUMER.key, secret: "the-old-secret" } })),
+    ).resolves.toBeTruthy();
+    await expectProblem(
+      v(signed(GET, { consumer: { key: CONSUMER.key, secret: "a-third-secret" } })),
+      "signature_invalid",
+    );
   });
 
   it("scheme/host case and default port do not matter; the timestamp window edges are inside", async () => {
     const v = verifier();
     const r = signed({ method: "GET", url: "http://Data.Example:80/me" }, { timestamp: NOW - 300 });
     await expect(v({ ...r, url: "HTTP://data.example/me" })).resolves.toBeTruthy();
-    await expect(v(signed({ method: "GET", url: "http://data.example/me" }, { timestamp: NOW + 300 }))).resolves.toBeTruthy();
+    await expect(
+      v(signed({ method: "GET", url: "http://data.example/me" }, { timestamp: NOW + 300 })),
+    ).resolves.toBeTruthy();
   });
 
   it("a body hash of the empty body is accepted on a bodiless request", async () => {
     const v = verifier();
     const r = signed({ method: "DELETE", url: `${BASE}/notes/1`, body: "", contentType: "application/json" });
     expect(r.oauthParams.oauth_body_hash).toBeUndefined();
-    const withHash = signRequestDetailed({ method: "DELETE", url: `${BASE}/notes/2`, consumer: CONSUMER, token: TOKEN, timestamp: NOW });
-    await expect(v({ method: "DELETE", url: `${BASE}/notes/2`, authorization: withHash.authorization })).resolves.toBeTruthy();
+    const withHash = signRequestDetailed({
+      method: "DELETE",
+      url: `${BASE}/notes/2`,
+      consumer: CONSUMER,
+      token: TOKEN,
+      timestamp: NOW,
+    });
+    await expect(
+      v({ method: "DELETE", url: `${BASE}/notes/2`, authorization: withHash.authorization }),
+    ).resolves.toBeTruthy();
   });
 });
 
@@ -140,10 +168,16 @@ describe("verifier: tampering", () => {
     await expectProblem(v({ ...g, url: g.url.replace(":8443", ":8444") }), "signature_invalid");
     await expectProblem(v({ ...g, url: g.url.replace("https:", "http:") }), "signature_invalid");
     const f = signed(FORM);
-    await expectProblem(v({ ...f, body: Buffer.from(FORM.body!.replace("word", "w0rd")) }), "signature_invalid");
+    await expectProblem(
+      v({ ...f, body: Buffer.from(FORM.body!.replace("word", "w0rd")) }),
+      "signature_invalid",
+    );
     await expectProblem(v({ ...f, body: Buffer.from(FORM.body + "&admin=1") }), "signature_invalid");
     const j = signed(JSON_POST);
-    await expectProblem(v({ ...j, body: Buffer.from(JSON_POST.body!.replace('"t"', '"x"')) }), "body_hash_invalid");
+    await expectProblem(
+      v({ ...j, body: Buffer.from(JSON_POST.body!.replace('"t"', '"x"')) }),
+      "body_hash_invalid",
+    );
     // a form-signed request replayed as JSON: no body hash
     await expectProblem(v({ ...f, contentType: "application/json" }), "body_hash_invalid");
     // a JSON request with its body dropped
@@ -168,16 +202,36 @@ describe("verifier: tampering", () => {
     await expectProblem(v(withParams(g, (p) => (p.oauth_token = "expired-token"))), "token_expired");
     await expectProblem(v(withParams(g, (p) => (p.oauth_token = "revoked-token"))), "token_revoked");
     await expectProblem(v(withParams(g, (p) => (p.oauth_token = "other-token"))), "token_rejected");
-    await expectProblem(v(withParams(g, (p) => (p.oauth_consumer_key = "other-consumer"))), "consumer_key_unknown");
-    await expectProblem(v(withParams(g, (p) => (p.oauth_consumer_key = "revoked-consumer"))), "consumer_key_rejected");
-    await expectProblem(v(withParams(g, (p) => (p.oauth_signature_method = "HMAC-SHA1"))), "signature_invalid");
+    await expectProblem(
+      v(withParams(g, (p) => (p.oauth_consumer_key = "other-consumer"))),
+      "consumer_key_unknown",
+    );
+    await expectProblem(
+      v(withParams(g, (p) => (p.oauth_consumer_key = "revoked-consumer"))),
+      "consumer_key_rejected",
+    );
+    await expectProblem(
+      v(withParams(g, (p) => (p.oauth_signature_method = "HMAC-SHA1"))),
+      "signature_invalid",
+    );
     await expectProblem(v(withParams(g, (p) => delete p.oauth_version)), "signature_invalid");
-    await expectProblem(v(withParams(g, (p) => (p.oauth_signature = p.oauth_signature!.replace(/^./, (c) => (c === "A" ? "B" : "A"))))), "signature_invalid");
+    await expectProblem(
+      v(
+        withParams(
+          g,
+          (p) => (p.oauth_signature = p.oauth_signature!.replace(/^./, (c) => (c === "A" ? "B" : "A"))),
+        ),
+      ),
+      "signature_invalid",
+    );
   });
 
   it("wrong consumer secret, wrong token secret", async () => {
     const v = verifier();
-    await expectProblem(v(signed(GET, { consumer: { key: CONSUMER.key, secret: "nope" } })), "signature_invalid");
+    await expectProblem(
+      v(signed(GET, { consumer: { key: CONSUMER.key, secret: "nope" } })),
+      "signature_invalid",
+    );
     await expectProblem(v(signed(GET, { token: { key: TOKEN.key, secret: "nope" } })), "signature_invalid");
     await expectProblem(v(signed(GET, { token: { key: TOKEN.key, secret: "" } })), "signature_invalid");
   });
@@ -190,7 +244,10 @@ describe("verifier: protocol rules", () => {
     await expectProblem(v(signed(GET, { timestamp: NOW + 301 })), "timestamp_refused");
     const g = signed(GET);
     for (const t of ["", "abc", "-1", "1.5", "1e9", " 1", "99999999999999999999"]) {
-      await expectProblem(v(withParams(g, (p) => (p.oauth_timestamp = t))), t === "" ? "parameter_absent" : "timestamp_refused");
+      await expectProblem(
+        v(withParams(g, (p) => (p.oauth_timestamp = t))),
+        t === "" ? "parameter_absent" : "timestamp_refused",
+      );
     }
   });
 
@@ -214,7 +271,14 @@ describe("verifier: protocol rules", () => {
     await expectProblem(v({ method: "GET", url: GET.url, authorization: "" }), "parameter_absent");
     await expectProblem(v({ method: "GET", url: GET.url, authorization: "OAuth" }), "parameter_absent");
     const g = signed(GET);
-    for (const name of ["oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce", "oauth_token"]) {
+    for (const name of [
+      "oauth_consumer_key",
+      "oauth_signature_method",
+      "oauth_signature",
+      "oauth_timestamp",
+      "oauth_nonce",
+      "oauth_token",
+    ]) {
       await expectProblem(v(withParams(g, (p) => delete p[name])), "parameter_absent");
       await expectProblem(v(withParams(g, (p) => (p[name] = ""))), "parameter_absent");
     }
@@ -227,9 +291,18 @@ describe("verifier: protocol rules", () => {
   it("PLAINTEXT and RSA-SHA1 → signature_method_rejected; oauth_version 2.0 → version_rejected", async () => {
     const v = verifier();
     const g = signed(GET);
-    await expectProblem(v(withParams(g, (p) => (p.oauth_signature_method = "PLAINTEXT"))), "signature_method_rejected");
-    await expectProblem(v(withParams(g, (p) => (p.oauth_signature_method = "RSA-SHA1"))), "signature_method_rejected");
-    await expectProblem(v(withParams(g, (p) => (p.oauth_signature_method = "hmac-sha256"))), "signature_method_rejected");
+    await expectProblem(
+      v(withParams(g, (p) => (p.oauth_signature_method = "PLAINTEXT"))),
+      "signature_method_rejected",
+    );
+    await expectProblem(
+      v(withParams(g, (p) => (p.oauth_signature_method = "RSA-SHA1"))),
+      "signature_method_rejected",
+    );
+    await expectProblem(
+      v(withParams(g, (p) => (p.oauth_signature_method = "hmac-sha256"))),
+      "signature_method_rejected",
+    );
     await expectProblem(v(withParams(g, (p) => (p.oauth_version = "2.0"))), "version_rejected");
     await expectProblem(v(withParams(g, (p) => (p.oauth_version = ""))), "version_rejected");
   });
@@ -237,20 +310,54 @@ describe("verifier: protocol rules", () => {
   it("duplicate and unknown header parameters → 400 parameter_rejected", async () => {
     const v = verifier();
     const g = signed(GET);
-    await expectProblem(v({ ...g, authorization: `${g.authorization}, oauth_nonce="again"` }), "parameter_rejected", 400);
-    await expectProblem(v({ ...g, authorization: `${g.authorization}, oauth_nonce="${g.oauthParams.oauth_nonce}"` }), "parameter_rejected", 400);
-    await expectProblem(v({ ...g, authorization: `${g.authorization}, oauth_foo="1"` }), "parameter_rejected", 400);
-    await expectProblem(v({ ...g, authorization: `${g.authorization}, realm="a", realm="b"` }), "parameter_rejected", 400);
-    await expectProblem(v({ ...g, authorization: `${g.authorization}, lang="en"` }), "parameter_rejected", 400);
+    await expectProblem(
+      v({ ...g, authorization: `${g.authorization}, oauth_nonce="again"` }),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v({ ...g, authorization: `${g.authorization}, oauth_nonce="${g.oauthParams.oauth_nonce}"` }),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v({ ...g, authorization: `${g.authorization}, oauth_foo="1"` }),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v({ ...g, authorization: `${g.authorization}, realm="a", realm="b"` }),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v({ ...g, authorization: `${g.authorization}, lang="en"` }),
+      "parameter_rejected",
+      400,
+    );
     // realm is ignored
-    await expect(v({ ...g, authorization: g.authorization!.replace("OAuth ", 'OAuth realm="signet", ') })).resolves.toBeTruthy();
+    await expect(
+      v({ ...g, authorization: g.authorization!.replace("OAuth ", 'OAuth realm="signet", ') }),
+    ).resolves.toBeTruthy();
   });
 
   it("an oauth_ parameter in the query or form body → 400 parameter_rejected", async () => {
     const v = verifier();
-    await expectProblem(v(signed({ method: "GET", url: `${BASE}/me?oauth_nonce=x` })), "parameter_rejected", 400);
-    await expectProblem(v(signed({ method: "GET", url: `${BASE}/me?oauth%5Ftoken=x` })), "parameter_rejected", 400);
-    await expectProblem(v(signed({ ...FORM, body: `${FORM.body}&oauth_signature=abc` })), "parameter_rejected", 400);
+    await expectProblem(
+      v(signed({ method: "GET", url: `${BASE}/me?oauth_nonce=x` })),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v(signed({ method: "GET", url: `${BASE}/me?oauth%5Ftoken=x` })),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v(signed({ ...FORM, body: `${FORM.body}&oauth_signature=abc` })),
+      "parameter_rejected",
+      400,
+    );
   });
 
   it("a form body must not carry oauth_body_hash → 400 parameter_rejected", async () => {
@@ -299,7 +406,7 @@ describe("verifier: malformed headers → 400 parameter_rejected", () => {
     "Bearer scheme": "Bearer abc",
     "OAuthX scheme": g.authorization!.replace("OAuth ", "OAuthX "),
     "unterminated quotes": g.authorization!.slice(0, -1),
-    "unquoted value": 'OAuth oauth_nonce=abc',
+    "unquoted value": "OAuth oauth_nonce=abc",
     "missing =": 'OAuth oauth_nonce"abc"',
     "missing comma": 'OAuth oauth_nonce="a" oauth_token="b"',
     garbage: "OAuth \u0000\u0001\u0002",
@@ -309,7 +416,7 @@ describe("verifier: malformed headers → 400 parameter_rejected", () => {
     "invalid UTF-8 escape": g.authorization!.replace(/oauth_nonce="[^"]*"/, 'oauth_nonce="%FF%FE"'),
     "non-ASCII": g.authorization!.replace(/oauth_nonce="[^"]*"/, 'oauth_nonce="nönce"'),
     "backslash in value": g.authorization!.replace(/oauth_nonce="[^"]*"/, 'oauth_nonce="a\\"b"'),
-    "newline": g.authorization!.replace(", ", ",\r\n "),
+    newline: g.authorization!.replace(", ", ",\r\n "),
   };
   for (const [name, header] of Object.entries(cases)) {
     it(name, async () => {
@@ -318,7 +425,10 @@ describe("verifier: malformed headers → 400 parameter_rejected", () => {
   }
 
   it("tolerates extra whitespace and empty list elements", async () => {
-    const header = g.authorization!.replace("OAuth ", "  oauth   ,").replaceAll(", ", " ,\t,  ").replaceAll("=", " = ");
+    const header = g
+      .authorization!.replace("OAuth ", "  oauth   ,")
+      .replaceAll(", ", " ,\t,  ")
+      .replaceAll("=", " = ");
     await expect(verifier()({ ...g, authorization: header })).resolves.toBeTruthy();
   });
 });
