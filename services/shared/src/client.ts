@@ -138,7 +138,13 @@ export function createSignedClient(options: SignedClientOptions): SignedClient {
       body,
       contentType,
     });
-    const headers: Record<string, string> = { ...opts.headers, authorization, accept: JSON_TYPE };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      const lower = k.toLowerCase();
+      if (lower !== "authorization" && lower !== "content-type") headers[lower] = v;
+    }
+    headers.authorization = authorization;
+    headers.accept ??= JSON_TYPE;
     if (contentType) headers["content-type"] = contentType;
     if (opts.requestId) headers["x-request-id"] = opts.requestId;
 
