@@ -91,7 +91,7 @@ function oauthlibSign(c: Case, method: SignatureMethod, nonce: string): string {
 }
 
 describe.skipIf(missing !== null && !process.env.CI)(
-  `interop with oauthlib${missing ? ` (skipped: ${missing})` : ""}`,
+  `interop with oauthlib${missing ? ` (unavailable: ${missing})` : ""}`,
   () => {
     it("the Python side is available (required under CI)", () => {
       expect(missing).toBeNull();
