@@ -1,0 +1,99 @@
+// TypeBox schemas of the admin API; the same schemas validate, serialise and feed /docs/json.
+import { Type, type Static } from "@sinclair/typebox";
+import { DISPLAY_NAME_MAX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from "@signet/shared";
+
+export const ErrorBody = Type.Object(
+  { error: Type.String({ examples: ["not_found"] }), message: Type.String() },
+  { $id: "Error", description: "Every error: a machine-readable code and a sentence" },
+);
+
+const ref = Type.Ref("Error");
+/** The error answers a route can give, by status. */
+export const errors = (...statuses: number[]) => Object.fromEntries([401, 503, ...statuses].map((s) => [s, ref]));
+
+export const Timestamp = Type.String({ format: "date-time" });
+
+export const ConsumerKeyParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }) });
+export const Scope = Type.String({ pattern: "^[A-Za-z0-9:._-]{1,64}$" });
+
+export const ConsumerView = Type.Object({
+  key: Type.String(),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  status: Type.Union([Type.Literal("active"), Type.Literal("revoked")]),
+  created_at: Timestamp,
+  revoked_at: Type.Union([Timestamp, Type.Null()]),
+});
+
+export const CreateConsumerBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: "^\\S(.*\\S)?$" }),
+    scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+
+export const CreatedConsumer = Type.Object({
+  key: Type.String(),
+  secret: Type.String({ description: "shown only here and on rotate" }),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  status: Type.Literal("active"),
+  created_at: Timestamp,
+});
+
+export const RotateBody = Type.Object(
+  { grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400, default: 0 })) },
+  { additionalProperties: false },
+);
+export const Rotated = Type.Object({ key: Type.String(), secret: Type.String() });
+
+export const RevokeBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+export const Revoked = Type.Object({
+  key: Type.String(),
+  status: Type.Literal("revoked"),
+  revoked_at: Timestamp,
+  confirmed_pods: Type.Integer({ minimum: 0, description: "data pods that confirmed the eviction within the window" }),
+});
+
+export const Username = Type.String({ pattern: USERNAME_PATTERN });
+export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
+export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const UserView = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  display_name: Type.String(),
+  status: Type.Union([Type.Literal("active"), Type.Literal("disabled")]),
+  created_at: Timestamp,
+});
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX }),
+  },
+  { additionalProperties: false },
+);
+export const PasswordBody = Type.Object({ password: Password }, { additionalProperties: false });
+
+export const UserChanged = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  status: Type.Union([Type.Literal("active"), Type.Literal("disabled")]),
+  tokens_revoked: Type.Integer({ minimum: 0 }),
+  confirmed_pods: Type.Integer({ minimum: 0 }),
+});
+
+export const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })) });
+export const AuditEventView = Type.Object({
+  at: Timestamp,
+  actor: Type.String(),
+  action: Type.String(),
+  target: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export type ConsumerViewT = Static<typeof ConsumerView>;
+export type UserViewT = Static<typeof UserView>;

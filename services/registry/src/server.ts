@@ -1,0 +1,11 @@
+// `npm run start:registry`: production mode, configured only by the environment.
+import { runServer } from "@signet/shared";
+import { buildRegistryApp } from "./app.js";
+import { loadRegistryConfig } from "./config.js";
+
+await runServer({
+  name: "registry",
+  loadConfig: () => loadRegistryConfig(process.env),
+  build: (config) => buildRegistryApp({ config }),
+  drainDelayMs: Number(process.env.SIGNET_DRAIN_DELAY_MS ?? 0) || 0,
+});

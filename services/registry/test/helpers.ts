@@ -1,0 +1,26 @@
+// Shared set-up for the registry tests: config, admin headers, app construction.
+import { Keyring } from "@signet/shared";
+import type { RegistryConfig } from "../src/config.js";
+
+export const MASTER_KEY = Keyring.generateKey();
+export const ADMIN = { name: "alice-ops", token: "adm_" + "a".repeat(40) };
+export const OTHER_ADMIN = { name: "bob-ops", token: "adm_" + "b".repeat(40) };
+export const auth = (token = ADMIN.token) => ({ authorization: `Bearer ${token}` });
+
+export function registryConfig(databaseUrl: string, natsUrl: string, overrides: Partial<RegistryConfig> = {}): RegistryConfig {
+  return {
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "warn",
+    databaseUrl,
+    natsUrl,
+    masterKey: MASTER_KEY,
+    adminTokens: [ADMIN, OTHER_ADMIN],
+    bootstrapConsumers: [],
+    confirmWindowMs: 500,
+    confirmExpected: 0,
+    relayIntervalMs: 1_000,
+    relayMinAgeMs: 2_500,
+    ...overrides,
+  };
+}
