@@ -6,5 +6,6 @@ export * from "./logging.js";
 export * from "./db/index.js";
 export * from "./http/index.js";
 export * from "./oauth/index.js";
+export * from "./client.js";
 export * from "./repos/index.js";
 export * from "./events.js";

@@ -67,6 +67,9 @@ const REQUIRED = [
   "oauth_nonce",
 ] as const;
 
+/** Longest accepted oauth_nonce: every nonce is stored in the shared replay table. */
+export const MAX_NONCE_LENGTH = 128;
+
 /** Longest accepted oauth_timestamp, in digits (10 digits last until the year 2286). */
 const MAX_TIMESTAMP_DIGITS = 12;
 
@@ -134,6 +137,10 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
         "parameter_rejected",
         "this route is signed with consumer credentials only; oauth_token must be absent or empty",
       );
+    }
+
+    if ((oauthParams.oauth_nonce as string).length > MAX_NONCE_LENGTH) {
+      fail("parameter_rejected", `oauth_nonce longer than ${MAX_NONCE_LENGTH} characters`, 400);
     }
 
     // 3. version

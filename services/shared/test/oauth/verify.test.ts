@@ -265,6 +265,14 @@ describe("verifier: protocol rules", () => {
     await expect(v(signed(GET, { nonce: "n-2" }))).resolves.toBeTruthy();
   });
 
+  it("a nonce longer than the replay table keeps is refused before any lookup", async () => {
+    const nonces = new MemoryNonces();
+    const v = verifier({ nonces });
+    await expectProblem(v(signed(GET, { nonce: "n".repeat(129) })), "parameter_rejected", 400);
+    expect(nonces.calls).toBe(0);
+    await expect(v(signed(GET, { nonce: "n".repeat(128) }))).resolves.toBeTruthy();
+  });
+
   it("missing header and missing parameters → 401 parameter_absent", async () => {
     const v = verifier();
     await expectProblem(v({ method: "GET", url: GET.url, authorization: undefined }), "parameter_absent");
