@@ -1,0 +1,58 @@
+// The nonce store: batching of concurrent calls, duplicates inside a batch, the purge.
+import { expect, it } from "vitest";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { PgNonceStore } from "../src/nonce-store.js";
+
+const tdb = useTestDatabase();
+
+it("concurrent calls go into one insert; a duplicate inside the batch: only the first caller wins", async () => {
+  const batches: number[] = [];
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 300, events: { batch: (n) => batches.push(n) } });
+  const ts = Math.floor(Date.now() / 1000);
+  const calls = Array.from({ length: 50 }, (_, i) => store.use("ck", "tok", `n${i}`, ts));
+  const dupes = [store.use("ck", "tok", "dup", ts), store.use("ck", "tok", "dup", ts), store.use("ck", "tok", "dup", ts)];
+  const results = await Promise.all(calls);
+  expect(results.every(Boolean)).toBe(true);
+  expect(await Promise.all(dupes)).toEqual([true, false, false]);
+  expect(batches).toEqual([53]);
+  // already stored: refused; another token or consumer: a different key
+  expect(await store.use("ck", "tok", "n0", ts)).toBe(false);
+  expect(await store.use("ck", "", "n0", ts)).toBe(true);
+  expect(await store.use("ck2", "tok", "n0", ts)).toBe(true);
+  store.close();
+});
+
+it("calls arriving while an insert is in flight form the next batch", async () => {
+  const batches: number[] = [];
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 300, events: { batch: (n) => batches.push(n) } });
+  const ts = Math.floor(Date.now() / 1000);
+  const first = store.use("ck", "t2", "a", ts);
+  await new Promise((resolve) => setImmediate(resolve)); // the first insert is now in flight
+  const rest = Array.from({ length: 20 }, (_, i) => store.use("ck", "t2", `b${i}`, ts));
+  expect(await first).toBe(true);
+  expect((await Promise.all(rest)).every(Boolean)).toBe(true);
+  expect(batches).toEqual([1, 20]);
+  expect(store.totals.largestBatch).toBe(20);
+  store.close();
+});
+
+it("the purge removes rows whose window has passed and keeps the others", async () => {
+  let clock = 1_000_000;
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 60, now: () => clock });
+  await tdb.db.deleteFrom("nonces").execute();
+  expect(await store.use("ck", "", "old", clock - 100)).toBe(true); // expires clock - 40
+  expect(await store.use("ck", "", "fresh", clock)).toBe(true); // expires clock + 60
+  expect(await store.purge()).toBe(1);
+  expect(await store.count()).toBe(1);
+  clock += 61;
+  expect(await store.purge()).toBe(1);
+  expect(await store.count()).toBe(0);
+  store.close();
+});
+
+it("the periodic purge runs on its own", async () => {
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 1, purgeIntervalMs: 50, now: () => Math.floor(Date.now() / 1000) });
+  await store.use("ck", "", "soon-gone", Math.floor(Date.now() / 1000) - 10);
+  await expect.poll(() => store.count(), { timeout: 2_000 }).toBe(0);
+  store.close();
+});

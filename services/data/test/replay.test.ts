@@ -1,0 +1,61 @@
+// Replay protection is shared: one signed request sent to two instances that share a
+// database is accepted exactly once; the other instance answers nonce_used.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { LocalBus, type ClientCredentials } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { buildDataApp } from "../src/app.js";
+import { seedConsumer, seedToken, seedUser, signedRequest, testConfig } from "./helpers.js";
+
+const tdb = useTestDatabase();
+let a: FastifyInstance;
+let b: FastifyInstance;
+let consumer: ClientCredentials;
+let token: ClientCredentials;
+
+beforeAll(async () => {
+  // each instance has its own pool, as two pods would
+  a = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, podId: "pod-a" }), bus: new LocalBus(), logger: false });
+  b = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, podId: "pod-b" }), bus: new LocalBus(), logger: false });
+  consumer = await seedConsumer(tdb.db);
+  token = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+});
+
+it("a request replayed to the other instance is refused (sequentially)", async () => {
+  for (let i = 0; i < 10; i++) {
+    const req = signedRequest({ method: "GET", url: "/me", consumer, token });
+    const [first, second] = i % 2 ? [a, b] : [b, a];
+    expect((await first.inject(req)).statusCode).toBe(200);
+    const replay = await second.inject(req);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.headers["www-authenticate"]).toContain('oauth_problem="nonce_used"');
+  }
+});
+
+it("the same request sent to both instances at once: exactly one succeeds, the other answers nonce_used", async () => {
+  for (let i = 0; i < 25; i++) {
+    const req = i % 2
+      ? signedRequest({ method: "POST", url: "/notes", consumer, token, json: { title: `n${i}`, body: "x" } })
+      : signedRequest({ method: "GET", url: "/me", consumer, token });
+    const results = await Promise.all([a.inject(req), b.inject(req), a.inject(req)]);
+    const ok = results.filter((r) => r.statusCode < 300);
+    const replayed = results.filter((r) => r.statusCode === 401 && r.json().error === "nonce_used");
+    expect(ok).toHaveLength(1);
+    expect(replayed).toHaveLength(2);
+  }
+  // every POST replay created nothing: one note per accepted request
+  const notes = await tdb.db.selectFrom("notes").select("title").execute();
+  expect(notes).toHaveLength(12);
+});
+
+it("a two-legged nonce and a three-legged nonce are separate; a consumer's nonce is its own", async () => {
+  const other = await seedConsumer(tdb.db);
+  const nonce = "shared-nonce-value";
+  expect((await a.inject(signedRequest({ method: "GET", url: "/me", consumer, token, nonce }))).statusCode).toBe(200);
+  const login = await b.inject(signedRequest({ method: "POST", url: "/authenticate", consumer: other, nonce, form: { username: "nobody", password: "whatever1" } }));
+  expect(login.json().error).toBe("invalid_credentials");
+});
