@@ -106,7 +106,8 @@ export class NatsBus implements Bus {
     if (!this.isConnected()) throw new Error("NATS is not connected");
     const replies: unknown[] = [];
     const iterator = await this.nc.requestMany(subject, encode(payload), {
-      strategy: "timer",
+      // "count" ends at maxMessages or maxWait, whichever first; "timer" ignores maxMessages.
+      strategy: expected ? "count" : "timer",
       maxWait: windowMs,
       ...(expected ? { maxMessages: expected } : {}),
     });
