@@ -1,0 +1,197 @@
+// Runs the helm binary that scripts/install-tools.sh puts in .tools/bin and turns
+// `helm template` output into plain objects, each validated against the Kubernetes
+// OpenAPI schemas by kubernetes-models.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
+import { Job } from "kubernetes-models/batch/v1";
+import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const chartDir = join(repoRoot, "charts/signet");
+export const helmBin = join(repoRoot, ".tools/bin/helm");
+
+/** Missing helm is a failure, never a skip (also when CI is set). */
+export function requireHelm(): void {
+  if (!existsSync(helmBin)) {
+    throw new Error(
+      `helm not found at ${helmBin}: run \`bash scripts/install-tools.sh\` (npm ci does it through postinstall)` +
+        (process.env.CI ? " — CI must install it, chart tests never skip" : ""),
+    );
+  }
+}
+
+export interface HelmResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function helm(args: string[]): HelmResult {
+  requireHelm();
+  const r = spawnSync(helmBin, args, { cwd: repoRoot, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// ---- the slice of the Kubernetes object model the checks read ------------------------
+
+export type StringMap = Record<string, string>;
+
+export interface Metadata {
+  name: string;
+  namespace?: string;
+  labels?: StringMap;
+  annotations?: StringMap;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+  };
+}
+
+export interface Probe {
+  httpGet?: { path: string; port: string | number };
+  exec?: { command: string[] };
+}
+
+export interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  allowPrivilegeEscalation?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  privileged?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  ports?: { name?: string; containerPort: number }[];
+  resources?: { requests?: StringMap; limits?: StringMap };
+  securityContext?: SecurityContext;
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  securityContext?: SecurityContext & { fsGroup?: number };
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  volumes?: { name: string; emptyDir?: object }[];
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: StringMap; annotations?: StringMap };
+  spec: PodSpec;
+}
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: Metadata;
+  // The checks narrow these by kind.
+  spec?: Record<string, unknown>;
+  data?: StringMap;
+}
+
+export interface Workload extends K8sObject {
+  kind: "Deployment" | "StatefulSet" | "Job";
+  spec: { replicas?: number; selector?: { matchLabels?: StringMap }; template: PodTemplate };
+}
+
+const models: Record<string, new (data: never) => { validate(): void }> = {
+  "v1/ConfigMap": ConfigMap,
+  "v1/Secret": Secret,
+  "v1/Service": Service,
+  "v1/ServiceAccount": ServiceAccount,
+  "apps/v1/Deployment": Deployment,
+  "apps/v1/StatefulSet": StatefulSet,
+  "batch/v1/Job": Job,
+  "networking.k8s.io/v1/Ingress": Ingress,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
+};
+
+/** Validates one object against its Kubernetes schema; an unknown apiVersion/kind is an error too. */
+export function validateObject(obj: K8sObject): void {
+  const Model = models[`${obj.apiVersion}/${obj.kind}`];
+  if (!Model) throw new Error(`no schema for ${obj.apiVersion}/${obj.kind} (${obj.metadata?.name})`);
+  new Model(obj as never).validate();
+}
+
+export interface Render {
+  objects: K8sObject[];
+  raw: string;
+}
+
+/** `helm template signet charts/signet <args>`; throws with helm's stderr when it fails. */
+export function render(args: string[] = []): Render {
+  const r = helm(["template", "signet", chartDir, "--namespace", "signet", ...args]);
+  if (r.status !== 0) throw new Error(`helm template ${args.join(" ")} failed:\n${r.stderr}`);
+  const objects: K8sObject[] = [];
+  for (const doc of parseAllDocuments(r.stdout)) {
+    if (doc.errors.length) throw new Error(`unparsable helm output: ${doc.errors[0]?.message}`);
+    const value: unknown = doc.toJS();
+    if (value !== null && value !== undefined) objects.push(value as K8sObject);
+  }
+  return { objects, raw: r.stdout };
+}
+
+// ---- look-ups -----------------------------------------------------------------------
+
+export function byKind<T extends K8sObject = K8sObject>(objects: K8sObject[], kind: string): T[] {
+  return objects.filter((o) => o.kind === kind) as T[];
+}
+
+export function find<T extends K8sObject = K8sObject>(objects: K8sObject[], kind: string, name: string): T {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`${kind}/${name} not rendered`);
+  return found as T;
+}
+
+export function workloads(objects: K8sObject[]): Workload[] {
+  return objects.filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind)) as Workload[];
+}
+
+export function matches(selector: StringMap, labels: StringMap | undefined): boolean {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** The env a container ends up with: its ConfigMaps (envFrom) overlaid by env values. */
+export function effectiveEnv(objects: K8sObject[], c: Container): Map<string, EnvVar> {
+  const env = new Map<string, EnvVar>();
+  for (const from of c.envFrom ?? []) {
+    if (!from.configMapRef) continue;
+    const cm = find(objects, "ConfigMap", from.configMapRef.name);
+    for (const [name, value] of Object.entries(cm.data ?? {})) env.set(name, { name, value });
+  }
+  for (const e of c.env ?? []) env.set(e.name, e);
+  return env;
+}
+
+export function decodeSecret(secret: K8sObject): StringMap {
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+  );
+}
