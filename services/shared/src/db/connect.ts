@@ -32,5 +32,10 @@ export function createDb(connectionString: string, options: DbOptions = {}): Kys
   });
   // An idle client losing its connection must not crash the process.
   pool.on("error", () => {});
+  // Nor a checked-out one: pg-pool removes its idle listener on checkout, and a client whose
+  // connection drops mid-query emits "error" (after rejecting the query) with no listener.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
