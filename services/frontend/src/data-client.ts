@@ -1,0 +1,74 @@
+// The frontend's calls to the data service, all through the shared signed client
+// (OAuth 1.0a with the frontend's consumer, plus the user's token where one is needed),
+// each forwarding the browser request's id.
+import { createSignedClient, type SignedClient } from "@signet/shared/client";
+
+export interface DataUser {
+  id: string;
+  username: string;
+  display_name: string;
+}
+
+export interface LoginResult {
+  token: string;
+  secret: string;
+  expires_at: string;
+  user: DataUser;
+}
+
+export interface Note {
+  id: string;
+  title: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TokenCredentials {
+  key: string;
+  secret: string;
+}
+
+export class DataClient {
+  private readonly client: SignedClient;
+
+  constructor(options: { baseUrl: string; consumerKey: string; consumerSecret: string; timeoutMs: number }) {
+    this.client = createSignedClient({
+      baseUrl: options.baseUrl,
+      consumer: { key: options.consumerKey, secret: options.consumerSecret },
+      timeoutMs: options.timeoutMs,
+    });
+  }
+
+  authenticate(input: { username: string; password: string; clientIp: string }, requestId: string): Promise<LoginResult> {
+    return this.client.request<LoginResult>("POST", "/authenticate", {
+      form: { username: input.username, password: input.password, client_ip: input.clientIp.slice(0, 64) },
+      requestId,
+    });
+  }
+
+  signUp(input: { username: string; password: string; display_name: string }, requestId: string): Promise<DataUser> {
+    return this.client.request<DataUser>("POST", "/users", { json: input, requestId });
+  }
+
+  me(token: TokenCredentials, requestId: string): Promise<DataUser> {
+    return this.client.request<DataUser>("GET", "/me", { token, requestId });
+  }
+
+  async listNotes(token: TokenCredentials, requestId: string): Promise<Note[]> {
+    const answer = await this.client.request<{ notes: Note[] }>("GET", "/notes", { token, requestId });
+    return answer.notes;
+  }
+
+  createNote(token: TokenCredentials, note: { title: string; body: string }, requestId: string): Promise<Note> {
+    return this.client.request<Note>("POST", "/notes", { token, json: note, requestId });
+  }
+
+  async deleteNote(token: TokenCredentials, id: string, requestId: string): Promise<void> {
+    await this.client.request("DELETE", `/notes/${encodeURIComponent(id)}`, { token, requestId });
+  }
+
+  async logout(token: TokenCredentials, requestId: string): Promise<void> {
+    await this.client.request("POST", "/logout", { token, requestId });
+  }
+}

@@ -1,0 +1,11 @@
+// `npm run start:frontend`: production mode, configured only by the environment.
+import { runServer } from "@signet/shared";
+import { buildFrontendApp } from "./app.js";
+import { loadFrontendConfig } from "./config.js";
+
+await runServer({
+  name: "frontend",
+  loadConfig: () => loadFrontendConfig(),
+  build: (config) => buildFrontendApp({ config }),
+  drainDelayMs: 2_000,
+});

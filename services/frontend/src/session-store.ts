@@ -1,0 +1,146 @@
+// Session stores for @fastify/session.
+// - NatsKvSessionStore: a NATS JetStream key-value bucket whose TTL is the session lifetime,
+//   so every frontend replica sees the same sessions and a restart loses none.
+// - MemorySessionStore: one process only (`npm start` without NATS_URL, unit tests).
+import type { Session } from "fastify";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+type Callback = (error?: unknown) => void;
+type SessionCallback = (error: unknown, session?: Session | null) => void;
+
+/** The store interface @fastify/session calls (express-session compatible). */
+export interface SessionStore {
+  set(sessionId: string, session: Session, callback: Callback): void;
+  get(sessionId: string, callback: SessionCallback): void;
+  destroy(sessionId: string, callback: Callback): void;
+  /** Throws when the store cannot be reached (used by /readyz). */
+  ping?(): Promise<void>;
+  /** Releases what the store opened itself. */
+  close?(): Promise<void>;
+}
+
+/** Session ids the stores accept: what our id generator makes (base64url). */
+const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
+
+function expiryOf(session: Session, fallbackMs: number): number {
+  const expires = (session as { cookie?: { expires?: Date | string | null } }).cookie?.expires;
+  const at = expires ? new Date(expires).getTime() : NaN;
+  return Number.isFinite(at) ? at : Date.now() + fallbackMs;
+}
+
+export class MemorySessionStore implements SessionStore {
+  private readonly entries = new Map<string, { json: string; expiresAt: number }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly ttlMs = 8 * 3600_000) {
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  private sweep(now = Date.now()): void {
+    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(id);
+  }
+
+  set(sessionId: string, session: Session, callback: Callback): void {
+    this.entries.set(sessionId, { json: JSON.stringify(session), expiresAt: expiryOf(session, this.ttlMs) });
+    callback();
+  }
+
+  get(sessionId: string, callback: SessionCallback): void {
+    const entry = this.entries.get(sessionId);
+    if (!entry || entry.expiresAt <= Date.now()) {
+      this.entries.delete(sessionId);
+      callback(null, null);
+      return;
+    }
+    callback(null, JSON.parse(entry.json) as Session);
+  }
+
+  destroy(sessionId: string, callback: Callback): void {
+    this.entries.delete(sessionId);
+    callback();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+}
+
+export interface NatsKvSessionStoreOptions {
+  /** Bucket name (letters, digits, '-' and '_'); created when absent. */
+  bucket: string;
+  /** Session lifetime in milliseconds: the bucket's TTL (max age of each entry since its last write). */
+  ttlMs: number;
+  /** Replicas of the bucket's stream (1 on a single server, 3 on a cluster). */
+  replicas?: number;
+}
+
+export class NatsKvSessionStore implements SessionStore {
+  private constructor(
+    readonly kv: KV,
+    readonly bucket: string,
+  ) {}
+
+  /** Opens the bucket, creating it with the TTL when it does not exist yet (safe from several replicas at once). */
+  static async open(nc: NatsConnection, options: NatsKvSessionStoreOptions): Promise<NatsKvSessionStore> {
+    const kvm = new Kvm(nc);
+    const kv = await kvm.create(options.bucket, {
+      ttl: options.ttlMs,
+      history: 1,
+      replicas: options.replicas ?? 1,
+      description: "Signet frontend sessions",
+    });
+    return new NatsKvSessionStore(kv, options.bucket);
+  }
+
+  set(sessionId: string, session: Session, callback: Callback): void {
+    if (!SESSION_ID.test(sessionId)) return callback(new Error("malformed session id"));
+    this.kv.put(sessionId, JSON.stringify(session)).then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
+  }
+
+  get(sessionId: string, callback: SessionCallback): void {
+    if (!SESSION_ID.test(sessionId)) return callback(null, null);
+    this.kv.get(sessionId).then(
+      (entry) => {
+        if (!entry || entry.operation !== "PUT" || entry.length === 0) return callback(null, null);
+        let session: Session | null = null;
+        try {
+          session = JSON.parse(entry.string()) as Session;
+        } catch {
+          session = null;
+        }
+        callback(null, session);
+      },
+      (error: unknown) => callback(error),
+    );
+  }
+
+  destroy(sessionId: string, callback: Callback): void {
+    if (!SESSION_ID.test(sessionId)) return callback();
+    // purge leaves no history of the value behind (only a marker the TTL removes)
+    this.kv.purge(sessionId).then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.kv.status();
+  }
+
+  /** Deletes the whole bucket (tests). */
+  async deleteBucket(): Promise<void> {
+    await this.kv.destroy();
+  }
+}

@@ -1,0 +1,32 @@
+// Page rendering with Eta: templates in views/, every `<%= %>` escaped (autoEscape).
+import { Eta } from "eta";
+import type { FastifyReply } from "fastify";
+import { VIEWS_DIR } from "./paths.js";
+
+const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${dateFormat.format(date)} UTC`;
+}
+
+export class Views {
+  private readonly eta: Eta;
+
+  constructor(cache = true) {
+    this.eta = new Eta({ views: VIEWS_DIR, autoEscape: true, autoTrim: false, cache });
+  }
+
+  render(name: string, data: Record<string, unknown>): string {
+    return this.eta.render(`./${name}`, { formatDate, user: undefined, csrfToken: "", ...data });
+  }
+
+  /** Sends a page: HTML, never cached by browsers or proxies (pages may show the user's data). */
+  send(reply: FastifyReply, name: string, data: Record<string, unknown>, status = 200): FastifyReply {
+    return reply
+      .code(status)
+      .header("cache-control", "no-store")
+      .type("text/html; charset=utf-8")
+      .send(this.render(name, data));
+  }
+}
