@@ -1,0 +1,303 @@
+// Confirmed revocation across three real data pods (buildDataApp, each with its own NATS
+// connection), real PostgreSQL and NATS, signed HTTP requests.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { Keyring, NatsBus, SUBJECTS, createUser, issueToken, type ClientCredentials } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { startPrivateNats, testNatsUrl, type PrivateNats } from "@signet/shared/test-support/nats";
+import { buildRegistryApp } from "../src/app.js";
+import { MASTER_KEY, registryConfig } from "./helpers.js";
+import { admin } from "./helpers-admin.js";
+import { signedGet, startDataPod, stopDataPod, type DataPod, type SignedAnswer } from "./cluster.js";
+
+const tdb = useTestDatabase();
+const keyring = Keyring.fromEnv(MASTER_KEY);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function eventsHandled(pod: DataPod, subject: string): Promise<number> {
+  const metric = await pod.app.metrics.getSingleMetric("signet_revocation_events_total")?.get();
+  return (metric?.values ?? []).filter((v) => v.labels.subject === subject).reduce((n, v) => n + v.value, 0);
+}
+
+let userId: string;
+const tokenFor = async (consumerKey: string): Promise<ClientCredentials> => {
+  const t = await issueToken(tdb.db, keyring, { userId, consumerKey, ttlSeconds: 600 });
+  return { key: t.token, secret: t.secret };
+};
+
+beforeAll(async () => {
+  userId = (await createUser(tdb.db, { username: "looper", password: "looper-password", display_name: "Looper" })).id;
+});
+
+describe("three data pods on one NATS", () => {
+  let pods: DataPod[] = [];
+  let registry: FastifyInstance;
+
+  beforeAll(async () => {
+    pods = await Promise.all(
+      ["pod-a", "pod-b", "pod-c"].map((id) => startDataPod({ id, databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY })),
+    );
+    // The registry makes its own NATS connection and database pool here (and closes them).
+    registry = await buildRegistryApp({
+      config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
+      logger: false,
+      defaultMetrics: false,
+    });
+    await registry.ready();
+  });
+  afterAll(async () => {
+    await registry?.close();
+    await Promise.all(pods.map(stopDataPod));
+  });
+
+  async function newConsumer(name: string): Promise<ClientCredentials> {
+    const res = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", { name });
+    expect(res.status).toBe(201);
+    return { key: res.body.key, secret: res.body.secret };
+  }
+
+  it("50 times: not one request sent after the revoke answer is accepted by any pod, and confirmed_pods is 3", async () => {
+    let afterAnswer = 0;
+    for (let rep = 0; rep < 50; rep++) {
+      const consumer = await newConsumer(`loop-${rep}`);
+      const token = await tokenFor(consumer.key);
+      // every pod has the consumer and token cached before the revoke
+      for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).status).toBe(200);
+
+      const answers: (SignedAnswer & { pod: string })[] = [];
+      let stop = false;
+      const failures: unknown[] = [];
+      const loops = pods.map(async (pod) => {
+        while (!stop) {
+          try {
+            answers.push({ ...(await signedGet(pod.url, "/me", consumer, token)), pod: pod.id });
+          } catch (error) {
+            failures.push(error);
+            stop = true;
+          }
+        }
+      });
+      let revoke: Awaited<ReturnType<typeof admin<{ key: string; status: string; confirmed_pods: number }>>>;
+      try {
+        await sleep(rep % 4); // revoke at different points of the request stream
+        revoke = await admin(registry, "POST", `/consumers/${consumer.key}/revoke`, { reason: `loop ${rep}` });
+        await waitFor("three requests per pod after the answer", () =>
+          stop || pods.every((pod) => answers.filter((a) => a.pod === pod.id && a.sentAt > revoke.answeredAt).length >= 3),
+        );
+      } finally {
+        stop = true;
+        await Promise.all(loops);
+      }
+      expect(failures).toEqual([]);
+
+      expect(revoke.status).toBe(200);
+      expect(revoke.body).toMatchObject({ key: consumer.key, status: "revoked", confirmed_pods: 3 });
+      const after = answers.filter((a) => a.sentAt > revoke.answeredAt);
+      expect(after.filter((a) => a.status !== 401), `rep ${rep}: accepted after the revoke answer`).toEqual([]);
+      expect(new Set(after.map((a) => a.problem))).toEqual(new Set(["consumer_key_rejected"]));
+      afterAnswer += after.length;
+    }
+    expect(afterAnswer).toBeGreaterThanOrEqual(50 * 9);
+  }, 60_000);
+
+  it("rotation: both secrets verify on every pod during the grace period, only the new one after", async () => {
+    const old = await newConsumer("rotating");
+    const token = await tokenFor(old.key);
+    for (const pod of pods) expect((await signedGet(pod.url, "/me", old, token)).status).toBe(200);
+    const rotated = await admin<{ key: string; secret: string }>(registry, "POST", `/consumers/${old.key}/rotate`, { grace_seconds: 2 });
+    const graceEnds = Date.now() + 2_000;
+    expect(rotated.status).toBe(200);
+    const fresh = { key: old.key, secret: rotated.body.secret };
+    for (const pod of pods) {
+      expect((await signedGet(pod.url, "/me", old, token)).status, `${pod.id} old secret in grace`).toBe(200);
+      expect((await signedGet(pod.url, "/me", fresh, token)).status, `${pod.id} new secret`).toBe(200);
+    }
+    await sleep(graceEnds - Date.now() + 250);
+    for (const pod of pods) {
+      const oldAnswer = await signedGet(pod.url, "/me", old, token);
+      expect([oldAnswer.status, oldAnswer.problem], `${pod.id} old secret after grace`).toEqual([401, "signature_invalid"]);
+      expect((await signedGet(pod.url, "/me", fresh, token)).status).toBe(200);
+    }
+    // grace 0: the old secret is dead on every pod from the answer on
+    const again = await admin<{ secret: string }>(registry, "POST", `/consumers/${old.key}/rotate`, {});
+    const newest = { key: old.key, secret: again.body.secret };
+    for (const pod of pods) {
+      expect((await signedGet(pod.url, "/me", fresh, token)).problem).toBe("signature_invalid");
+      expect((await signedGet(pod.url, "/me", newest, token)).status).toBe(200);
+    }
+  });
+
+  it("disabling a user or resetting a password kills the user's tokens on every pod at once", async () => {
+    const consumer = await newConsumer("user-ops");
+    const user = await admin<{ id: string }>(registry, "POST", "/users", { username: "dora", password: "dora-password", display_name: "Dora" });
+    const issue = async () => {
+      const t = await issueToken(tdb.db, keyring, { userId: user.body.id, consumerKey: consumer.key, ttlSeconds: 600 });
+      return { key: t.token, secret: t.secret };
+    };
+    const first = await issue();
+    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, first)).status).toBe(200);
+    const pw = await admin<{ confirmed_pods: number; tokens_revoked: number }>(registry, "POST", "/users/dora/password", { password: "new-dora-password" });
+    expect(pw.body).toMatchObject({ confirmed_pods: 3, tokens_revoked: 1 });
+    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, first)).problem).toBe("token_revoked");
+
+    const second = await issue();
+    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, second)).status).toBe(200);
+    const dis = await admin<{ confirmed_pods: number; status: string }>(registry, "POST", "/users/dora/disable");
+    expect(dis.body).toMatchObject({ confirmed_pods: 3, status: "disabled" });
+    for (const pod of pods) {
+      const answer = await signedGet(pod.url, "/me", consumer, second);
+      expect(answer.status, pod.id).not.toBe(200);
+    }
+  });
+
+  it("the registry dies between commit and publish: a new registry's relay publishes and the pods evict", async () => {
+    const consumer = await newConsumer("crash-victim");
+    const token = await tokenFor(consumer.key);
+    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).status).toBe(200);
+    const before = await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)));
+
+    const dying = await buildRegistryApp({
+      config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
+      db: tdb.db,
+      logger: false,
+      defaultMetrics: false,
+      relay: false,
+      afterCommit: () => {
+        throw new Error("simulated crash between commit and publish");
+      },
+    });
+    const res = await dying.inject({ method: "POST", url: `/consumers/${consumer.key}/revoke`, headers: { authorization: `Bearer ${registryConfig("", "").adminTokens[0]!.token}` }, payload: { reason: "crash test" } });
+    expect(res.statusCode).toBe(500);
+    await dying.close();
+
+    // committed, but never announced: the pods still serve their cached copy
+    const row = await tdb.db.selectFrom("consumers").select(["status"]).where("key", "=", consumer.key).executeTakeFirstOrThrow();
+    expect(row.status).toBe("revoked");
+    const pending = await tdb.db.selectFrom("outbox").selectAll().where("published_at", "is", null).where("subject", "=", SUBJECTS.consumerRevoked).execute();
+    expect(pending.map((p) => p.payload.key)).toContain(consumer.key);
+    expect(await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)))).toEqual(before);
+
+    const restarted = await buildRegistryApp({
+      config: registryConfig(tdb.url, testNatsUrl(), { relayIntervalMs: 100, relayMinAgeMs: 0 }),
+      logger: false,
+      defaultMetrics: false,
+    });
+    try {
+      await restarted.ready(); // the relay runs on start
+      await waitFor("the relay to publish", async () => {
+        const left = await tdb.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute();
+        return left.length === 0;
+      });
+      await waitFor("every pod to handle the event", async () => {
+        const now = await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)));
+        return now.every((n, i) => n > before[i]!);
+      });
+      for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).problem, pod.id).toBe("consumer_key_rejected");
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
+describe("one pod cut off from NATS", () => {
+  let pods: DataPod[] = [];
+  let privateNats: PrivateNats;
+  let registry: FastifyInstance;
+
+  beforeAll(async () => {
+    privateNats = await startPrivateNats();
+    pods = await Promise.all([
+      startDataPod({ id: "pod-1", databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
+      startDataPod({ id: "pod-2", databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
+      startDataPod({ id: "pod-isolated", databaseUrl: tdb.url, natsUrl: privateNats.url, masterKey: MASTER_KEY }),
+    ]);
+    registry = await buildRegistryApp({
+      config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 300 }),
+      logger: false,
+      defaultMetrics: false,
+    });
+    await registry.ready();
+  });
+  afterAll(async () => {
+    await registry?.close();
+    await Promise.all(pods.map(stopDataPod));
+    await privateNats?.dispose();
+  });
+
+  it("still refuses the revoked consumer, and keeps serving others from the database", async () => {
+    const created = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", { name: "cut-off" });
+    const consumer = { key: created.body.key, secret: created.body.secret };
+    const other = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", { name: "bystander" });
+    const bystander = { key: other.body.key, secret: other.body.secret };
+    const token = await tokenFor(consumer.key);
+    const bystanderToken = await tokenFor(bystander.key);
+    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).status).toBe(200);
+
+    const isolated = pods[2]!;
+    await privateNats.stop();
+    await waitFor("the isolated pod to notice", () => !isolated.bus().isConnected());
+
+    const revoke = await admin<{ confirmed_pods: number }>(registry, "POST", `/consumers/${consumer.key}/revoke`, { reason: "cut-off test" });
+    expect(revoke.body.confirmed_pods).toBe(2);
+    for (const pod of pods) {
+      const answer = await signedGet(pod.url, "/me", consumer, token);
+      expect([answer.status, answer.problem], pod.id).toEqual([401, "consumer_key_rejected"]);
+      expect((await signedGet(pod.url, "/me", bystander, bystanderToken)).status, pod.id).toBe(200);
+    }
+
+    await privateNats.start();
+    await waitFor("the isolated pod to reconnect", () => isolated.bus().isConnected(), 10_000);
+    expect((await signedGet(isolated.url, "/me", consumer, token)).problem).toBe("consumer_key_rejected");
+  });
+});
+
+describe("the registry's NATS is down", () => {
+  it("commits and answers (confirmed_pods 0); the relay publishes once NATS is back", async () => {
+    const nats = await startPrivateNats();
+    const bus = await NatsBus.connect({ servers: nats.url, name: "registry-nats-down" });
+    const registry = await buildRegistryApp({
+      config: registryConfig(tdb.url, nats.url, { confirmWindowMs: 300, relayIntervalMs: 100, relayMinAgeMs: 0 }),
+      db: tdb.db,
+      bus,
+      logger: false,
+      defaultMetrics: false,
+    });
+    const listener = { bus: undefined as NatsBus | undefined };
+    try {
+      await registry.ready();
+      const created = await admin<{ key: string }>(registry, "POST", "/consumers", { name: "nats-down" });
+      await nats.stop();
+      await waitFor("the registry to notice", () => !bus.isConnected());
+      const started = Date.now();
+      const revoke = await admin<{ confirmed_pods: number; status: string }>(registry, "POST", `/consumers/${created.body.key}/revoke`, { reason: "nats down" });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(revoke.status).toBe(200);
+      expect(revoke.body).toMatchObject({ status: "revoked", confirmed_pods: 0 });
+      expect((await registry.inject("/readyz")).statusCode).toBe(503);
+
+      await nats.start();
+      await waitFor("the registry to reconnect", () => bus.isConnected(), 10_000);
+      const seen: unknown[] = [];
+      listener.bus = await NatsBus.connect({ servers: nats.url, name: "listener" });
+      listener.bus.subscribe(SUBJECTS.consumerRevoked, (payload) => void seen.push(payload));
+      await waitFor("the relay to publish", () => seen.some((p) => (p as { key: string }).key === created.body.key), 10_000);
+      await waitFor("the relay to mark the row published", async () => {
+        const rows = await tdb.db.selectFrom("outbox").selectAll().where("published_at", "is", null).execute();
+        return !rows.some((r) => r.payload.key === created.body.key);
+      });
+    } finally {
+      await registry.close();
+      await listener.bus?.close();
+      await bus.close();
+      await nats.dispose();
+    }
+  });
+});
