@@ -1,6 +1,8 @@
 // Chart checks: helm lint, helm template with the default, development and
 // production-like values, Kubernetes schema validation of every object, and the policies
 // the schemas cannot express (hardening, probes, secrets, selectors, routing, migrations).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type Container,
@@ -15,6 +17,7 @@ import {
   helm,
   matches,
   render,
+  repoRoot,
   requireHelm,
   validateObject,
   workloads,
@@ -588,5 +591,71 @@ describe("values.schema.json", () => {
     const ref = effectiveEnv(objects, mainContainer(objects, "frontend")).get("SESSION_SECRET")?.valueFrom
       ?.secretKeyRef;
     expect(ref).toEqual({ name: "my-signet", key: "SESSION_SECRET" });
+  });
+});
+
+describe("Tiltfile", () => {
+  // Tilt is not installed here; check that what the Tiltfile names exists in what it renders.
+  const tiltfile = readFileSync(join(repoRoot, "Tiltfile"), "utf8");
+
+  it("renders the chart with values-dev.yaml and runFromSource, and builds the dev target", () => {
+    expect(tiltfile).toMatch(
+      /helm\(\s*'charts\/signet',\s*name='signet',\s*values=\['charts\/signet\/values-dev.yaml'/,
+    );
+    expect(tiltfile).toContain("set=['runFromSource=true']");
+    expect(tiltfile).toContain("target='dev'");
+    expect(tiltfile).toContain("run('npm ci', trigger=['package-lock.json'])");
+    const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/^FROM .* AS dev$/m);
+    // the image Tilt builds is the one the dev values reference
+    const { objects } = rendered(TILT);
+    expect(mainContainer(objects, "data").image.startsWith("localhost:5005/signet:")).toBe(true);
+  });
+
+  it("names only workloads and objects the dev render contains, and forwards to declared ports", () => {
+    const { objects } = rendered(TILT);
+    const names = [...tiltfile.matchAll(/k8s_resource\(\s*'([^']+)'/g)].map((m) => m[1] as string);
+    expect(names.sort()).toEqual(
+      [
+        "signet-data",
+        "signet-frontend",
+        "signet-migrate",
+        "signet-nats",
+        "signet-postgresql",
+        "signet-registry",
+      ].sort(),
+    );
+    const ws = workloads(objects);
+    for (const n of names)
+      expect(
+        ws.filter((w) => w.metadata.name === n),
+        n,
+      ).toHaveLength(1);
+
+    const selectors = [...tiltfile.matchAll(/'([a-z0-9-]+):([a-z]+)'/g)].map((m) => [
+      m[1] as string,
+      m[2] as string,
+    ]);
+    expect(selectors.length).toBeGreaterThan(5);
+    for (const [name, kind] of selectors) {
+      const hits = objects.filter((o) => o.metadata.name === name && o.kind.toLowerCase() === kind);
+      expect(hits, `${name}:${kind}`).toHaveLength(1);
+    }
+
+    const forwards = Object.fromEntries(
+      [...tiltfile.matchAll(/k8s_resource\(\s*'([^']+)',\s*port_forwards=\['(\d+):(\d+)'\]/g)].map((m) => [
+        m[1],
+        [Number(m[2]), Number(m[3])],
+      ]),
+    );
+    expect(forwards).toEqual({
+      "signet-data": [8000, 8000],
+      "signet-registry": [8001, 8001],
+      "signet-frontend": [4444, 4444],
+    });
+    for (const [name, [, container]] of Object.entries(forwards) as [string, number[]][]) {
+      const w = find<Workload>(objects, "Deployment", name);
+      expect(w.spec.template.spec.containers[0]?.ports?.map((p) => p.containerPort)).toContain(container);
+    }
   });
 });

@@ -251,3 +251,10 @@ livenessProbe:
 {{- fail "dev.postgresql.enabled=true supplies DATABASE_URL itself; unset database.url / database.existingSecret" }}
 {{- end }}
 {{- end }}
+
+{{/* The writable /tmp of the Signet containers (npm's cache and tsx's too under runFromSource). */}}
+{{- define "signet.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ if .Values.runFromSource }}1Gi{{ else }}{{ .Values.tmpSizeLimit }}{{ end }}
+{{- end }}
