@@ -4,6 +4,8 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { DISPLAY_NAME_MAX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from "@signet/shared";
 
 export const TITLE_MAX = 200;
+/** PostgreSQL text cannot hold NUL; refuse it as invalid input rather than fail on insert. */
+const NO_NUL = "^[^\\u0000]*$";
 export const BODY_MAX = 10_000;
 
 export const ErrorBody = Type.Object(
@@ -40,7 +42,7 @@ export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength:
 export const SignUpBody = Type.Object({
   username: Username,
   password: Password,
-  display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX }),
+  display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX, pattern: NO_NUL }),
 });
 export type SignUpBody = Static<typeof SignUpBody>;
 
@@ -78,15 +80,15 @@ export const NoteSchema = Type.Object(
 export const NoteList = Type.Object({ notes: Type.Array(Type.Ref("Note"), { description: "newest first" }) });
 
 export const NewNoteBody = Type.Object({
-  title: Type.String({ minLength: 1, maxLength: TITLE_MAX }),
-  body: Type.String({ maxLength: BODY_MAX }),
+  title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: NO_NUL }),
+  body: Type.String({ maxLength: BODY_MAX, pattern: NO_NUL }),
 });
 export type NewNoteBody = Static<typeof NewNoteBody>;
 
 export const NotePatchBody = Type.Object(
   {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: TITLE_MAX })),
-    body: Type.Optional(Type.String({ maxLength: BODY_MAX })),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: NO_NUL })),
+    body: Type.Optional(Type.String({ maxLength: BODY_MAX, pattern: NO_NUL })),
   },
   { minProperties: 1 },
 );
