@@ -1,0 +1,360 @@
+// The frontend over HTTP against the real data service (its own PostgreSQL database),
+// with sessions in a NATS JetStream KV bucket of this file's own.
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { findToken, NatsBus, revokeConsumer, revokeUserTokens, SUBJECTS } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { testNatsUrl } from "@signet/shared/test-support/nats";
+import { freePort } from "@signet/shared/test-support/net";
+import { NatsKvSessionStore } from "../src/session-store.js";
+import { Agent, csrfOf, frontendConfig, seedUser, startData, startFrontend, unique, uniqueBucket, type DataStack } from "./helpers.js";
+
+const tdb = useTestDatabase();
+const bucket = uniqueBucket("int");
+let bus: NatsBus;
+let data: DataStack;
+let front: { app: FastifyInstance; url: string };
+const dataLog: string[] = [];
+
+beforeAll(async () => {
+  bus = await NatsBus.connect({ servers: testNatsUrl(), name: "frontend-integration-test" });
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      dataLog.push(chunk.toString());
+      done();
+    },
+  });
+  data = await startData(tdb.db, { logger: { stream, level: "info" } });
+  front = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+});
+
+afterAll(async () => {
+  await front?.app.close();
+  await data?.close();
+  if (bus) {
+    const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
+    await store.deleteBucket();
+    await bus.close();
+  }
+});
+
+const cookieName = "signet.sid";
+
+describe("pages and sessions", () => {
+  it("GET / without a session redirects to /login?next=/", async () => {
+    const res = await new Agent(front.url).get("/");
+    expect(res.status).toBe(302);
+    expect(res.location).toBe("/login?next=/");
+  });
+
+  it("a wrong login answers 401 with the form again and a role=alert message", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    const res = await agent.login(user.username, "not the password");
+    expect(res.status).toBe(401);
+    expect(res.body).toMatch(/role="alert"[^>]*>Incorrect username or password\./);
+    expect(res.body).toContain('action="/login"');
+    expect(res.body).toContain(`value="${user.username}"`);
+  });
+
+  it("login changes the session id, keeps token and secret server-side, and shows the user's page", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    const loginPage = await agent.get("/login?next=/");
+    expect(loginPage.status).toBe(200);
+    const before = agent.cookies.get(cookieName);
+    expect(before).toBeTruthy();
+    const cookieLine = loginPage.setCookie.find((c) => c.startsWith(`${cookieName}=`))!;
+    expect(cookieLine).toMatch(/; HttpOnly/i);
+    expect(cookieLine).toMatch(/; SameSite=Lax/i);
+    expect(cookieLine).not.toMatch(/; Secure/i);
+
+    const res = await agent.post("/login", { _csrf: csrfOf(loginPage.body), username: user.username, password: user.password, next: "/" });
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/");
+    const after = agent.cookies.get(cookieName);
+    expect(after).toBeTruthy();
+    expect(after).not.toBe(before);
+    // the old session id is dead: replaying the pre-login cookie is not signed in
+    const replay = new Agent(front.url);
+    replay.cookies.set(cookieName, before!);
+    expect((await replay.get("/")).status).toBe(302);
+
+    const home = await agent.get("/");
+    expect(home.status).toBe(200);
+    expect(home.body).toContain(user.display_name);
+    expect(home.body).toContain('action="/logout"');
+    expect(home.headers.get("cache-control")).toBe("no-store");
+
+    // the token and its secret: in the KV session only, never in the cookie or a page
+    const token = await tdb.db.selectFrom("access_tokens").selectAll().where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    expect(decodeURIComponent(after!)).not.toContain(token.token);
+    expect(home.body).not.toContain(token.token);
+    const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
+    const sessionId = decodeURIComponent(after!).split(".")[0]!;
+    const stored = await store.kv.get(sessionId);
+    expect(stored?.string()).toContain(token.token);
+  });
+
+  it("notes: add two (newest first), delete one; titles are escaped", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    expect((await agent.submit("/", "/notes", { title: "First note", body: "one" })).location).toBe("/");
+    expect((await agent.submit("/", "/notes", { title: "<b>Second</b> & more", body: "two\nlines" })).location).toBe("/");
+    let home = await agent.get("/");
+    expect(home.body).toContain("&lt;b&gt;Second&lt;/b&gt; &amp; more");
+    expect(home.body).not.toContain("<b>Second</b>");
+    expect(home.body.indexOf("Second")).toBeLessThan(home.body.indexOf("First note"));
+    expect(home.body).toMatch(/form action="\/notes"/);
+    expect(home.body).toMatch(/input id="title" name="title"/);
+    expect(home.body).toMatch(/textarea id="body" name="body"/);
+    const ids = [...home.body.matchAll(/action="\/notes\/([0-9a-f-]+)\/delete"/g)].map((m) => m[1]!);
+    expect(ids).toHaveLength(2);
+    const del = await agent.post(`/notes/${ids[1]}/delete`, { _csrf: csrfOf(home.body) });
+    expect(del.status).toBe(303);
+    home = await agent.get("/");
+    expect(home.body).not.toContain("First note");
+    expect(home.body).toContain("Second");
+    // an empty title is refused with the form kept
+    const bad = await agent.submit("/", "/notes", { title: "   ", body: "kept body" });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('role="alert"');
+    expect(bad.body).toContain("kept body");
+  });
+
+  it("a POST without its CSRF token gets the friendly 403 page", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    const res = await agent.post("/notes", { title: "forged", body: "x" });
+    expect(res.status).toBe(403);
+    expect(res.body).toContain("This form has expired");
+    const wrong = await agent.post("/notes", { _csrf: "not-a-token", title: "forged", body: "x" });
+    expect(wrong.status).toBe(403);
+    const anonymous = await new Agent(front.url).post("/login", { username: user.username, password: user.password });
+    expect(anonymous.status).toBe(403);
+    expect((await agent.get("/")).body).not.toContain("forged");
+  });
+
+  it("next returns only to local paths", async () => {
+    const user = await seedUser(tdb.db);
+    for (const [next, expected] of [
+      ["//evil.example/x", "/"],
+      ["/\\evil.example", "/"],
+      ["https://evil.example/", "/"],
+      ["javascript:alert(1)", "/"],
+      ["/%2F%2Fevil.example", "/%2F%2Fevil.example"],
+      ["/?page=2", "/?page=2"],
+    ] as const) {
+      const agent = new Agent(front.url);
+      const res = await agent.submit(`/login?next=${encodeURIComponent(next)}`, "/login", { username: user.username, password: user.password, next });
+      expect(res.status, next).toBe(303);
+      expect(res.location, next).toBe(expected);
+    }
+    // the hidden field of the login page is sanitised too
+    const page = await new Agent(front.url).get(`/login?next=${encodeURIComponent("//evil.example")}`);
+    expect(page.body).toContain('name="next" value="/"');
+  });
+
+  it("sign-up signs the user in; a taken username and bad input get friendly messages", async () => {
+    const username = unique("new");
+    const agent = new Agent(front.url);
+    const res = await agent.submit("/signup", "/signup", { username, password: "a long enough password", display_name: "Ada L." });
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/");
+    expect((await agent.get("/")).body).toContain("Hello, Ada L.");
+
+    const again = await new Agent(front.url).submit("/signup", "/signup", { username, password: "another password", display_name: "Other" });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatch(/role="alert"[^>]*>The username “[^”]+” is already taken/);
+
+    const bad = await new Agent(front.url).submit("/signup", "/signup", { username: "x", password: "short", display_name: "" });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('role="alert"');
+  });
+
+  it("logout calls the data service (the token dies) and destroys the session", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    const cookie = agent.cookies.get(cookieName)!;
+    const res = await agent.submit("/", "/logout", {});
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/login?reason=logged_out&next=/");
+    const token = await tdb.db.selectFrom("access_tokens").select(["token"]).where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    expect((await findToken(tdb.db, token.token))?.revoked_at).toBeTruthy();
+    const replay = new Agent(front.url);
+    replay.cookies.set(cookieName, cookie);
+    expect((await replay.get("/")).status).toBe(302);
+    expect((await agent.get("/login?reason=logged_out")).body).toContain("You have been logged out");
+  });
+
+  it("a token revoked on the data side ends the session and says why on /login", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    expect((await agent.get("/")).status).toBe(200);
+    await revokeUserTokens(tdb.db, user.id);
+    await data.bus.publish(SUBJECTS.userDisabled, { user_id: user.id, at: new Date().toISOString(), actor: "test" });
+    const res = await agent.get("/");
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/login?reason=token_revoked&next=/");
+    const login = await agent.get(res.location!);
+    expect(login.body).toMatch(/role="status"[^>]*>Your session was ended because your access was revoked/);
+    expect((await agent.get("/")).location).toBe("/login?next=/");
+  });
+
+  it("forwards the request id to the data service", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    const requestId = `trace-${unique("r")}`;
+    const res = await agent.get("/", { "x-request-id": requestId });
+    expect(res.headers.get("x-request-id")).toBe(requestId);
+    expect(dataLog.some((line) => line.includes(requestId) && line.includes("/notes"))).toBe(true);
+  });
+
+  it("a session survives a frontend restart (new instance, same bucket) and is shared by replicas", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    const other = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+    try {
+      const onOther = new Agent(other.url);
+      onOther.cookies = agent.cookies;
+      const home = await onOther.get("/");
+      expect(home.status).toBe(200);
+      expect(home.body).toContain(user.display_name);
+      // a form rendered by one replica is accepted by the other
+      const added = await onOther.post("/notes", { _csrf: csrfOf(home.body), title: "via replica", body: "" });
+      expect(added.status).toBe(303);
+    } finally {
+      await other.app.close();
+    }
+    // restart: a brand-new app with its own NATS connection, same bucket
+    const restarted = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket, natsUrl: testNatsUrl() }) });
+    try {
+      const again = new Agent(restarted.url);
+      again.cookies = agent.cookies;
+      const home = await again.get("/");
+      expect(home.status).toBe(200);
+      expect(home.body).toContain("via replica");
+    } finally {
+      await restarted.app.close();
+    }
+  });
+});
+
+describe("hardening and failure pages", () => {
+  it("sends a strict CSP and the other security headers", async () => {
+    const res = await new Agent(front.url).get("/login");
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'none'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("form-action 'self'");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
+    expect(res.body).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+  });
+
+  it("404 is a friendly page", async () => {
+    const res = await new Agent(front.url).get("/no/such/page");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(res.body).toContain("Page not found");
+  });
+
+  it("health, readiness (KV reachable) and metrics", async () => {
+    const agent = new Agent(front.url);
+    expect((await agent.get("/healthz")).status).toBe(200);
+    const ready = await agent.get("/readyz");
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toEqual({ status: "ready" });
+    const metrics = await agent.get("/metrics");
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain("signet_http_requests_total");
+  });
+
+  it("the data service unreachable: a friendly 503, no stack trace, no crash", async () => {
+    const port = await freePort();
+    const down = await startFrontend({ config: frontendConfig({ url: `http://127.0.0.1:${port}`, consumer: data.consumer }, { sessionBucket: bucket }), bus });
+    try {
+      const agent = new Agent(down.url);
+      const res = await agent.login("someone", "something");
+      expect(res.status).toBe(503);
+      expect(res.body).toContain("We can&#39;t reach your notes right now");
+      expect(res.body).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+|Error:/);
+      expect((await agent.get("/healthz")).status).toBe(200);
+    } finally {
+      await down.app.close();
+    }
+  });
+
+  it("the data service refusing the frontend's own consumer: a friendly 503 page", async () => {
+    const wrong = await startFrontend({
+      config: frontendConfig({ url: data.url, consumer: { key: data.consumer.key, secret: "not-the-secret" } }, { sessionBucket: bucket }),
+      bus,
+    });
+    const revokedKey = unique("ck_revoked_");
+    const { createConsumer } = await import("@signet/shared");
+    const { keyring } = await import("./helpers.js");
+    await createConsumer(tdb.db, keyring, { name: unique("revoked-"), key: revokedKey, secret: "s3cret-s3cret" });
+    await revokeConsumer(tdb.db, revokedKey, "test");
+    const revoked = await startFrontend({
+      config: frontendConfig({ url: data.url, consumer: { key: revokedKey, secret: "s3cret-s3cret" } }, { sessionBucket: bucket }),
+      bus,
+    });
+    try {
+      const user = await seedUser(tdb.db);
+      for (const app of [wrong, revoked]) {
+        const res = await new Agent(app.url).login(user.username, user.password);
+        expect(res.status).toBe(503);
+        expect(res.body).toContain("Signet is temporarily unavailable");
+        expect(res.body).toContain("Reference:");
+      }
+    } finally {
+      await wrong.app.close();
+      await revoked.app.close();
+    }
+  });
+
+  it("login and sign-up are rate-limited per client address with a friendly 429 page", async () => {
+    const limited = await startFrontend({
+      config: frontendConfig(data, { sessionBucket: bucket, loginRateLimit: { max: 2, windowMs: 60_000 }, signupRateLimit: { max: 1, windowMs: 60_000 } }),
+      bus,
+    });
+    try {
+      const agent = new Agent(limited.url);
+      expect((await agent.login("nobody", "wrong")).status).toBe(401);
+      expect((await agent.login("nobody", "wrong")).status).toBe(401);
+      const third = await agent.login("nobody", "wrong");
+      expect(third.status).toBe(429);
+      expect(third.body).toContain("Too many attempts");
+      expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+      await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" });
+      expect((await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" })).status).toBe(429);
+    } finally {
+      await limited.app.close();
+    }
+  });
+
+  it("TRUST_PROXY: behind a TLS-terminating proxy the cookie is Secure and __Host- prefixed", async () => {
+    const secure = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket, cookieSecure: true, trustProxy: true }), bus });
+    try {
+      const res = await new Agent(secure.url).get("/login", { "x-forwarded-proto": "https" });
+      const line = res.setCookie.find((c) => c.startsWith("__Host-signet.sid="));
+      expect(line).toMatch(/; Secure/i);
+      expect(line).toMatch(/; HttpOnly/i);
+      expect(line).toMatch(/; SameSite=Lax/i);
+      expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+      expect(res.headers.get("content-security-policy")).toContain("upgrade-insecure-requests");
+    } finally {
+      await secure.app.close();
+    }
+  });
+});
