@@ -49,11 +49,20 @@ export const observability = fp(
       shuttingDown = true;
     });
 
+    // While closing, answer in-flight requests with "Connection: close" and drop the
+    // connections they leave idle: a keep-alive connection that was busy when close()
+    // began would otherwise hold server.close() open until its keep-alive timeout.
+    let closing = false;
+    app.addHook("preClose", async () => {
+      closing = true;
+    });
     app.addHook("onSend", async (request, reply, payload) => {
       reply.header("x-request-id", request.id);
+      if (closing) reply.header("connection", "close");
       return payload;
     });
     app.addHook("onResponse", async (request, reply) => {
+      if (closing) setImmediate(() => app.server.closeIdleConnections?.());
       const route = request.routeOptions.url ?? "unmatched";
       requests.inc({ method: request.method, route, status: reply.statusCode });
       duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
