@@ -1,0 +1,93 @@
+// Production mode: missing settings stop the process at once, naming them; on SIGTERM an
+// in-flight request finishes and the process exits cleanly.
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ConfigError, signRequest, type ClientCredentials } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { testNatsUrl } from "@signet/shared/test-support/nats";
+import { freePort, waitForPort } from "@signet/shared/test-support/net";
+import { loadDataConfig } from "../src/config.js";
+import { MASTER_KEY, seedConsumer, seedUser, type SeededUser } from "./helpers.js";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const tdb = useTestDatabase();
+
+function run(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += String(d)));
+  child.stderr.on("data", (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+it("loadDataConfig names every missing setting in one error", () => {
+  expect(() => loadDataConfig({})).toThrow(ConfigError);
+  try {
+    loadDataConfig({});
+  } catch (error) {
+    expect((error as Error).message).toMatch(/DATABASE_URL/);
+    expect((error as Error).message).toMatch(/NATS_URL/);
+    expect((error as Error).message).toMatch(/SIGNET_MASTER_KEY/);
+  }
+  expect(() => loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: "dG9vIHNob3J0" })).toThrow(/SIGNET_MASTER_KEY is invalid/);
+  expect(() => loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: MASTER_KEY, SIGNET_TIMESTAMP_WINDOW: "soon" })).toThrow(/SIGNET_TIMESTAMP_WINDOW/);
+  const config = loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: MASTER_KEY, SIGNET_PUBLIC_URL: "https://api.example.com", TRUST_PROXY: "true" });
+  expect(config).toMatchObject({ port: 8000, host: "0.0.0.0", timestampWindow: 300, tokenTtl: 28_800, trustProxy: true, publicUrl: "https://api.example.com" });
+});
+
+it("npm run start:data with an empty environment exits at once naming the missing settings", async () => {
+  const proc = run("npm", ["run", "--silent", "start:data"], { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" });
+  const code = await proc.exited;
+  expect(code).toBe(78);
+  expect(proc.err()).toMatch(/missing required setting\(s\): DATABASE_URL, NATS_URL, SIGNET_MASTER_KEY/);
+}, 30_000);
+
+describe_sigterm();
+
+function describe_sigterm() {
+  let consumer: ClientCredentials;
+  let user: SeededUser;
+  beforeAll(async () => {
+    consumer = await seedConsumer(tdb.db);
+    user = await seedUser(tdb.db);
+  });
+  let proc: ReturnType<typeof run> | undefined;
+  afterAll(() => {
+    if (proc && proc.child.exitCode === null) proc.child.kill("SIGKILL");
+  });
+
+  it("on SIGTERM an in-flight request finishes, then the process exits 0", async () => {
+    const port = await freePort();
+    proc = run(process.execPath, ["--conditions=@signet/source", "--import", "tsx", "services/data/src/server.ts"], {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: tdb.url,
+      NATS_URL: testNatsUrl(),
+      SIGNET_MASTER_KEY: MASTER_KEY,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      SIGNET_POD_ID: "sigterm-test",
+    });
+    await waitForPort(port, 20_000);
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+    const body = new URLSearchParams({ username: user.username, password: user.password }).toString();
+    const contentType = "application/x-www-form-urlencoded";
+    const authorization = signRequest({ method: "POST", url: `${base}/authenticate`, consumer, body, contentType });
+    // argon2id takes tens of milliseconds: the login is in flight when SIGTERM arrives
+    const inFlight = fetch(`${base}/authenticate`, { method: "POST", headers: { authorization, "content-type": contentType }, body });
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    proc.child.kill("SIGTERM");
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { token: string }).token).toEqual(expect.any(String));
+    const exitCode = await proc.exited;
+    if (exitCode !== 0) console.log(proc.out().slice(-3000), proc.err().slice(-2000));
+    expect(exitCode).toBe(0);
+    expect(proc.out()).toContain('"msg":"shutting down"');
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  }, 40_000);
+}
