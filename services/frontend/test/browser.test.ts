@@ -1,0 +1,280 @@
+// Browser end to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core),
+// against two frontend instances sharing one NATS KV session bucket and the real data
+// service. Screenshots of the pages go to test-output/screenshots/ on every run.
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { FastifyInstance } from "fastify";
+import { NatsBus, revokeUserTokens, SUBJECTS } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { testNatsUrl } from "@signet/shared/test-support/nats";
+import { freePort } from "@signet/shared/test-support/net";
+import { NatsKvSessionStore } from "../src/session-store.js";
+import { frontendConfig, seedUser, startData, startFrontend, unique, uniqueBucket, type DataStack } from "./helpers.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test-output/screenshots");
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 860 };
+
+// Outside CI a machine without Chromium skips this file; under CI it must fail instead.
+const runBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI);
+if (!runBrowser) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+
+describe.runIf(runBrowser)("in a real browser", () => {
+  const tdb = useTestDatabase();
+  const bucket = uniqueBucket("e2e");
+  let bus: NatsBus;
+  let data: DataStack;
+  let a: { app: FastifyInstance; url: string };
+  let b: { app: FastifyInstance; url: string };
+  let browser: Browser;
+  let noJs: BrowserContext;
+  let withJs: BrowserContext;
+  let page: Page;
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    bus = await NatsBus.connect({ servers: testNatsUrl(), name: "frontend-e2e-test" });
+    data = await startData(tdb.db);
+    a = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+    b = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+    });
+    // The main journey runs with JavaScript off: the site must work without it.
+    noJs = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
+    withJs = await browser.newContext({ viewport: DESKTOP });
+    noJs.setDefaultTimeout(10_000);
+    withJs.setDefaultTimeout(10_000);
+    page = await noJs.newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await a?.app.close();
+    await b?.app.close();
+    await data?.close();
+    if (bus) {
+      const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
+      await store.deleteBucket();
+      await bus.close();
+    }
+  });
+
+  async function shot(p: Page, name: string, viewport = DESKTOP) {
+    await p.setViewportSize(viewport);
+    await p.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    // nothing may overflow sideways, on a phone either
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth).catch(() => 0);
+    expect(overflow, `${name} overflows horizontally`).toBeLessThanOrEqual(0);
+    await p.setViewportSize(DESKTOP);
+  }
+
+  /** Clicks a submit button and returns the final navigation's status. */
+  async function submit(p: Page, button: ReturnType<Page["getByRole"]>): Promise<number | undefined> {
+    const [response] = await Promise.all([p.waitForNavigation(), button.click()]);
+    return response?.status();
+  }
+
+  const noteTitles = (p: Page) => p.locator("ol.notes h3").allTextContents();
+
+  it("sign up, log out, log in, add two notes, delete one, log out — with JavaScript off", async () => {
+    const username = unique("e2e");
+    const password = "a very long passphrase";
+    await page.goto(`${a.url}/`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect(new URL(page.url()).search).toBe("?next=/");
+    await shot(page, "login-desktop");
+    await shot(page, "login-phone", PHONE);
+
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await shot(page, "signup-desktop");
+    await page.getByLabel("Display name").fill("Grace Hopper");
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill(password);
+    expect(await submit(page, page.getByRole("button", { name: "Sign up" }))).toBe(200);
+    expect(new URL(page.url()).pathname).toBe("/");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Hello, Grace Hopper");
+
+    await submit(page, page.getByRole("button", { name: "Log out" }));
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect(await page.locator("[role=status]").textContent()).toContain("You have been logged out");
+
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill(password);
+    expect(await submit(page, page.getByRole("button", { name: "Log in" }))).toBe(200);
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(await page.locator("p.empty").textContent()).toContain("No notes yet");
+
+    for (const [title, body] of [
+      ["Buy milk", "two litres"],
+      ["Call Ada", "about the\nanalytical engine"],
+    ]) {
+      await page.getByLabel("Title").fill(title!);
+      await page.getByLabel("Note", { exact: true }).fill(body!);
+      expect(await submit(page, page.getByRole("button", { name: "Add note" }))).toBe(200);
+    }
+    expect(await noteTitles(page)).toEqual(["Call Ada", "Buy milk"]); // newest first
+    expect(await page.locator("form[action^='/notes/'][action$='/delete']").count()).toBe(2);
+    await shot(page, "home-desktop");
+    await shot(page, "home-phone", PHONE);
+
+    await submit(page, page.getByRole("button", { name: "Delete note: Buy milk" }));
+    expect(await noteTitles(page)).toEqual(["Call Ada"]);
+
+    await submit(page, page.getByRole("button", { name: "Log out" }));
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await page.goto(`${a.url}/`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+  });
+
+  it("a wrong password shows the [role=alert] message with status 401", async () => {
+    const user = await seedUser(tdb.db);
+    await page.goto(`${a.url}/login`);
+    await page.getByLabel("Username").fill(user.username);
+    await page.getByLabel("Password").fill("definitely wrong");
+    expect(await submit(page, page.getByRole("button", { name: "Log in" }))).toBe(401);
+    expect(await page.locator("[role=alert]").textContent()).toBe("Incorrect username or password.");
+    expect(await page.getByLabel("Username").inputValue()).toBe(user.username);
+    await shot(page, "login-error-desktop");
+    await shot(page, "login-error-phone", PHONE);
+  });
+
+  it("a note titled <script>alert(1)</script> renders as text and runs nothing (JavaScript on)", async () => {
+    const user = await seedUser(tdb.db);
+    await withJs.clearCookies();
+    const p = await withJs.newPage();
+    p.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    try {
+      await p.goto(`${a.url}/login`);
+      await p.getByLabel("Username").fill(user.username);
+      await p.getByLabel("Password").fill(user.password);
+      await submit(p, p.getByRole("button", { name: "Log in" }));
+      const evil = "<script>alert(1)</script>";
+      await p.getByLabel("Title").fill(evil);
+      await p.getByLabel("Note", { exact: true }).fill(`<img src=x onerror="alert(2)">`);
+      await submit(p, p.getByRole("button", { name: "Add note" }));
+      expect(await p.locator("ol.notes h3").first().textContent()).toBe(evil);
+      expect(await p.locator("ol.notes .note-body").first().textContent()).toBe(`<img src=x onerror="alert(2)">`);
+      expect(await p.evaluate(() => document.querySelectorAll("script, main img").length)).toBe(0);
+      await p.reload();
+      await p.waitForTimeout(200);
+      expect(dialogs).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("a form posted without its CSRF token gets 403", async () => {
+    const user = await seedUser(tdb.db);
+    await withJs.clearCookies();
+    const p = await withJs.newPage();
+    try {
+      await p.goto(`${a.url}/login`);
+      await p.getByLabel("Username").fill(user.username);
+      await p.getByLabel("Password").fill(user.password);
+      await submit(p, p.getByRole("button", { name: "Log in" }));
+      await p.evaluate(() => document.querySelector("form[action='/notes'] input[name=_csrf]")?.remove());
+      await p.getByLabel("Title").fill("forged");
+      expect(await submit(p, p.getByRole("button", { name: "Add note" }))).toBe(403);
+      expect(await p.getByRole("heading", { level: 1 }).textContent()).toBe("This form has expired");
+      await shot(p, "error-403-desktop");
+      await shot(p, "error-403-phone", PHONE);
+      await p.goto(`${a.url}/`);
+      expect(await noteTitles(p)).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("two frontend instances share sessions: log in through one, continue on the other", async () => {
+    const user = await seedUser(tdb.db);
+    const first = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
+    const second = await browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
+    try {
+      const pa = await first.newPage();
+      await pa.goto(`${a.url}/login`);
+      await pa.getByLabel("Username").fill(user.username);
+      await pa.getByLabel("Password").fill(user.password);
+      await submit(pa, pa.getByRole("button", { name: "Log in" }));
+      await pa.getByLabel("Title").fill("written on A");
+      await submit(pa, pa.getByRole("button", { name: "Add note" }));
+
+      const cookies = await first.cookies(a.url);
+      const sid = cookies.find((c) => c.name === "signet.sid");
+      expect(sid?.httpOnly).toBe(true);
+      expect(sid?.sameSite).toBe("Lax");
+      await second.addCookies([{ name: sid!.name, value: sid!.value, url: b.url }]);
+      const pb = await second.newPage();
+      await pb.goto(`${b.url}/`);
+      expect(new URL(pb.url()).pathname).toBe("/");
+      expect(await pb.getByRole("heading", { level: 1 }).textContent()).toBe(`Hello, ${user.display_name}`);
+      expect(await noteTitles(pb)).toEqual(["written on A"]);
+      await pb.getByLabel("Title").fill("written on B");
+      await submit(pb, pb.getByRole("button", { name: "Add note" }));
+      await pa.reload();
+      expect(await noteTitles(pa)).toEqual(["written on B", "written on A"]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it("revoking the user's tokens on the data side sends the browser back to /login, saying why", async () => {
+    const user = await seedUser(tdb.db);
+    await page.goto(`${a.url}/login`);
+    await page.getByLabel("Username").fill(user.username);
+    await page.getByLabel("Password").fill(user.password);
+    await submit(page, page.getByRole("button", { name: "Log in" }));
+    expect(new URL(page.url()).pathname).toBe("/");
+
+    await revokeUserTokens(tdb.db, user.id);
+    await data.bus.publish(SUBJECTS.userDisabled, { user_id: user.id, at: new Date().toISOString(), actor: "e2e" });
+
+    await page.reload();
+    const url = new URL(page.url());
+    expect(url.pathname).toBe("/login");
+    expect(url.searchParams.get("reason")).toBe("token_revoked");
+    expect(await page.locator("[role=status]").textContent()).toContain("your access was revoked");
+    await shot(page, "login-revoked-desktop");
+    await page.goto(`${a.url}/`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+  });
+
+  it("friendly error pages: 404 and the data service unreachable (503)", async () => {
+    const missing = await page.goto(`${a.url}/no/such/page`);
+    expect(missing?.status()).toBe(404);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Page not found");
+    await shot(page, "error-404-desktop");
+    await shot(page, "error-404-phone", PHONE);
+
+    const port = await freePort();
+    const down = await startFrontend({ config: frontendConfig({ url: `http://127.0.0.1:${port}`, consumer: data.consumer }, { sessionBucket: bucket }), bus });
+    try {
+      await page.goto(`${down.url}/login`);
+      await page.getByLabel("Username").fill("someone");
+      await page.getByLabel("Password").fill("something");
+      expect(await submit(page, page.getByRole("button", { name: "Log in" }))).toBe(503);
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("We can't reach your notes right now");
+      await shot(page, "error-503-desktop");
+    } finally {
+      await down.app.close();
+    }
+  });
+});
