@@ -89,9 +89,14 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
       info: {
         title: "Signet registry admin API",
         version: "0.1.0",
-        description: "Consumers, users and the audit log. Revocations are confirmed by the data pods over NATS.",
+        description:
+          "Consumers, users and the audit log. Revocations are confirmed by the data pods over NATS.",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "a token from SIGNET_ADMIN_TOKENS" } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", description: "a token from SIGNET_ADMIN_TOKENS" },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });

@@ -29,9 +29,14 @@ export function bearerHook(tokens: readonly AdminToken[]) {
   return async (request: FastifyRequest) => {
     const actor = authenticate(tokens, request.headers.authorization);
     if (actor === undefined) {
-      throw new ApiError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <token>)", {
-        "www-authenticate": 'Bearer realm="signet-registry"',
-      });
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "a valid admin token is required (Authorization: Bearer <token>)",
+        {
+          "www-authenticate": 'Bearer realm="signet-registry"',
+        },
+      );
     }
     request.actor = actor;
   };

@@ -9,7 +9,14 @@
 //    by a restart); a warning is logged.
 // A name already used by another key is an error that stops the start.
 import type { FastifyBaseLogger } from "fastify";
-import { ApiError, consumerContext, createConsumer, findConsumer, recordAudit, safeEqual } from "@signet/shared";
+import {
+  ApiError,
+  consumerContext,
+  createConsumer,
+  findConsumer,
+  recordAudit,
+  safeEqual,
+} from "@signet/shared";
 import type { BootstrapConsumer } from "./config.js";
 import type { RegistryDeps } from "./deps.js";
 import { replaceConsumerSecret } from "./revocation.js";
@@ -54,12 +61,18 @@ async function importOne(
       if (!(error instanceof ApiError) || error.status !== 409) throw error;
       existing = await findConsumer(db, wanted.key); // another replica won the race?
       if (!existing) {
-        throw new Error(`SIGNET_BOOTSTRAP_CONSUMERS: the name "${wanted.name}" already belongs to another consumer key`, { cause: error });
+        throw new Error(
+          `SIGNET_BOOTSTRAP_CONSUMERS: the name "${wanted.name}" already belongs to another consumer key`,
+          { cause: error },
+        );
       }
     }
   }
   if (existing.status === "revoked") {
-    log.warn({ key: wanted.key }, "bootstrap consumer is revoked; left revoked (issue a new key to replace it)");
+    log.warn(
+      { key: wanted.key },
+      "bootstrap consumer is revoked; left revoked (issue a new key to replace it)",
+    );
     return "revoked_left_alone";
   }
   let current: string | undefined;
@@ -69,10 +82,18 @@ async function importOne(
     current = undefined; // sealed under a master key we no longer have: replace it
   }
   if (current !== undefined && safeEqual(current, wanted.secret)) {
-    if (existing.name !== wanted.name) log.warn({ key: wanted.key, name: existing.name }, "bootstrap consumer keeps its existing name");
+    if (existing.name !== wanted.name)
+      log.warn({ key: wanted.key, name: existing.name }, "bootstrap consumer keeps its existing name");
     return "unchanged";
   }
-  await replaceConsumerSecret(announcer, keyring, { key: wanted.key, secret: wanted.secret, actor: BOOTSTRAP_ACTOR });
-  log.warn({ key: wanted.key }, "bootstrap consumer secret differed from SIGNET_BOOTSTRAP_CONSUMERS; replaced");
+  await replaceConsumerSecret(announcer, keyring, {
+    key: wanted.key,
+    secret: wanted.secret,
+    actor: BOOTSTRAP_ACTOR,
+  });
+  log.warn(
+    { key: wanted.key },
+    "bootstrap consumer secret differed from SIGNET_BOOTSTRAP_CONSUMERS; replaced",
+  );
   return "secret_replaced";
 }

@@ -71,7 +71,11 @@ export class OutboxRelay {
         .selectFrom("outbox")
         .select(["id", "subject", "payload"])
         .where("published_at", "is", null)
-        .where("created_at", "<=", sql<Date>`clock_timestamp() - (${minAgeMs}::int * interval '1 millisecond')`)
+        .where(
+          "created_at",
+          "<=",
+          sql<Date>`clock_timestamp() - (${minAgeMs}::int * interval '1 millisecond')`,
+        )
         .orderBy("id")
         .limit(batchSize)
         .forUpdate()
@@ -88,7 +92,11 @@ export class OutboxRelay {
         published.push(String(row.id));
       }
       if (published.length > 0) {
-        await trx.updateTable("outbox").set({ published_at: new Date() }).where("id", "in", published).execute();
+        await trx
+          .updateTable("outbox")
+          .set({ published_at: new Date() })
+          .where("id", "in", published)
+          .execute();
         log.info({ count: published.length }, "outbox relay published pending events");
       }
       return { published: published.length, claimed: rows.length };

@@ -53,7 +53,9 @@ export interface AnnouncerOptions {
    */
   afterCommit?: (event: AnnouncedEvent) => void | Promise<void>;
   /** Observes each announcement (metrics, benchmarks). */
-  onAnnounced?: (event: AnnouncedEvent & { confirmedPods: number; committedAt: number; gatheredAt: number }) => void;
+  onAnnounced?: (
+    event: AnnouncedEvent & { confirmedPods: number; committedAt: number; gatheredAt: number },
+  ) => void;
 }
 
 /** A data pod's answer after evicting (EvictionConfirmation in @signet/shared/events). */
@@ -93,17 +95,26 @@ export class Announcer {
         });
         confirmedPods = replies.filter((r) => isConfirmation(r, subject)).length;
       } catch (error) {
-        log.warn({ err: error, subject, outbox_id: outboxId }, "publishing failed; the outbox relay will retry");
+        log.warn(
+          { err: error, subject, outbox_id: outboxId },
+          "publishing failed; the outbox relay will retry",
+        );
       }
     } else {
-      log.warn({ subject, outbox_id: outboxId }, "NATS is not connected; the outbox relay will publish the event");
+      log.warn(
+        { subject, outbox_id: outboxId },
+        "NATS is not connected; the outbox relay will publish the event",
+      );
     }
     const gatheredAt = performance.now();
     // Nobody confirmed: leave the row to the relay, which publishes it again once (harmless
     // for pods that did evict, a second chance for any that did not).
     if (confirmedPods > 0) {
       await markPublished(db, [outboxId]).catch((error: unknown) => {
-        log.warn({ err: error, outbox_id: outboxId }, "could not mark the outbox row published; the relay will republish it");
+        log.warn(
+          { err: error, outbox_id: outboxId },
+          "could not mark the outbox row published; the relay will republish it",
+        );
       });
     }
     this.options.onAnnounced?.({ ...event, confirmedPods, committedAt, gatheredAt });
@@ -128,33 +139,45 @@ export async function revokeConsumerEverywhere(
   announcer: Announcer,
   input: { key: string; reason: string; actor: string },
 ): Promise<RevokeResult> {
-  const { result, confirmedPods } = await announcer.commitAndAnnounce(SUBJECTS.consumerRevoked, async (trx) => {
-    const current = await trx.selectFrom("consumers").selectAll().where("key", "=", input.key).forUpdate().executeTakeFirst();
-    if (!current) throw notFound("consumer");
-    const alreadyRevoked = current.status === "revoked" && current.revoked_at !== null;
-    const revokedAt = alreadyRevoked ? current.revoked_at! : new Date();
-    if (!alreadyRevoked) {
-      await trx
-        .updateTable("consumers")
-        .set({ status: "revoked", revoked_at: revokedAt, revoke_reason: input.reason })
+  const { result, confirmedPods } = await announcer.commitAndAnnounce(
+    SUBJECTS.consumerRevoked,
+    async (trx) => {
+      const current = await trx
+        .selectFrom("consumers")
+        .selectAll()
         .where("key", "=", input.key)
-        .execute();
-    }
-    const tokensRevoked = await revokeConsumerTokens(trx, input.key);
-    await recordAudit(trx, {
-      actor: input.actor,
-      action: "consumer.revoke",
-      target: input.key,
-      details: { reason: input.reason, tokens_revoked: tokensRevoked, ...(alreadyRevoked ? { already_revoked: true } : {}) },
-    });
-    const payload: ConsumerRevokedEvent = {
-      key: input.key,
-      at: revokedAt.toISOString(),
-      reason: alreadyRevoked ? (current.revoke_reason ?? input.reason) : input.reason,
-      actor: input.actor,
-    };
-    return { payload: { ...payload }, result: revokedAt.toISOString() };
-  });
+        .forUpdate()
+        .executeTakeFirst();
+      if (!current) throw notFound("consumer");
+      const alreadyRevoked = current.status === "revoked" && current.revoked_at !== null;
+      const revokedAt = alreadyRevoked ? current.revoked_at! : new Date();
+      if (!alreadyRevoked) {
+        await trx
+          .updateTable("consumers")
+          .set({ status: "revoked", revoked_at: revokedAt, revoke_reason: input.reason })
+          .where("key", "=", input.key)
+          .execute();
+      }
+      const tokensRevoked = await revokeConsumerTokens(trx, input.key);
+      await recordAudit(trx, {
+        actor: input.actor,
+        action: "consumer.revoke",
+        target: input.key,
+        details: {
+          reason: input.reason,
+          tokens_revoked: tokensRevoked,
+          ...(alreadyRevoked ? { already_revoked: true } : {}),
+        },
+      });
+      const payload: ConsumerRevokedEvent = {
+        key: input.key,
+        at: revokedAt.toISOString(),
+        reason: alreadyRevoked ? (current.revoke_reason ?? input.reason) : input.reason,
+        actor: input.actor,
+      };
+      return { payload: { ...payload }, result: revokedAt.toISOString() };
+    },
+  );
   return { key: input.key, status: "revoked", revoked_at: result, confirmed_pods: confirmedPods };
 }
 
@@ -164,21 +187,34 @@ export async function rotateConsumerEverywhere(
   keyring: Keyring,
   input: { key: string; graceSeconds: number; actor: string },
 ): Promise<{ key: string; secret: string; confirmed_pods: number }> {
-  const { result, confirmedPods } = await announcer.commitAndAnnounce(SUBJECTS.consumerRotated, async (trx) => {
-    const current = await trx.selectFrom("consumers").select("status").where("key", "=", input.key).forUpdate().executeTakeFirst();
-    if (!current) throw notFound("consumer");
-    if (current.status === "revoked") throw new ApiError(409, "conflict", "a revoked consumer cannot be rotated");
-    const rotated = await rotateConsumer(trx, keyring, input.key, input.graceSeconds);
-    if (!rotated) throw notFound("consumer");
-    await recordAudit(trx, {
-      actor: input.actor,
-      action: "consumer.rotate",
-      target: input.key,
-      details: { grace_seconds: input.graceSeconds },
-    });
-    const payload: ConsumerRotatedEvent = { key: input.key, at: new Date().toISOString(), actor: input.actor };
-    return { payload: { ...payload }, result: rotated.secret };
-  });
+  const { result, confirmedPods } = await announcer.commitAndAnnounce(
+    SUBJECTS.consumerRotated,
+    async (trx) => {
+      const current = await trx
+        .selectFrom("consumers")
+        .select("status")
+        .where("key", "=", input.key)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!current) throw notFound("consumer");
+      if (current.status === "revoked")
+        throw new ApiError(409, "conflict", "a revoked consumer cannot be rotated");
+      const rotated = await rotateConsumer(trx, keyring, input.key, input.graceSeconds);
+      if (!rotated) throw notFound("consumer");
+      await recordAudit(trx, {
+        actor: input.actor,
+        action: "consumer.rotate",
+        target: input.key,
+        details: { grace_seconds: input.graceSeconds },
+      });
+      const payload: ConsumerRotatedEvent = {
+        key: input.key,
+        at: new Date().toISOString(),
+        actor: input.actor,
+      };
+      return { payload: { ...payload }, result: rotated.secret };
+    },
+  );
   return { key: input.key, secret: result, confirmed_pods: confirmedPods };
 }
 
@@ -198,8 +234,17 @@ export async function replaceConsumerSecret(
       })
       .where("key", "=", input.key)
       .execute();
-    await recordAudit(trx, { actor: input.actor, action: "consumer.rotate", target: input.key, details: { bootstrap: true, grace_seconds: 0 } });
-    const payload: ConsumerRotatedEvent = { key: input.key, at: new Date().toISOString(), actor: input.actor };
+    await recordAudit(trx, {
+      actor: input.actor,
+      action: "consumer.rotate",
+      target: input.key,
+      details: { bootstrap: true, grace_seconds: 0 },
+    });
+    const payload: ConsumerRotatedEvent = {
+      key: input.key,
+      at: new Date().toISOString(),
+      actor: input.actor,
+    };
     return { payload: { ...payload }, result: undefined };
   });
 }
@@ -221,9 +266,17 @@ export async function disableUserEverywhere(
     const user = await disableUser(trx, input.username);
     if (!user) throw notFound("user");
     const tokensRevoked = await revokeUserTokens(trx, user.id);
-    await recordAudit(trx, { actor: input.actor, action: "user.disable", target: user.username, details: { user_id: user.id, tokens_revoked: tokensRevoked } });
+    await recordAudit(trx, {
+      actor: input.actor,
+      action: "user.disable",
+      target: user.username,
+      details: { user_id: user.id, tokens_revoked: tokensRevoked },
+    });
     const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor: input.actor };
-    return { payload: { ...payload }, result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked } };
+    return {
+      payload: { ...payload },
+      result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked },
+    };
   });
   return { ...result, confirmed_pods: confirmedPods };
 }
@@ -242,9 +295,17 @@ export async function resetPasswordEverywhere(
     const user = await setPassword(trx, input.username, input.password);
     if (!user) throw notFound("user");
     const tokensRevoked = await revokeUserTokens(trx, user.id);
-    await recordAudit(trx, { actor: input.actor, action: "user.password", target: user.username, details: { user_id: user.id, tokens_revoked: tokensRevoked } });
+    await recordAudit(trx, {
+      actor: input.actor,
+      action: "user.password",
+      target: user.username,
+      details: { user_id: user.id, tokens_revoked: tokensRevoked },
+    });
     const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor: input.actor };
-    return { payload: { ...payload }, result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked } };
+    return {
+      payload: { ...payload },
+      result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked },
+    };
   });
   return { ...result, confirmed_pods: confirmedPods };
 }

@@ -9,7 +9,8 @@ export const ErrorBody = Type.Object(
 
 const ref = Type.Ref("Error");
 /** The error answers a route can give, by status. */
-export const errors = (...statuses: number[]) => Object.fromEntries([401, 503, ...statuses].map((s) => [s, ref]));
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries([401, 503, ...statuses].map((s) => [s, ref]));
 
 export const Timestamp = Type.String({ format: "date-time" });
 
@@ -48,12 +49,18 @@ export const RotateBody = Type.Object(
 );
 export const Rotated = Type.Object({ key: Type.String(), secret: Type.String() });
 
-export const RevokeBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+export const RevokeBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
 export const Revoked = Type.Object({
   key: Type.String(),
   status: Type.Literal("revoked"),
   revoked_at: Timestamp,
-  confirmed_pods: Type.Integer({ minimum: 0, description: "data pods that confirmed the eviction within the window" }),
+  confirmed_pods: Type.Integer({
+    minimum: 0,
+    description: "data pods that confirmed the eviction within the window",
+  }),
 });
 
 export const Username = Type.String({ pattern: USERNAME_PATTERN });
@@ -86,7 +93,9 @@ export const UserChanged = Type.Object({
   confirmed_pods: Type.Integer({ minimum: 0 }),
 });
 
-export const AuditQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })) });
+export const AuditQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
 export const AuditEventView = Type.Object({
   at: Timestamp,
   actor: Type.String(),

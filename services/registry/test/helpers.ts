@@ -7,7 +7,11 @@ export const ADMIN = { name: "alice-ops", token: "adm_" + "a".repeat(40) };
 export const OTHER_ADMIN = { name: "bob-ops", token: "adm_" + "b".repeat(40) };
 export const auth = (token = ADMIN.token) => ({ authorization: `Bearer ${token}` });
 
-export function registryConfig(databaseUrl: string, natsUrl: string, overrides: Partial<RegistryConfig> = {}): RegistryConfig {
+export function registryConfig(
+  databaseUrl: string,
+  natsUrl: string,
+  overrides: Partial<RegistryConfig> = {},
+): RegistryConfig {
   return {
     host: "127.0.0.1",
     port: 0,

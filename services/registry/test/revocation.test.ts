@@ -14,7 +14,11 @@ const tdb = useTestDatabase();
 const keyring = Keyring.fromEnv(MASTER_KEY);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -34,7 +38,9 @@ const tokenFor = async (consumerKey: string): Promise<ClientCredentials> => {
 };
 
 beforeAll(async () => {
-  userId = (await createUser(tdb.db, { username: "looper", password: "looper-password", display_name: "Looper" })).id;
+  userId = (
+    await createUser(tdb.db, { username: "looper", password: "looper-password", display_name: "Looper" })
+  ).id;
 });
 
 describe("three data pods on one NATS", () => {
@@ -43,7 +49,9 @@ describe("three data pods on one NATS", () => {
 
   beforeAll(async () => {
     pods = await Promise.all(
-      ["pod-a", "pod-b", "pod-c"].map((id) => startDataPod({ id, databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY })),
+      ["pod-a", "pod-b", "pod-c"].map((id) =>
+        startDataPod({ id, databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
+      ),
     );
     // The registry makes its own NATS connection and database pool here (and closes them).
     registry = await buildRegistryApp({
@@ -88,9 +96,16 @@ describe("three data pods on one NATS", () => {
       let revoke: Awaited<ReturnType<typeof admin<{ key: string; status: string; confirmed_pods: number }>>>;
       try {
         await sleep(rep % 4); // revoke at different points of the request stream
-        revoke = await admin(registry, "POST", `/consumers/${consumer.key}/revoke`, { reason: `loop ${rep}` });
-        await waitFor("three requests per pod after the answer", () =>
-          stop || pods.every((pod) => answers.filter((a) => a.pod === pod.id && a.sentAt > revoke.answeredAt).length >= 3),
+        revoke = await admin(registry, "POST", `/consumers/${consumer.key}/revoke`, {
+          reason: `loop ${rep}`,
+        });
+        await waitFor(
+          "three requests per pod after the answer",
+          () =>
+            stop ||
+            pods.every(
+              (pod) => answers.filter((a) => a.pod === pod.id && a.sentAt > revoke.answeredAt).length >= 3,
+            ),
         );
       } finally {
         stop = true;
@@ -101,7 +116,10 @@ describe("three data pods on one NATS", () => {
       expect(revoke.status).toBe(200);
       expect(revoke.body).toMatchObject({ key: consumer.key, status: "revoked", confirmed_pods: 3 });
       const after = answers.filter((a) => a.sentAt > revoke.answeredAt);
-      expect(after.filter((a) => a.status !== 401), `rep ${rep}: accepted after the revoke answer`).toEqual([]);
+      expect(
+        after.filter((a) => a.status !== 401),
+        `rep ${rep}: accepted after the revoke answer`,
+      ).toEqual([]);
       expect(new Set(after.map((a) => a.problem))).toEqual(new Set(["consumer_key_rejected"]));
       afterAnswer += after.length;
     }
@@ -112,7 +130,12 @@ describe("three data pods on one NATS", () => {
     const old = await newConsumer("rotating");
     const token = await tokenFor(old.key);
     for (const pod of pods) expect((await signedGet(pod.url, "/me", old, token)).status).toBe(200);
-    const rotated = await admin<{ key: string; secret: string }>(registry, "POST", `/consumers/${old.key}/rotate`, { grace_seconds: 2 });
+    const rotated = await admin<{ key: string; secret: string }>(
+      registry,
+      "POST",
+      `/consumers/${old.key}/rotate`,
+      { grace_seconds: 2 },
+    );
     const graceEnds = Date.now() + 2_000;
     expect(rotated.status).toBe(200);
     const fresh = { key: old.key, secret: rotated.body.secret };
@@ -123,7 +146,10 @@ describe("three data pods on one NATS", () => {
     await sleep(graceEnds - Date.now() + 250);
     for (const pod of pods) {
       const oldAnswer = await signedGet(pod.url, "/me", old, token);
-      expect([oldAnswer.status, oldAnswer.problem], `${pod.id} old secret after grace`).toEqual([401, "signature_invalid"]);
+      expect([oldAnswer.status, oldAnswer.problem], `${pod.id} old secret after grace`).toEqual([
+        401,
+        "signature_invalid",
+      ]);
       expect((await signedGet(pod.url, "/me", fresh, token)).status).toBe(200);
     }
     // grace 0: the old secret is dead on every pod from the answer on
@@ -137,20 +163,38 @@ describe("three data pods on one NATS", () => {
 
   it("disabling a user or resetting a password kills the user's tokens on every pod at once", async () => {
     const consumer = await newConsumer("user-ops");
-    const user = await admin<{ id: string }>(registry, "POST", "/users", { username: "dora", password: "dora-password", display_name: "Dora" });
+    const user = await admin<{ id: string }>(registry, "POST", "/users", {
+      username: "dora",
+      password: "dora-password",
+      display_name: "Dora",
+    });
     const issue = async () => {
-      const t = await issueToken(tdb.db, keyring, { userId: user.body.id, consumerKey: consumer.key, ttlSeconds: 600 });
+      const t = await issueToken(tdb.db, keyring, {
+        userId: user.body.id,
+        consumerKey: consumer.key,
+        ttlSeconds: 600,
+      });
       return { key: t.token, secret: t.secret };
     };
     const first = await issue();
     for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, first)).status).toBe(200);
-    const pw = await admin<{ confirmed_pods: number; tokens_revoked: number }>(registry, "POST", "/users/dora/password", { password: "new-dora-password" });
+    const pw = await admin<{ confirmed_pods: number; tokens_revoked: number }>(
+      registry,
+      "POST",
+      "/users/dora/password",
+      { password: "new-dora-password" },
+    );
     expect(pw.body).toMatchObject({ confirmed_pods: 3, tokens_revoked: 1 });
-    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, first)).problem).toBe("token_revoked");
+    for (const pod of pods)
+      expect((await signedGet(pod.url, "/me", consumer, first)).problem).toBe("token_revoked");
 
     const second = await issue();
     for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, second)).status).toBe(200);
-    const dis = await admin<{ confirmed_pods: number; status: string }>(registry, "POST", "/users/dora/disable");
+    const dis = await admin<{ confirmed_pods: number; status: string }>(
+      registry,
+      "POST",
+      "/users/dora/disable",
+    );
     expect(dis.body).toMatchObject({ confirmed_pods: 3, status: "disabled" });
     for (const pod of pods) {
       const answer = await signedGet(pod.url, "/me", consumer, second);
@@ -174,16 +218,32 @@ describe("three data pods on one NATS", () => {
         throw new Error("simulated crash between commit and publish");
       },
     });
-    const res = await dying.inject({ method: "POST", url: `/consumers/${consumer.key}/revoke`, headers: { authorization: `Bearer ${registryConfig("", "").adminTokens[0]!.token}` }, payload: { reason: "crash test" } });
+    const res = await dying.inject({
+      method: "POST",
+      url: `/consumers/${consumer.key}/revoke`,
+      headers: { authorization: `Bearer ${registryConfig("", "").adminTokens[0]!.token}` },
+      payload: { reason: "crash test" },
+    });
     expect(res.statusCode).toBe(500);
     await dying.close();
 
     // committed, but never announced: the pods still serve their cached copy
-    const row = await tdb.db.selectFrom("consumers").select(["status"]).where("key", "=", consumer.key).executeTakeFirstOrThrow();
+    const row = await tdb.db
+      .selectFrom("consumers")
+      .select(["status"])
+      .where("key", "=", consumer.key)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe("revoked");
-    const pending = await tdb.db.selectFrom("outbox").selectAll().where("published_at", "is", null).where("subject", "=", SUBJECTS.consumerRevoked).execute();
+    const pending = await tdb.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("published_at", "is", null)
+      .where("subject", "=", SUBJECTS.consumerRevoked)
+      .execute();
     expect(pending.map((p) => p.payload.key)).toContain(consumer.key);
-    expect(await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)))).toEqual(before);
+    expect(await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)))).toEqual(
+      before,
+    );
 
     const restarted = await buildRegistryApp({
       config: registryConfig(tdb.url, testNatsUrl(), { relayIntervalMs: 100, relayMinAgeMs: 0 }),
@@ -193,14 +253,21 @@ describe("three data pods on one NATS", () => {
     try {
       await restarted.ready(); // the relay runs on start
       await waitFor("the relay to publish", async () => {
-        const left = await tdb.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute();
+        const left = await tdb.db
+          .selectFrom("outbox")
+          .select("id")
+          .where("published_at", "is", null)
+          .execute();
         return left.length === 0;
       });
       await waitFor("every pod to handle the event", async () => {
         const now = await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)));
         return now.every((n, i) => n > before[i]!);
       });
-      for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).problem, pod.id).toBe("consumer_key_rejected");
+      for (const pod of pods)
+        expect((await signedGet(pod.url, "/me", consumer, token)).problem, pod.id).toBe(
+          "consumer_key_rejected",
+        );
     } finally {
       await restarted.close();
     }
@@ -217,7 +284,12 @@ describe("one pod cut off from NATS", () => {
     pods = await Promise.all([
       startDataPod({ id: "pod-1", databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
       startDataPod({ id: "pod-2", databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
-      startDataPod({ id: "pod-isolated", databaseUrl: tdb.url, natsUrl: privateNats.url, masterKey: MASTER_KEY }),
+      startDataPod({
+        id: "pod-isolated",
+        databaseUrl: tdb.url,
+        natsUrl: privateNats.url,
+        masterKey: MASTER_KEY,
+      }),
     ]);
     registry = await buildRegistryApp({
       config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 300 }),
@@ -233,9 +305,13 @@ describe("one pod cut off from NATS", () => {
   });
 
   it("still refuses the revoked consumer, and keeps serving others from the database", async () => {
-    const created = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", { name: "cut-off" });
+    const created = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", {
+      name: "cut-off",
+    });
     const consumer = { key: created.body.key, secret: created.body.secret };
-    const other = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", { name: "bystander" });
+    const other = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", {
+      name: "bystander",
+    });
     const bystander = { key: other.body.key, secret: other.body.secret };
     const token = await tokenFor(consumer.key);
     const bystanderToken = await tokenFor(bystander.key);
@@ -245,7 +321,12 @@ describe("one pod cut off from NATS", () => {
     await privateNats.stop();
     await waitFor("the isolated pod to notice", () => !isolated.bus().isConnected());
 
-    const revoke = await admin<{ confirmed_pods: number }>(registry, "POST", `/consumers/${consumer.key}/revoke`, { reason: "cut-off test" });
+    const revoke = await admin<{ confirmed_pods: number }>(
+      registry,
+      "POST",
+      `/consumers/${consumer.key}/revoke`,
+      { reason: "cut-off test" },
+    );
     expect(revoke.body.confirmed_pods).toBe(2);
     for (const pod of pods) {
       const answer = await signedGet(pod.url, "/me", consumer, token);
@@ -264,7 +345,11 @@ describe("the registry's NATS is down", () => {
     const nats = await startPrivateNats();
     const bus = await NatsBus.connect({ servers: nats.url, name: "registry-nats-down" });
     const registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, nats.url, { confirmWindowMs: 300, relayIntervalMs: 100, relayMinAgeMs: 0 }),
+      config: registryConfig(tdb.url, nats.url, {
+        confirmWindowMs: 300,
+        relayIntervalMs: 100,
+        relayMinAgeMs: 0,
+      }),
       db: tdb.db,
       bus,
       logger: false,
@@ -277,7 +362,12 @@ describe("the registry's NATS is down", () => {
       await nats.stop();
       await waitFor("the registry to notice", () => !bus.isConnected());
       const started = Date.now();
-      const revoke = await admin<{ confirmed_pods: number; status: string }>(registry, "POST", `/consumers/${created.body.key}/revoke`, { reason: "nats down" });
+      const revoke = await admin<{ confirmed_pods: number; status: string }>(
+        registry,
+        "POST",
+        `/consumers/${created.body.key}/revoke`,
+        { reason: "nats down" },
+      );
       expect(Date.now() - started).toBeLessThan(2_000);
       expect(revoke.status).toBe(200);
       expect(revoke.body).toMatchObject({ status: "revoked", confirmed_pods: 0 });
@@ -288,9 +378,17 @@ describe("the registry's NATS is down", () => {
       const seen: unknown[] = [];
       listener.bus = await NatsBus.connect({ servers: nats.url, name: "listener" });
       listener.bus.subscribe(SUBJECTS.consumerRevoked, (payload) => void seen.push(payload));
-      await waitFor("the relay to publish", () => seen.some((p) => (p as { key: string }).key === created.body.key), 10_000);
+      await waitFor(
+        "the relay to publish",
+        () => seen.some((p) => (p as { key: string }).key === created.body.key),
+        10_000,
+      );
       await waitFor("the relay to mark the row published", async () => {
-        const rows = await tdb.db.selectFrom("outbox").selectAll().where("published_at", "is", null).execute();
+        const rows = await tdb.db
+          .selectFrom("outbox")
+          .selectAll()
+          .where("published_at", "is", null)
+          .execute();
         return !rows.some((r) => r.payload.key === created.body.key);
       });
     } finally {

@@ -19,7 +19,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = as
     async (request) => {
       const events = await listAudit(deps.db, request.query.limit ?? 50);
       return {
-        events: events.map((e) => ({ at: e.at.toISOString(), actor: e.actor, action: e.action, target: e.target, details: e.details })),
+        events: events.map((e) => ({
+          at: e.at.toISOString(),
+          actor: e.actor,
+          action: e.action,
+          target: e.target,
+          details: e.details,
+        })),
       };
     },
   );

@@ -1,7 +1,14 @@
 // POST/GET /consumers, GET /consumers/:key, POST /consumers/:key/rotate, POST /consumers/:key/revoke.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { consumerView, createConsumer, findConsumer, listConsumers, notFound, recordAudit } from "@signet/shared";
+import {
+  consumerView,
+  createConsumer,
+  findConsumer,
+  listConsumers,
+  notFound,
+  recordAudit,
+} from "@signet/shared";
 import type { RegistryDeps } from "../deps.js";
 import { revokeConsumerEverywhere, rotateConsumerEverywhere } from "../revocation.js";
 import {
@@ -33,7 +40,10 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
     },
     async (request, reply) => {
       const created = await db.transaction().execute(async (trx) => {
-        const made = await createConsumer(trx, keyring, { name: request.body.name, scopes: request.body.scopes ?? [] });
+        const made = await createConsumer(trx, keyring, {
+          name: request.body.name,
+          scopes: request.body.scopes ?? [],
+        });
         await recordAudit(trx, {
           actor: request.actor,
           action: "consumer.create",
@@ -56,13 +66,26 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
 
   app.get(
     "/consumers",
-    { schema: { tags, summary: "List consumers (no secrets)", response: { 200: Type.Object({ consumers: Type.Array(ConsumerView) }), ...errors() } } },
+    {
+      schema: {
+        tags,
+        summary: "List consumers (no secrets)",
+        response: { 200: Type.Object({ consumers: Type.Array(ConsumerView) }), ...errors() },
+      },
+    },
     async () => ({ consumers: (await listConsumers(db)).map(consumerView) }),
   );
 
   app.get(
     "/consumers/:key",
-    { schema: { tags, summary: "One consumer (no secret)", params: ConsumerKeyParams, response: { 200: ConsumerView, ...errors(400, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "One consumer (no secret)",
+        params: ConsumerKeyParams,
+        response: { 200: ConsumerView, ...errors(400, 404) },
+      },
+    },
     async (request) => {
       const consumer = await findConsumer(db, request.params.key);
       if (!consumer) throw notFound("consumer");
@@ -108,6 +131,11 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
         response: { 200: Revoked, ...errors(400, 404) },
       },
     },
-    async (request) => revokeConsumerEverywhere(announcer, { key: request.params.key, reason: request.body.reason, actor: request.actor }),
+    async (request) =>
+      revokeConsumerEverywhere(announcer, {
+        key: request.params.key,
+        reason: request.body.reason,
+        actor: request.actor,
+      }),
   );
 };

@@ -21,11 +21,23 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
 
   app.post(
     "/users",
-    { schema: { tags, summary: "Create a user", body: CreateUserBody, response: { 201: UserView, ...errors(400, 409) } } },
+    {
+      schema: {
+        tags,
+        summary: "Create a user",
+        body: CreateUserBody,
+        response: { 201: UserView, ...errors(400, 409) },
+      },
+    },
     async (request, reply) => {
       const user = await db.transaction().execute(async (trx) => {
         const created = await createUser(trx, request.body);
-        await recordAudit(trx, { actor: request.actor, action: "user.create", target: created.username, details: { user_id: created.id } });
+        await recordAudit(trx, {
+          actor: request.actor,
+          action: "user.create",
+          target: created.username,
+          details: { user_id: created.id },
+        });
         return created;
       });
       return reply.code(201).send(userView(user));
@@ -34,7 +46,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
 
   app.get(
     "/users",
-    { schema: { tags, summary: "List users (no password hashes)", response: { 200: Type.Object({ users: Type.Array(UserView) }), ...errors() } } },
+    {
+      schema: {
+        tags,
+        summary: "List users (no password hashes)",
+        response: { 200: Type.Object({ users: Type.Array(UserView) }), ...errors() },
+      },
+    },
     async () => ({ users: (await listUsers(db)).map(userView) }),
   );
 
@@ -48,7 +66,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
         response: { 200: UserChanged, ...errors(400, 404) },
       },
     },
-    async (request) => disableUserEverywhere(announcer, { username: request.params.username, actor: request.actor }),
+    async (request) =>
+      disableUserEverywhere(announcer, { username: request.params.username, actor: request.actor }),
   );
 
   app.post(
@@ -63,6 +82,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
       },
     },
     async (request) =>
-      resetPasswordEverywhere(announcer, { username: request.params.username, password: request.body.password, actor: request.actor }),
+      resetPasswordEverywhere(announcer, {
+        username: request.params.username,
+        password: request.body.password,
+        actor: request.actor,
+      }),
   );
 };

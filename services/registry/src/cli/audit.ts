@@ -1,0 +1,51 @@
+// signetctl audit [--limit n]
+import type { Noun } from "./command.js";
+import { usageError } from "./errors.js";
+import { printJson, table, when } from "./output.js";
+
+interface AuditEvent {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+export const audit: Noun = {
+  name: "audit",
+  summary: "the audit log, newest first",
+  commands: [
+    {
+      verb: "",
+      args: [],
+      summary: "show the audit log, newest first",
+      options: {
+        limit: { type: "string", label: "--limit <n>", description: "how many events (1-1000, default 50)" },
+      },
+      async run({ client, output }, _args, values) {
+        const raw = values.limit as string | undefined;
+        const limit = raw === undefined ? 50 : Number(raw);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+          throw usageError(`--limit must be a whole number from 1 to 1000 (got "${raw}")`);
+        const res = await client.request<{ events: AuditEvent[] }>("GET", `/audit?limit=${limit}`);
+        if (output.json) return printJson(output, res);
+        if (res.events.length === 0) return output.out("(no events)");
+        output.out(
+          table(
+            [
+              { header: "AT", value: (e: AuditEvent) => when(e.at) },
+              { header: "ACTOR", value: (e: AuditEvent) => e.actor },
+              { header: "ACTION", value: (e: AuditEvent) => e.action },
+              { header: "TARGET", value: (e: AuditEvent) => e.target },
+              {
+                header: "DETAILS",
+                value: (e: AuditEvent) => (Object.keys(e.details).length ? JSON.stringify(e.details) : ""),
+              },
+            ],
+            res.events,
+          ),
+        );
+      },
+    },
+  ],
+};

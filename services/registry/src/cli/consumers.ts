@@ -1,0 +1,178 @@
+// signetctl consumers create|list|show|rotate|revoke
+import type { Noun } from "./command.js";
+import { usageError } from "./errors.js";
+import { block, printJson, table, when } from "./output.js";
+
+interface ConsumerView {
+  key: string;
+  name: string;
+  scopes: string[];
+  status: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const parseGrace = (raw: string | undefined): number => {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw usageError(`--grace-seconds must be a whole number of seconds (got "${raw}")`);
+  return n;
+};
+
+export const consumers: Noun = {
+  name: "consumers",
+  summary: "calling services: create, list, show, rotate, revoke",
+  commands: [
+    {
+      verb: "create",
+      args: ["name"],
+      summary: "create a consumer; prints its key and secret (the secret is shown only once)",
+      options: {
+        scope: {
+          type: "string",
+          multiple: true,
+          label: "--scope <scope>",
+          description: "grant a scope (repeatable); none = every route",
+        },
+      },
+      async run({ client, output }, [name], values) {
+        const scopes = (values.scope as string[] | undefined) ?? [];
+        const created = await client.request<ConsumerView & { secret: string }>("POST", "/consumers", {
+          name,
+          ...(scopes.length ? { scopes } : {}),
+        });
+        if (output.json) return printJson(output, created);
+        output.out(
+          block([
+            ["key", created.key],
+            ["secret", created.secret],
+            ["name", created.name],
+            ["scopes", created.scopes.join(",") || "(all)"],
+            ["status", created.status],
+            ["created", when(created.created_at)],
+          ]),
+        );
+        output.err("The secret is shown only now: store it safely.");
+      },
+    },
+    {
+      verb: "list",
+      args: [],
+      summary: "list consumers (never their secrets)",
+      options: {},
+      async run({ client, output }) {
+        const res = await client.request<{ consumers: ConsumerView[] }>("GET", "/consumers");
+        if (output.json) return printJson(output, res);
+        if (res.consumers.length === 0) return output.out("(no consumers)");
+        output.out(
+          table(
+            [
+              { header: "KEY", value: (c: ConsumerView) => c.key },
+              { header: "NAME", value: (c: ConsumerView) => c.name },
+              { header: "STATUS", value: (c: ConsumerView) => c.status },
+              { header: "SCOPES", value: (c: ConsumerView) => c.scopes.join(",") || "(all)" },
+              { header: "CREATED", value: (c: ConsumerView) => when(c.created_at) },
+              { header: "REVOKED", value: (c: ConsumerView) => when(c.revoked_at) },
+            ],
+            res.consumers,
+          ),
+        );
+      },
+    },
+    {
+      verb: "show",
+      args: ["key"],
+      summary: "show one consumer",
+      options: {},
+      async run({ client, output }, [key]) {
+        const c = await client.request<ConsumerView>("GET", `/consumers/${encodeURIComponent(key!)}`);
+        if (output.json) return printJson(output, c);
+        output.out(
+          block([
+            ["key", c.key],
+            ["name", c.name],
+            ["status", c.status],
+            ["scopes", c.scopes.join(",") || "(all)"],
+            ["created", when(c.created_at)],
+            ["revoked", when(c.revoked_at)],
+          ]),
+        );
+      },
+    },
+    {
+      verb: "rotate",
+      args: ["key"],
+      summary: "issue a new secret; the old one keeps working for --grace-seconds (default 0)",
+      options: {
+        "grace-seconds": {
+          type: "string",
+          label: "--grace-seconds <n>",
+          description: "seconds the old secret stays valid (default 0)",
+        },
+      },
+      async run({ client, output }, [key], values) {
+        const grace = parseGrace(values["grace-seconds"] as string | undefined);
+        const res = await client.request<{ key: string; secret: string }>(
+          "POST",
+          `/consumers/${encodeURIComponent(key!)}/rotate`,
+          {
+            grace_seconds: grace,
+          },
+        );
+        if (output.json) return printJson(output, res);
+        output.out(
+          block([
+            ["key", res.key],
+            ["secret", res.secret],
+          ]),
+        );
+        output.err(
+          grace > 0
+            ? `The old secret keeps working for ${grace} s. The new secret is shown only now: store it safely.`
+            : "The old secret no longer works. The new secret is shown only now: store it safely.",
+        );
+      },
+    },
+    {
+      verb: "revoke",
+      args: ["key"],
+      summary: "revoke a consumer and every token issued through it, on every data pod",
+      details:
+        "Waits a short window for the data pods to confirm the eviction and reports how many did.\n" +
+        "Pods that did not confirm still refuse the consumer: PostgreSQL is the source of truth.",
+      options: {
+        reason: {
+          type: "string",
+          required: true,
+          label: "--reason <text>",
+          description: "why (required; written to the audit log)",
+        },
+      },
+      async run({ client, output }, [key], values) {
+        const reason = values.reason as string | undefined;
+        if (!reason?.trim()) throw usageError('consumers revoke needs --reason "<why>"');
+        const res = await client.request<{
+          key: string;
+          status: string;
+          revoked_at: string;
+          confirmed_pods: number;
+        }>("POST", `/consumers/${encodeURIComponent(key!)}/revoke`, { reason });
+        if (output.json) return printJson(output, res);
+        output.out(
+          block([
+            ["key", res.key],
+            ["status", res.status],
+            ["revoked", when(res.revoked_at)],
+            ["confirmed pods", String(res.confirmed_pods)],
+          ]),
+        );
+        if (res.confirmed_pods === 0) {
+          output.err(
+            "No data pod confirmed within the window (NATS down, or no pods?). They still refuse the consumer; the event will be re-sent.",
+          );
+        }
+      },
+    },
+  ],
+};
