@@ -60,6 +60,8 @@ export interface BuildDataAppOptions {
   logger?: boolean | object;
   /** Replaces the PostgreSQL nonce store (the benchmark's no-op run only). */
   nonceStore?: NonceStore;
+  /** Registers extra routes before the app is made ready (the benchmark's unsigned baseline). */
+  extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 type LoggerChoice = Pick<FastifyServerOptions, "logger" | "loggerInstance">;
@@ -286,6 +288,7 @@ export async function buildDataApp(options: BuildDataAppOptions): Promise<Fastif
   });
   await app.register(async (scope) => accountRoutes(scope, context));
   await app.register(async (scope) => notesRoutes(scope, context));
+  if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();
   return app;

@@ -1,0 +1,181 @@
+// Benchmark: signed `GET /me` against the same handler unsigned, over HTTP with autocannon,
+// on a fresh PostgreSQL database — and the nonce store's share, from a third run with the
+// nonce store swapped for a no-op (bench only).
+// Run: npx tsx --conditions=@signet/source bench/data-me.ts   (DATABASE_URL, else local PostgreSQL)
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import autocannon from "autocannon";
+import pg from "pg";
+import type { FastifyInstance } from "fastify";
+import {
+  createConsumer,
+  createDb,
+  createUser,
+  issueToken,
+  Keyring,
+  LocalBus,
+  migrateToLatest,
+  signRequest,
+  type ClientCredentials,
+} from "@signet/shared";
+import { buildDataApp, dataConfigDefaults, noopNonceStore } from "@signet/data";
+
+export interface DataMeFigure {
+  name: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface DataMeResult {
+  figures: DataMeFigure[];
+  /** signed req/s ÷ unsigned req/s */
+  signedToUnsignedRatio: number;
+  /** Share of a signed request's time spent on the nonce store: 1 − (no-op req/s ÷ … inverted). */
+  nonceStoreShare: number;
+  nonceBatches: { batches: number; calls: number; meanBatch: number; largestBatch: number };
+  settings: { durationSec: number; connections: number };
+}
+
+const DEFAULT_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: DEFAULT_DB });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function listen(app: FastifyInstance): Promise<string> {
+  const address = await app.listen({ host: "127.0.0.1", port: 0 });
+  return address.replace("localhost", "127.0.0.1");
+}
+
+function cannon(name: string, options: autocannon.Options): Promise<DataMeFigure> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => {
+      if (error) return reject(error);
+      resolve({
+        name,
+        requestsPerSec: result.requests.average,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      });
+    });
+  });
+}
+
+function signedMe(url: string, consumer: ClientCredentials, token: ClientCredentials, durationSec: number, connections: number) {
+  return {
+    url,
+    duration: durationSec,
+    connections,
+    requests: [
+      {
+        method: "GET" as const,
+        path: "/me",
+        // a fresh nonce and signature for every request
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }) },
+        }),
+      },
+    ],
+  };
+}
+
+export async function run(options: { durationSec?: number; connections?: number } = {}): Promise<DataMeResult> {
+  const durationSec = options.durationSec ?? 5;
+  const connections = options.connections ?? 20;
+  const name = `signet_bench_${randomBytes(5).toString("hex")}`;
+  await withAdmin((c) => c.query(`create database ${name}`));
+  const url = new URL(DEFAULT_DB);
+  url.pathname = `/${name}`;
+  const masterKey = Keyring.generateKey();
+  const keyring = Keyring.fromEnv(masterKey);
+  const db = createDb(url.toString(), { max: 10 });
+  const bus = new LocalBus();
+  const apps: FastifyInstance[] = [];
+  try {
+    await migrateToLatest(db);
+    const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench" });
+    const consumer = { key: c.key, secret };
+    const user = await createUser(db, { username: "bench-user", password: "bench-password", display_name: "Bench" });
+    const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
+    const token = { key: issued.token, secret: issued.secret };
+    const fixedUser = { id: user.id, username: user.username, display_name: user.display_name };
+
+    const config = dataConfigDefaults({ masterKey, logLevel: "silent", defaultMetrics: false, docs: false, podId: "bench" });
+    const app = await buildDataApp({
+      config,
+      db,
+      bus,
+      logger: false,
+      // the same handler as GET /me, without oauthRequired, answering a fixed user
+      extraRoutes: (scope) => {
+        scope.get("/me-unsigned", async () => fixedUser);
+      },
+    });
+    apps.push(app);
+    const noNonces = await buildDataApp({ config, db, bus, logger: false, nonceStore: noopNonceStore });
+    apps.push(noNonces);
+    const base = await listen(app);
+    const baseNoNonces = await listen(noNonces);
+
+    // warm-up: caches filled, JIT warm, pool connections open
+    await cannon("warm-up", { ...signedMe(base, consumer, token, 1, connections) });
+    const store = app.signetData.nonceStore!;
+    const before = { ...store.totals };
+
+    const signed = await cannon("signed GET /me (PostgreSQL nonces)", signedMe(base, consumer, token, durationSec, connections));
+    const after = { ...store.totals };
+    const unsigned = await cannon("unsigned, same handler", { url: `${base}/me-unsigned`, duration: durationSec, connections });
+    const noop = await cannon("signed GET /me, no-op nonce store", signedMe(baseNoNonces, consumer, token, durationSec, connections));
+
+    const batches = after.batches - before.batches;
+    const calls = after.calls - before.calls;
+    return {
+      figures: [signed, unsigned, noop],
+      signedToUnsignedRatio: signed.requestsPerSec / unsigned.requestsPerSec,
+      // time per request with nonces vs without: the difference is the nonce store's share
+      nonceStoreShare: 1 - signed.requestsPerSec / noop.requestsPerSec,
+      nonceBatches: { batches, calls, meanBatch: batches ? calls / batches : 0, largestBatch: after.largestBatch },
+      settings: { durationSec, connections },
+    };
+  } finally {
+    for (const a of apps) await a.close();
+    await bus.close();
+    await db.destroy();
+    await withAdmin((c) => c.query(`drop database if exists ${name} with (force)`));
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const result = await run();
+  console.log(`data GET /me — autocannon, ${result.settings.connections} connections, ${result.settings.durationSec} s each`);
+  console.table(
+    result.figures.map((f) => ({
+      run: f.name,
+      "req/s": Math.round(f.requestsPerSec),
+      "p50 ms": f.p50Ms,
+      "p99 ms": f.p99Ms,
+      requests: f.requests,
+      non2xx: f.non2xx,
+      errors: f.errors,
+    })),
+  );
+  console.log(`signed / unsigned throughput: ${result.signedToUnsignedRatio.toFixed(3)}`);
+  console.log(`nonce store share of a signed request's time: ${(result.nonceStoreShare * 100).toFixed(1)} %`);
+  console.log(
+    `nonce batches: ${result.nonceBatches.batches} inserts for ${result.nonceBatches.calls} nonces (mean ${result.nonceBatches.meanBatch.toFixed(2)}, largest ${result.nonceBatches.largestBatch})`,
+  );
+}
