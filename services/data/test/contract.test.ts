@@ -6,7 +6,6 @@ import { LocalBus, SUBJECTS, type ClientCredentials } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import {
-  errorOf,
   metricValue,
   seedConsumer,
   seedToken,

@@ -106,14 +106,6 @@ export function signedInject(app: FastifyInstance, options: SignedInjectOptions)
   return app.inject(signedRequest(options));
 }
 
-/** Asserts an error answer's shape and returns its code. */
-export function errorOf(res: LightMyRequestResponse): { status: number; error: string; problem: string | undefined } {
-  const body = res.json() as { error: string; message: string };
-  const www = res.headers["www-authenticate"];
-  const problem = typeof www === "string" ? /oauth_problem="([a-z_]+)"/.exec(www)?.[1] : undefined;
-  return { status: res.statusCode, error: body.error, problem };
-}
-
 /** Reads one counter/histogram sample from the app's Prometheus registry. */
 export async function metricValue(app: FastifyInstance, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = await app.metrics.getSingleMetric(name)?.get();
