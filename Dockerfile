@@ -22,8 +22,17 @@ ENV SIGNET_SKIP_TOOLS=1 \
     npm_config_audit=false \
     npm_config_update_notifier=false
 
+# Compilers for native addons. argon2's install script (node-gyp-build) loads its
+# prebuilt binary and compiles from source when that fails; on a machine where the
+# prebuild would not load, a slim image without python3/make/g++ would fail `npm ci`.
+# Only the build stages and the dev image carry them; the runtime image does not.
+FROM base AS toolchain
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+
 # Only the manifests: this layer (and the npm ci below) is cached until they change.
-FROM base AS manifests
+FROM toolchain AS manifests
 COPY package.json package-lock.json .npmrc ./
 COPY scripts/install-tools.sh scripts/install-tools.sh
 COPY services/shared/package.json services/shared/package.json
@@ -41,7 +50,20 @@ RUN --mount=type=cache,target=/root/.npm npm ci
 FROM deps AS build
 COPY tsconfig.base.json tsconfig.json ./
 COPY services ./services
-RUN npm run build
+RUN npm run build \
+ && mkdir -p /out \
+ && for dir in services/*/; do \
+      mkdir -p "/out/${dir}"; \
+      for entry in "${dir}"* ; do \
+        case "$(basename "${entry}")" in \
+          src | test | test-support | node_modules | tsconfig.json) ;; \
+          *) cp -a "${entry}" "/out/${dir}" ;; \
+        esac; \
+      done; \
+    done \
+ && find /out -name '*.tsbuildinfo' -delete
+# /out/services/<svc>/ now holds what runs: package.json, dist/ and any run-time assets
+# beside them (the frontend's views/ and public/, the registry's bin/signetctl.js).
 
 # ---------------------------------------------------------------------------------------
 # Production dependencies only, installed in their own stage so no dev package leaks in.
@@ -54,7 +76,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev \
 # `tsx watch`, which restarts the process when live_update syncs a changed file. Owned by
 # the runtime user so live_update's sync and `npm ci` can write into /app (the chart turns
 # readOnlyRootFilesystem off for the app containers only when runFromSource=true).
-FROM base AS dev
+FROM toolchain AS dev
 RUN groupadd --gid 10001 signet \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin signet \
  && chown 10001:10001 /app
@@ -74,10 +96,7 @@ RUN groupadd --gid 10001 signet \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin signet
 # node_modules (with the workspace symlinks) and the package.json files the exports maps live in
 COPY --from=prod-deps /app ./
-COPY --from=build /app/services/shared/dist services/shared/dist
-COPY --from=build /app/services/data/dist services/data/dist
-COPY --from=build /app/services/registry/dist services/registry/dist
-COPY --from=build /app/services/frontend/dist services/frontend/dist
+COPY --from=build /out/services ./services
 # Files stay root-owned and read-only for uid 10001; nothing is written at run time
 # (no PGlite, no temp files), so the root filesystem can be mounted read-only.
 ENV NODE_OPTIONS=--enable-source-maps
