@@ -3,7 +3,6 @@
 // exists, otherwise the TypeScript source through tsx. SIGNETCTL_FROM_SOURCE=1 forces
 // the source (tests, development with a stale dist/).
 /* global process, console, URL */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -13,20 +12,15 @@ const source = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 if (existsSync(dist) && process.env.SIGNETCTL_FROM_SOURCE !== "1") {
   await import(pathToFileURL(dist).href);
 } else {
-  let tsx;
+  // The CLI imports only node: built-ins and its own modules, so tsx's in-process
+  // loader is enough (no @signet/source condition needed, no second process).
+  let api;
   try {
-    tsx = import.meta.resolve("tsx");
+    api = await import("tsx/esm/api");
   } catch {
     console.error("signetctl: neither dist/ (npm run build) nor tsx (npm ci) is available");
     process.exit(2);
   }
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@signet/source", "--import", tsx, source, ...process.argv.slice(2)],
-    {
-      stdio: "inherit",
-    },
-  );
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
+  api.register();
+  await import(pathToFileURL(source).href);
 }

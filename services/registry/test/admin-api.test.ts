@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { NatsBus, consumerContext, consumerSecrets, findConsumer, issueToken, Keyring } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
-import { testNatsUrl } from "@signet/shared/test-support/nats";
+import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { buildRegistryApp } from "../src/app.js";
 import { loadRegistryConfig } from "../src/config.js";
 import { ADMIN, MASTER_KEY, OTHER_ADMIN, auth, registryConfig } from "./helpers.js";
@@ -31,7 +31,12 @@ async function counts() {
   };
 }
 
+// Its own nats-server, so that data pods of other test files do not confirm these events.
+let nats: PrivateNats;
+const testNatsUrl = () => nats.url;
+
 beforeAll(async () => {
+  nats = await startPrivateNats();
   bus = await NatsBus.connect({ servers: testNatsUrl(), name: "registry-admin-test" });
   app = await buildRegistryApp({
     config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 100 }),
@@ -45,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await bus?.close();
+  await nats?.dispose();
 });
 
 describe("authentication", () => {

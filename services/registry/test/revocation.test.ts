@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { Keyring, NatsBus, SUBJECTS, createUser, issueToken, type ClientCredentials } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, testNatsUrl, type PrivateNats } from "@signet/shared/test-support/nats";
+import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { buildRegistryApp } from "../src/app.js";
 import { MASTER_KEY, registryConfig } from "./helpers.js";
 import { admin } from "./helpers-admin.js";
@@ -31,6 +31,11 @@ async function eventsHandled(pod: DataPod, subject: string): Promise<number> {
   return (metric?.values ?? []).filter((v) => v.labels.subject === subject).reduce((n, v) => n + v.value, 0);
 }
 
+// A nats-server of this file's own: pods of other test files (on the shared server)
+// would otherwise answer these events and be counted in confirmed_pods.
+let sharedNats: PrivateNats;
+const natsUrl = () => sharedNats.url;
+
 let userId: string;
 const tokenFor = async (consumerKey: string): Promise<ClientCredentials> => {
   const t = await issueToken(tdb.db, keyring, { userId, consumerKey, ttlSeconds: 600 });
@@ -38,9 +43,14 @@ const tokenFor = async (consumerKey: string): Promise<ClientCredentials> => {
 };
 
 beforeAll(async () => {
+  sharedNats = await startPrivateNats();
   userId = (
     await createUser(tdb.db, { username: "looper", password: "looper-password", display_name: "Looper" })
   ).id;
+});
+
+afterAll(async () => {
+  await sharedNats?.dispose();
 });
 
 describe("three data pods on one NATS", () => {
@@ -50,12 +60,12 @@ describe("three data pods on one NATS", () => {
   beforeAll(async () => {
     pods = await Promise.all(
       ["pod-a", "pod-b", "pod-c"].map((id) =>
-        startDataPod({ id, databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
+        startDataPod({ id, databaseUrl: tdb.url, natsUrl: natsUrl(), masterKey: MASTER_KEY }),
       ),
     );
     // The registry makes its own NATS connection and database pool here (and closes them).
     registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
+      config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
       logger: false,
       defaultMetrics: false,
     });
@@ -209,7 +219,7 @@ describe("three data pods on one NATS", () => {
     const before = await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)));
 
     const dying = await buildRegistryApp({
-      config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
+      config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
       db: tdb.db,
       logger: false,
       defaultMetrics: false,
@@ -246,7 +256,7 @@ describe("three data pods on one NATS", () => {
     );
 
     const restarted = await buildRegistryApp({
-      config: registryConfig(tdb.url, testNatsUrl(), { relayIntervalMs: 100, relayMinAgeMs: 0 }),
+      config: registryConfig(tdb.url, natsUrl(), { relayIntervalMs: 100, relayMinAgeMs: 0 }),
       logger: false,
       defaultMetrics: false,
     });
@@ -282,8 +292,8 @@ describe("one pod cut off from NATS", () => {
   beforeAll(async () => {
     privateNats = await startPrivateNats();
     pods = await Promise.all([
-      startDataPod({ id: "pod-1", databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
-      startDataPod({ id: "pod-2", databaseUrl: tdb.url, natsUrl: testNatsUrl(), masterKey: MASTER_KEY }),
+      startDataPod({ id: "pod-1", databaseUrl: tdb.url, natsUrl: natsUrl(), masterKey: MASTER_KEY }),
+      startDataPod({ id: "pod-2", databaseUrl: tdb.url, natsUrl: natsUrl(), masterKey: MASTER_KEY }),
       startDataPod({
         id: "pod-isolated",
         databaseUrl: tdb.url,
@@ -292,7 +302,7 @@ describe("one pod cut off from NATS", () => {
       }),
     ]);
     registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 300 }),
+      config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 300 }),
       logger: false,
       defaultMetrics: false,
     });

@@ -1,4 +1,5 @@
 // signetctl: the operator CLI over the registry's admin API (the entry point is main.ts).
+// Keep the CLI free of @signet/* imports: bin/signetctl.js runs the source through tsx without the @signet/source condition.
 //   signetctl <noun> <verb> [arguments] [--json] [--help]
 // Reads SIGNET_REGISTRY_URL (default http://127.0.0.1:8001) and SIGNET_ADMIN_TOKEN.
 import { parseArgs } from "node:util";

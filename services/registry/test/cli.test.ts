@@ -1,0 +1,285 @@
+// signetctl end to end: the real CLI (bin/signetctl.js, as a child process) against a
+// registry listening on 127.0.0.1, real PostgreSQL and NATS; people and --json output.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { NatsBus } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { freePort } from "@signet/shared/test-support/net";
+import { buildRegistryApp } from "../src/app.js";
+import { ADMIN, registryConfig } from "./helpers.js";
+
+const BIN = fileURLToPath(new URL("../bin/signetctl.js", import.meta.url));
+const tdb = useTestDatabase();
+let registry: FastifyInstance;
+let bus: NatsBus;
+let url: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function signetctl(
+  args: string[],
+  options: { input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      SIGNETCTL_FROM_SOURCE: "1",
+      SIGNET_REGISTRY_URL: url,
+      SIGNET_ADMIN_TOKEN: ADMIN.token,
+      ...options.env,
+    };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Value of a "key   value" line of a people-mode block. */
+const field = (text: string, name: string) => new RegExp(`^${name}\\s{2,}(.+)$`, "m").exec(text)?.[1];
+
+/** The columns of an aligned table: each header starts at the same offset in every row. */
+function columns(text: string): { headers: string[]; rows: Record<string, string>[] } {
+  const lines = text.trimEnd().split("\n");
+  const header = lines[0]!;
+  const starts = [...header.matchAll(/(\S+(?: \S+)*)/g)].map((m) => ({ name: m[1]!, at: m.index! }));
+  const rows = lines
+    .slice(1)
+    .map((line) =>
+      Object.fromEntries(
+        starts.map((s, i) => [s.name, line.slice(s.at, starts[i + 1]?.at ?? undefined).trim()]),
+      ),
+    );
+  return { headers: starts.map((s) => s.name), rows };
+}
+
+// Its own nats-server, so that data pods of other test files do not confirm these events.
+let nats: PrivateNats;
+const testNatsUrl = () => nats.url;
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+  bus = await NatsBus.connect({ servers: testNatsUrl(), name: "cli-test" });
+  registry = await buildRegistryApp({
+    config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 100 }),
+    db: tdb.db,
+    bus,
+    logger: false,
+    defaultMetrics: false,
+  });
+  await registry.listen({ host: "127.0.0.1", port: 0 });
+  url = `http://127.0.0.1:${(registry.server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await registry?.close();
+  await bus?.close();
+  await nats?.dispose();
+});
+
+describe("signetctl consumers", () => {
+  it("create, list, show, rotate, revoke: people output", async () => {
+    const created = await signetctl([
+      "consumers",
+      "create",
+      "svc-people",
+      "--scope",
+      "notes:read",
+      "--scope",
+      "notes:write",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = field(created.stdout, "key")!;
+    expect(key).toMatch(/^ck_/);
+    expect(field(created.stdout, "secret")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(field(created.stdout, "scopes")).toBe("notes:read,notes:write");
+    expect(created.stderr).toContain("shown only now");
+
+    await signetctl(["consumers", "create", "a-much-longer-consumer-name-for-alignment", "--json"]);
+    const list = await signetctl(["consumers", "list"]);
+    expect(list.code).toBe(0);
+    const table = columns(list.stdout);
+    expect(table.headers).toEqual(["KEY", "NAME", "STATUS", "SCOPES", "CREATED", "REVOKED"]);
+    const row = table.rows.find((r) => r.KEY === key)!;
+    expect(row).toMatchObject({
+      NAME: "svc-people",
+      STATUS: "active",
+      SCOPES: "notes:read,notes:write",
+      REVOKED: "-",
+    });
+    expect(row.CREATED).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    expect(table.rows.map((r) => r.NAME)).toContain("a-much-longer-consumer-name-for-alignment");
+    expect(list.stdout).not.toContain(field(created.stdout, "secret")!);
+
+    const shown = await signetctl(["consumers", "show", key]);
+    expect(field(shown.stdout, "status")).toBe("active");
+    const rotated = await signetctl(["consumers", "rotate", key, "--grace-seconds", "30"]);
+    expect(rotated.code).toBe(0);
+    expect(field(rotated.stdout, "secret")).not.toBe(field(created.stdout, "secret"));
+    expect(rotated.stderr).toContain("keeps working for 30 s");
+
+    const revoked = await signetctl(["consumers", "revoke", key, "--reason", "compromised in test"]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(field(revoked.stdout, "status")).toBe("revoked");
+    expect(field(revoked.stdout, "confirmed pods")).toBe("0");
+    expect(field((await signetctl(["consumers", "show", key])).stdout, "status")).toBe("revoked");
+  });
+
+  it("create, list, show, rotate, revoke: --json output", async () => {
+    const created = JSON.parse((await signetctl(["consumers", "create", "svc-json", "--json"])).stdout) as {
+      key: string;
+      secret: string;
+      status: string;
+    };
+    expect(created).toMatchObject({ status: "active", scopes: [] });
+    const [list, shown, rotated] = await Promise.all([
+      signetctl(["--json", "consumers", "list"]),
+      signetctl(["consumers", "show", created.key, "--json"]),
+      signetctl(["consumers", "rotate", created.key, "--json"]),
+    ]);
+    expect(
+      (JSON.parse(list.stdout) as { consumers: { key: string }[] }).consumers.map((c) => c.key),
+    ).toContain(created.key);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ key: created.key, name: "svc-json", revoked_at: null });
+    expect(JSON.parse(rotated.stdout)).toEqual({ key: created.key, secret: expect.any(String) });
+    const revoked = await signetctl(["consumers", "revoke", created.key, "--reason", "json test", "--json"]);
+    expect(JSON.parse(revoked.stdout)).toEqual({
+      key: created.key,
+      status: "revoked",
+      revoked_at: expect.any(String),
+      confirmed_pods: 0,
+    });
+  });
+});
+
+describe("signetctl users and audit", () => {
+  it("users create/list/password/disable and audit, in both modes", async () => {
+    const made = await signetctl(
+      ["users", "create", "dave", "--display-name", "Dave Davis", "--password-stdin"],
+      { input: "dave-password-1\n" },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    expect(field(made.stdout, "username")).toBe("dave");
+    const madeJson = await signetctl(
+      ["users", "create", "erin", "--display-name", "Erin", "--password-stdin", "--json"],
+      { input: "erin-password-1" },
+    );
+    expect(JSON.parse(madeJson.stdout)).toMatchObject({
+      username: "erin",
+      display_name: "Erin",
+      status: "active",
+    });
+
+    const list = columns((await signetctl(["users", "list"])).stdout);
+    expect(list.headers).toEqual(["USERNAME", "DISPLAY NAME", "STATUS", "CREATED", "ID"]);
+    expect(list.rows.find((r) => r.USERNAME === "dave")).toMatchObject({
+      "DISPLAY NAME": "Dave Davis",
+      STATUS: "active",
+    });
+    const listJson = JSON.parse((await signetctl(["users", "list", "--json"])).stdout) as {
+      users: { username: string }[];
+    };
+    expect(listJson.users.map((u) => u.username)).toEqual(expect.arrayContaining(["dave", "erin"]));
+
+    const pw = await signetctl(["users", "password", "dave", "--password-stdin", "--json"], {
+      input: "new-dave-password\n",
+    });
+    expect(JSON.parse(pw.stdout)).toMatchObject({ username: "dave", tokens_revoked: 0, confirmed_pods: 0 });
+    const dis = await signetctl(["users", "disable", "erin"]);
+    expect(field(dis.stdout, "status")).toBe("disabled");
+
+    const audit = columns((await signetctl(["audit", "--limit", "4"])).stdout);
+    expect(audit.headers).toEqual(["AT", "ACTOR", "ACTION", "TARGET", "DETAILS"]);
+    expect(audit.rows.map((r) => [r.ACTION, r.TARGET, r.ACTOR])).toEqual([
+      ["user.disable", "erin", ADMIN.name],
+      ["user.password", "dave", ADMIN.name],
+      ["user.create", "erin", ADMIN.name],
+      ["user.create", "dave", ADMIN.name],
+    ]);
+    const auditJson = JSON.parse((await signetctl(["audit", "--json", "--limit", "1"])).stdout) as {
+      events: unknown[];
+    };
+    expect(auditJson.events).toEqual([
+      {
+        at: expect.any(String),
+        actor: ADMIN.name,
+        action: "user.disable",
+        target: "erin",
+        details: expect.any(Object),
+      },
+    ]);
+  });
+});
+
+describe("signetctl failures and help", () => {
+  it("exit 4 on a wrong or missing token, 3 when unreachable, 2 on usage, 1 on an API error", async () => {
+    const deadPort = await freePort();
+    const [wrong, missing, unreachable, unknownVerb, noReason, notFound, badOption, jsonError] =
+      await Promise.all([
+        signetctl(["consumers", "list"], { env: { SIGNET_ADMIN_TOKEN: "not-the-token-not-the-token" } }),
+        signetctl(["consumers", "list"], { env: { SIGNET_ADMIN_TOKEN: undefined } }),
+        signetctl(["consumers", "list"], { env: { SIGNET_REGISTRY_URL: `http://127.0.0.1:${deadPort}` } }),
+        signetctl(["consumers", "frobnicate"]),
+        signetctl(["consumers", "revoke", "ck_whatever"]),
+        signetctl(["consumers", "show", "ck_does_not_exist"]),
+        signetctl(["audit", "--bogus"]),
+        signetctl(["consumers", "show", "ck_does_not_exist", "--json"]),
+      ]);
+    expect([wrong.code, wrong.stderr]).toEqual([
+      4,
+      expect.stringContaining("rejected SIGNET_ADMIN_TOKEN (401"),
+    ]);
+    expect([missing.code, missing.stderr]).toEqual([
+      4,
+      expect.stringContaining("SIGNET_ADMIN_TOKEN is not set"),
+    ]);
+    expect([unreachable.code, unreachable.stderr]).toEqual([
+      3,
+      expect.stringContaining(`cannot reach the registry at http://127.0.0.1:${deadPort}`),
+    ]);
+    expect([unknownVerb.code, unknownVerb.stderr]).toEqual([
+      2,
+      expect.stringContaining('unknown verb "frobnicate"'),
+    ]);
+    expect([noReason.code, noReason.stderr]).toEqual([2, expect.stringContaining("--reason")]);
+    expect([notFound.code, notFound.stderr]).toEqual([1, expect.stringContaining("not_found")]);
+    expect(badOption.code).toBe(2);
+    expect(jsonError.code).toBe(1);
+    expect(JSON.parse(jsonError.stderr)).toMatchObject({ error: "not_found", exit_code: 1 });
+    for (const run of [wrong, missing, unreachable, notFound]) expect(run.stdout).toBe("");
+  });
+
+  it("--help everywhere, with the exit codes documented", async () => {
+    const [top, noun, verb, auditHelp, bare] = await Promise.all([
+      signetctl(["--help"]),
+      signetctl(["users", "--help"]),
+      signetctl(["consumers", "revoke", "--help"]),
+      signetctl(["audit", "-h"]),
+      signetctl([]),
+    ]);
+    for (const run of [top, noun, verb, auditHelp]) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Exit codes:");
+      expect(run.stdout).toMatch(/3 {2}the registry is unreachable/);
+    }
+    expect(top.stdout).toContain("consumers revoke");
+    expect(noun.stdout).toContain("signetctl users password <username> [--password-stdin]");
+    expect(verb.stdout).toContain("Usage: signetctl consumers revoke <key> --reason <text>");
+    expect(auditHelp.stdout).toContain("--limit <n>");
+    expect(bare.code).toBe(2);
+  });
+});
