@@ -21,7 +21,7 @@ import { MemorySessionStore, NatsKvSessionStore, type SessionStore } from "./ses
 import { Views } from "./views.js";
 
 export { loadFrontendConfig, frontendConfigDefaults, type FrontendConfig } from "./config.js";
-export { MemorySessionStore, NatsKvSessionStore, type SessionStore } from "./session-store.js";
+export { MemorySessionStore, NatsKvSessionStore, SessionStoreUnavailableError, type SessionStore } from "./session-store.js";
 export { safeNext } from "./safe-next.js";
 
 export interface BuildFrontendAppOptions {

@@ -40,7 +40,7 @@ const PAGES: Record<PageKind, PageText> = {
   unavailable: {
     status: 503,
     heading: "We can't reach your notes right now",
-    message: "Signet's data service is not answering at the moment. Nothing is lost: please try again in a minute.",
+    message: "A service Signet needs is not answering at the moment. Nothing is lost: please try again in a minute.",
   },
   misconfigured: {
     status: 503,

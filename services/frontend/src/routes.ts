@@ -313,6 +313,10 @@ export function commonErrorPage(
     return sendPage(views, request, reply, "rate_limited", { retryAfter: error.retryAfterSeconds });
   }
   if (error.statusCode === 404) return sendPage(views, request, reply, "not_found");
+  if (error.statusCode === 503) {
+    request.log.warn({ err: error }, "a backing service is unavailable");
+    return sendPage(views, request, reply, "unavailable", { retryAfter: 5 });
+  }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     request.log.info({ err: error }, "bad request");
     return sendPage(views, request, reply, "bad_request");

@@ -20,6 +20,24 @@ export interface SessionStore {
   close?(): Promise<void>;
 }
 
+/** The session store cannot be reached: the request gets a friendly 503, never a guess. */
+export class SessionStoreUnavailableError extends Error {
+  readonly statusCode = 503;
+  readonly code = "SESSION_STORE_UNAVAILABLE";
+  constructor(cause: unknown) {
+    super(`session store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "SessionStoreUnavailableError";
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Session ids the stores accept: what our id generator makes (base64url). */
 const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
@@ -81,12 +99,15 @@ export interface NatsKvSessionStoreOptions {
   ttlMs: number;
   /** Replicas of the bucket's stream (1 on a single server, 3 on a cluster). */
   replicas?: number;
+  /** Longest wait for one store operation before the request fails with 503; default 3000 ms. */
+  timeoutMs?: number;
 }
 
 export class NatsKvSessionStore implements SessionStore {
   private constructor(
     readonly kv: KV,
     readonly bucket: string,
+    private readonly timeoutMs: number,
   ) {}
 
   /** Opens the bucket, creating it with the TTL when it does not exist yet (safe from several replicas at once). */
@@ -98,20 +119,20 @@ export class NatsKvSessionStore implements SessionStore {
       replicas: options.replicas ?? 1,
       description: "Signet frontend sessions",
     });
-    return new NatsKvSessionStore(kv, options.bucket);
+    return new NatsKvSessionStore(kv, options.bucket, options.timeoutMs ?? 3_000);
   }
 
   set(sessionId: string, session: Session, callback: Callback): void {
     if (!SESSION_ID.test(sessionId)) return callback(new Error("malformed session id"));
-    this.kv.put(sessionId, JSON.stringify(session)).then(
+    withTimeout(this.kv.put(sessionId, JSON.stringify(session)), this.timeoutMs, "session put").then(
       () => callback(),
-      (error: unknown) => callback(error),
+      (error: unknown) => callback(new SessionStoreUnavailableError(error)),
     );
   }
 
   get(sessionId: string, callback: SessionCallback): void {
     if (!SESSION_ID.test(sessionId)) return callback(null, null);
-    this.kv.get(sessionId).then(
+    withTimeout(this.kv.get(sessionId), this.timeoutMs, "session get").then(
       (entry) => {
         if (!entry || entry.operation !== "PUT" || entry.length === 0) return callback(null, null);
         let session: Session | null = null;
@@ -122,21 +143,21 @@ export class NatsKvSessionStore implements SessionStore {
         }
         callback(null, session);
       },
-      (error: unknown) => callback(error),
+      (error: unknown) => callback(new SessionStoreUnavailableError(error)),
     );
   }
 
   destroy(sessionId: string, callback: Callback): void {
     if (!SESSION_ID.test(sessionId)) return callback();
     // purge leaves no history of the value behind (only a marker the TTL removes)
-    this.kv.purge(sessionId).then(
+    withTimeout(this.kv.purge(sessionId), this.timeoutMs, "session purge").then(
       () => callback(),
-      (error: unknown) => callback(error),
+      (error: unknown) => callback(new SessionStoreUnavailableError(error)),
     );
   }
 
   async ping(): Promise<void> {
-    await this.kv.status();
+    await withTimeout(this.kv.status(), this.timeoutMs, "session bucket status");
   }
 
   /** Deletes the whole bucket (tests). */

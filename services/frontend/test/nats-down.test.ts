@@ -1,0 +1,51 @@
+// Sessions when NATS goes away (a private nats-server, so the shared one is never touched):
+// readiness turns false, pages answer a friendly 503 instead of hanging or crashing, and
+// once NATS is back the same session works again (JetStream keeps it on disk).
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { Agent, frontendConfig, seedUser, startData, startFrontend, uniqueBucket, type DataStack } from "./helpers.js";
+
+const tdb = useTestDatabase();
+let nats: PrivateNats;
+let data: DataStack;
+let front: { app: FastifyInstance; url: string };
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+  data = await startData(tdb.db);
+  front = await startFrontend({ config: frontendConfig(data, { sessionBucket: uniqueBucket("down"), natsUrl: nats.url }) });
+});
+
+afterAll(async () => {
+  await front?.app.close();
+  await data?.close();
+  await nats?.dispose();
+});
+
+it("NATS down: /readyz 503 and a friendly 503 page; back up: the session is still there", async () => {
+  const user = await seedUser(tdb.db);
+  const agent = new Agent(front.url);
+  await agent.login(user.username, user.password);
+  expect((await agent.get("/")).status).toBe(200);
+  expect((await agent.get("/readyz")).status).toBe(200);
+
+  await nats.stop();
+  const ready = await agent.get("/readyz");
+  expect(ready.status).toBe(503);
+  expect(JSON.parse(ready.body)).toMatchObject({ status: "unready", failed: "sessions" });
+  const page = await agent.get("/");
+  expect(page.status).toBe(503);
+  expect(page.headers.get("content-type")).toContain("text/html");
+  expect(page.body).toContain("We can&#39;t reach your notes right now");
+  expect((await agent.get("/healthz")).status).toBe(200);
+
+  await nats.start();
+  await expect
+    .poll(async () => (await agent.get("/readyz")).status, { timeout: 15_000, interval: 250 })
+    .toBe(200);
+  const home = await agent.get("/");
+  expect(home.status).toBe(200);
+  expect(home.body).toContain(user.display_name);
+}, 45_000);
