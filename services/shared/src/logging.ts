@@ -46,7 +46,5 @@ export function baseServerOptions(level: string, name: string) {
     logger: loggerOptions(level, name),
     genReqId: requestId,
     requestIdHeader: false as const,
-    requestIdLogLabel: "request_id",
-    disableRequestLogging: false,
   };
 }

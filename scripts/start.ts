@@ -1,0 +1,184 @@
+// `npm start`: the whole of Signet in one process, for a first look.
+// Embedded PostgreSQL (PGlite) under .signet/ unless DATABASE_URL is set; an in-process
+// event bus unless NATS_URL is set. The first start seeds the frontend's consumer and a
+// demo user; later starts keep the data. Ctrl-C stops everything cleanly.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
+import {
+  createDb,
+  createPgliteDb,
+  createUser,
+  findUserByUsername,
+  Keyring,
+  LocalBus,
+  migrateToLatest,
+  NatsBus,
+  randomToken,
+  type Bus,
+  type Database,
+} from "@signet/shared";
+import { buildDataApp, dataConfigDefaults } from "@signet/data";
+import { buildRegistryApp } from "@signet/registry";
+import { buildFrontendApp, frontendConfigDefaults, MemorySessionStore } from "@signet/frontend";
+
+interface State {
+  masterKey: string;
+  adminToken: string;
+  sessionSecret: string;
+  frontendConsumer: { key: string; secret: string };
+  demo: { username: string; password: string; displayName: string };
+}
+
+const env = process.env;
+const home = path.resolve(env.SIGNET_HOME ?? ".signet");
+const host = env.HOST ?? "127.0.0.1";
+const logLevel = env.LOG_LEVEL ?? "warn";
+const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+const ports = {
+  frontend: port("SIGNET_FRONTEND_PORT", 4444),
+  data: port("SIGNET_DATA_PORT", 8000),
+  registry: port("SIGNET_REGISTRY_PORT", 8001),
+};
+
+/** Secrets generated on the first start and kept (mode 0600) so later starts reuse them. */
+function loadState(): { state: State; fresh: boolean } {
+  const file = path.join(home, "state.json");
+  if (existsSync(file)) return { state: JSON.parse(readFileSync(file, "utf8")) as State, fresh: false };
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const state: State = {
+    masterKey: Keyring.generateKey(),
+    adminToken: randomToken(24),
+    sessionSecret: randomToken(32),
+    frontendConsumer: { key: `ck_frontend_${randomToken(9)}`, secret: randomToken(32) },
+    demo: { username: "demo", password: `demo-${randomToken(6)}`, displayName: "Demo User" },
+  };
+  writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
+  return { state, fresh: true };
+}
+
+async function openDatabase(): Promise<{ db: Kysely<Database>; label: string }> {
+  if (env.DATABASE_URL) return { db: createDb(env.DATABASE_URL), label: "PostgreSQL (DATABASE_URL)" };
+  const dir = path.join(home, "pgdata");
+  return { db: await createPgliteDb(dir), label: `embedded PostgreSQL (PGlite) in ${path.relative(process.cwd(), dir) || dir}` };
+}
+
+async function openBus(): Promise<{ bus: Bus; label: string }> {
+  if (env.NATS_URL) return { bus: await NatsBus.connect({ servers: env.NATS_URL, name: "signet-all-in-one" }), label: "NATS (NATS_URL)" };
+  return { bus: new LocalBus(), label: "in-process event bus" };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { state, fresh } = loadState();
+  const { db, label: dbLabel } = await openDatabase();
+  await migrateToLatest(db);
+  const { bus, label: busLabel } = await openBus();
+
+  const apps: FastifyInstance[] = [];
+  const stop = async () => {
+    for (const app of apps.reverse()) await app.close().catch(() => {});
+    await bus.close().catch(() => {});
+    await db.destroy().catch(() => {});
+  };
+
+  try {
+    const data = await buildDataApp({
+      config: dataConfigDefaults({ masterKey: state.masterKey, host, port: ports.data, logLevel }),
+      db,
+      bus,
+    });
+    apps.push(data);
+    const registry = await buildRegistryApp({
+      config: {
+        host,
+        port: ports.registry,
+        logLevel,
+        databaseUrl: env.DATABASE_URL ?? "",
+        natsUrl: env.NATS_URL ?? "",
+        masterKey: state.masterKey,
+        adminTokens: [{ name: "admin", token: state.adminToken }],
+        bootstrapConsumers: [{ name: "frontend", ...state.frontendConsumer }],
+        confirmWindowMs: 200,
+        confirmExpected: 1,
+        relayIntervalMs: 1_000,
+        relayMinAgeMs: 2_200,
+      },
+      db,
+      bus,
+    });
+    apps.push(registry);
+    const frontend = await buildFrontendApp({
+      config: frontendConfigDefaults({
+        host,
+        port: ports.frontend,
+        logLevel,
+        dataUrl: `http://127.0.0.1:${ports.data}`,
+        consumerKey: state.frontendConsumer.key,
+        consumerSecret: state.frontendConsumer.secret,
+        sessionSecret: state.sessionSecret,
+        ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+      }),
+      bus,
+      ...(env.NATS_URL ? {} : { sessionStore: new MemorySessionStore() }),
+    });
+    apps.push(frontend);
+
+    if (!(await findUserByUsername(db, state.demo.username))) {
+      await createUser(db, {
+        username: state.demo.username,
+        password: state.demo.password,
+        display_name: state.demo.displayName,
+      });
+    }
+
+    await data.listen({ host, port: ports.data });
+    await registry.listen({ host, port: ports.registry });
+    await frontend.listen({ host, port: ports.frontend });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const shown = host === "0.0.0.0" ? "localhost" : host;
+  console.log(
+    [
+      "",
+      `Signet is running (${fresh ? "first start, seeded" : "data kept from the last start"}; ready in ${Date.now() - started} ms)`,
+      `  database: ${dbLabel}`,
+      `  events:   ${busLabel}`,
+      "",
+      `  frontend  http://${shown}:${ports.frontend}`,
+      `  data      http://${shown}:${ports.data}   (OpenAPI: /docs)`,
+      `  registry  http://${shown}:${ports.registry}   (OpenAPI: /docs)`,
+      "",
+      `  demo login:   ${state.demo.username} / ${state.demo.password}`,
+      `  admin token:  ${state.adminToken}`,
+      `  signetctl:    SIGNET_REGISTRY_URL=http://${shown}:${ports.registry} SIGNET_ADMIN_TOKEN=${state.adminToken} npx signetctl consumers list`,
+      "",
+      "Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping Signet…`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void stop().then(() => {
+      console.log("stopped.");
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error("npm start failed:", error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+// `npm start` smoke test: boots the all-in-one process on free ports in a temp
+// directory (embedded PostgreSQL, in-process bus), the demo user logs in through the
+// frontend, Ctrl-C stops it cleanly, and a second start keeps the data.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "@signet/shared/test-support/net";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const home = mkdtempSync(path.join(tmpdir(), "signet-start-"));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  ports: { frontend: number; data: number; registry: number };
+}
+
+async function start(): Promise<Running> {
+  const ports = { frontend: await freePort(), data: await freePort(), registry: await freePort() };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SIGNET_HOME: home,
+    SIGNET_FRONTEND_PORT: String(ports.frontend),
+    SIGNET_DATA_PORT: String(ports.data),
+    SIGNET_REGISTRY_PORT: String(ports.registry),
+  };
+  delete env.DATABASE_URL;
+  delete env.NATS_URL;
+  // Its own process group, so "Ctrl-C" can reach the group as a terminal's would.
+  const child = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  await expect
+    .poll(() => out, { timeout: 60_000, interval: 200 })
+    .toMatch(/Press Ctrl-C to stop|npm start failed/);
+  expect(out).toContain("Press Ctrl-C to stop");
+  return { child, output: () => out, ports };
+}
+
+/** Ctrl-C; resolves once npm has exited (npm itself ends by the signal, as in a terminal). */
+async function stop(running: Running): Promise<void> {
+  const exited = new Promise<void>((resolve) => running.child.once("exit", () => resolve()));
+  // A terminal's Ctrl-C sends SIGINT to the whole foreground process group.
+  process.kill(-running.child.pid!, "SIGINT");
+  return exited;
+}
+
+/** Logs in through the frontend's form like a browser: CSRF token, cookie, redirect. */
+async function login(frontend: number, username: string, password: string): Promise<{ status: number; home: string }> {
+  const base = `http://127.0.0.1:${frontend}`;
+  const page = await fetch(`${base}/login`);
+  const cookie = page.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+  expect(csrf).toBeTruthy();
+  const post = await fetch(`${base}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    body: new URLSearchParams({ _csrf: csrf!, username, password, next: "/" }).toString(),
+  });
+  const session = post.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") || cookie;
+  const home = await fetch(`${base}/`, { headers: { cookie: session }, redirect: "manual" });
+  return { status: post.status, home: await home.text() };
+}
+
+describe("npm start", () => {
+  let demo: { username: string; password: string };
+
+  it("boots with embedded services, seeds, and the demo user logs in", async () => {
+    const running = await start();
+    const out = running.output();
+    expect(out).toContain("first start, seeded");
+    expect(out).toContain("embedded PostgreSQL (PGlite)");
+    expect(out).toContain("in-process event bus");
+    const match = /demo login:\s+(\S+) \/ (\S+)/.exec(out);
+    expect(match).toBeTruthy();
+    demo = { username: match![1]!, password: match![2]! };
+    expect(/admin token:\s+\S{20,}/.test(out)).toBe(true);
+    // Secrets kept for later starts are readable by the owner only.
+    expect(statSync(path.join(home, "state.json")).mode & 0o077).toBe(0);
+
+    const ok = await login(running.ports.frontend, demo.username, demo.password);
+    expect(ok.status).toBe(303);
+    expect(ok.home).toContain("Demo User");
+    const wrong = await login(running.ports.frontend, demo.username, "not-the-password");
+    expect(wrong.status).toBe(401);
+
+    const registry = await fetch(`http://127.0.0.1:${running.ports.registry}/consumers`, {
+      headers: { authorization: `Bearer ${/admin token:\s+(\S+)/.exec(out)![1]}` },
+    });
+    const body = (await registry.json()) as { consumers: { name: string; status: string }[] };
+    expect(body.consumers).toEqual([expect.objectContaining({ name: "frontend", status: "active" })]);
+
+    await stop(running);
+    expect(running.output()).toContain("stopped.");
+    await expect(fetch(`http://127.0.0.1:${running.ports.data}/healthz`)).rejects.toThrow();
+  }, 120_000);
+
+  it("a second start keeps the data", async () => {
+    const running = await start();
+    expect(running.output()).toContain("data kept from the last start");
+    const ok = await login(running.ports.frontend, demo.username, demo.password);
+    expect(ok.status).toBe(303);
+    expect(ok.home).toContain("Demo User");
+    await stop(running);
+    expect(running.output()).toContain("stopped.");
+  }, 120_000);
+});
