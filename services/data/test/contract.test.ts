@@ -421,6 +421,32 @@ describe("scopes and disabled users", () => {
   });
 });
 
+describe("the URL clients sign against", () => {
+  it("SIGNET_PUBLIC_URL: requests are verified against the public origin", async () => {
+    const behind = await buildDataApp({ config: testConfig({ publicUrl: "https://api.example.com" }), db: tdb.db, bus, logger: false });
+    try {
+      const ok = await signedInject(behind, { method: "GET", url: "/me?x=1", consumer, token, origin: "https://api.example.com" });
+      expect(ok.statusCode, ok.body).toBe(200);
+      expectOAuthError(await signedInject(behind, { method: "GET", url: "/me", consumer, token }), 401, "signature_invalid");
+    } finally {
+      await behind.close();
+    }
+  });
+
+  it("trustProxy: X-Forwarded-Proto/Host are honoured only when trusted", async () => {
+    const proxied = await buildDataApp({ config: testConfig({ trustProxy: true }), db: tdb.db, bus, logger: false });
+    const forwarded = { "x-forwarded-proto": "https", "x-forwarded-host": "signet.example" };
+    try {
+      const ok = await signedInject(proxied, { method: "GET", url: "/me", consumer, token, origin: "https://signet.example", headers: forwarded });
+      expect(ok.statusCode, ok.body).toBe(200);
+      // the same forwarded headers at an app that does not trust a proxy change nothing
+      expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token, origin: "https://signet.example", headers: forwarded }), 401, "signature_invalid");
+    } finally {
+      await proxied.close();
+    }
+  });
+});
+
 describe("health, readiness, metrics, OpenAPI", () => {
   it("/healthz and /readyz answer 200 without a signature; x-request-id is kept", async () => {
     expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);

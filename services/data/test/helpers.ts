@@ -72,6 +72,8 @@ export interface SignedInjectOptions {
   nonce?: string;
   timestamp?: number;
   headers?: Record<string, string>;
+  /** The origin the client signs against (default http://localhost, what app.inject sends). */
+  origin?: string;
 }
 
 /** Builds the request that app.inject sends (host localhost, http). */
@@ -89,7 +91,7 @@ export function signedRequest(options: SignedInjectOptions) {
   }
   const authorization = signRequest({
     method: options.method,
-    url: `http://localhost${options.url}`,
+    url: `${options.origin ?? "http://localhost"}${options.url}`,
     consumer: options.consumer,
     token: options.token ?? null,
     body: payload,
