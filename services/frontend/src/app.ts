@@ -21,7 +21,12 @@ import { MemorySessionStore, NatsKvSessionStore, type SessionStore } from "./ses
 import { Views } from "./views.js";
 
 export { loadFrontendConfig, frontendConfigDefaults, type FrontendConfig } from "./config.js";
-export { MemorySessionStore, NatsKvSessionStore, SessionStoreUnavailableError, type SessionStore } from "./session-store.js";
+export {
+  MemorySessionStore,
+  NatsKvSessionStore,
+  SessionStoreUnavailableError,
+  type SessionStore,
+} from "./session-store.js";
 export { safeNext } from "./safe-next.js";
 
 export interface BuildFrontendAppOptions {
@@ -76,7 +81,10 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
       const ttlMs = config.sessionTtl * 1000;
       let nats: NatsBus | undefined = options.bus instanceof NatsBus ? options.bus : undefined;
       if (!nats && config.natsUrl) {
-        ownedBus = await NatsBus.connect({ servers: config.natsUrl, name: `signet-frontend-${hostname()}-${process.pid}` });
+        ownedBus = await NatsBus.connect({
+          servers: config.natsUrl,
+          name: `signet-frontend-${hostname()}-${process.pid}`,
+        });
         nats = ownedBus;
       }
       if (nats) {

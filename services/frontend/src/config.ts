@@ -51,7 +51,8 @@ function parseTrustProxy(raw: string | undefined): boolean | string {
 
 /** Defaults for everything but credentials; used by tests and `npm start` (cookies not Secure there). */
 export function frontendConfigDefaults(
-  overrides: Partial<FrontendConfig> & Pick<FrontendConfig, "consumerKey" | "consumerSecret" | "sessionSecret">,
+  overrides: Partial<FrontendConfig> &
+    Pick<FrontendConfig, "consumerKey" | "consumerSecret" | "sessionSecret">,
 ): FrontendConfig {
   return {
     host: "127.0.0.1",

@@ -40,14 +40,20 @@ export class DataClient {
     });
   }
 
-  authenticate(input: { username: string; password: string; clientIp: string }, requestId: string): Promise<LoginResult> {
+  authenticate(
+    input: { username: string; password: string; clientIp: string },
+    requestId: string,
+  ): Promise<LoginResult> {
     return this.client.request<LoginResult>("POST", "/authenticate", {
       form: { username: input.username, password: input.password, client_ip: input.clientIp.slice(0, 64) },
       requestId,
     });
   }
 
-  signUp(input: { username: string; password: string; display_name: string }, requestId: string): Promise<DataUser> {
+  signUp(
+    input: { username: string; password: string; display_name: string },
+    requestId: string,
+  ): Promise<DataUser> {
     return this.client.request<DataUser>("POST", "/users", { json: input, requestId });
   }
 
@@ -60,7 +66,11 @@ export class DataClient {
     return answer.notes;
   }
 
-  createNote(token: TokenCredentials, note: { title: string; body: string }, requestId: string): Promise<Note> {
+  createNote(
+    token: TokenCredentials,
+    note: { title: string; body: string },
+    requestId: string,
+  ): Promise<Note> {
     return this.client.request<Note>("POST", "/notes", { token, json: note, requestId });
   }
 

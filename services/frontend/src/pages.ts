@@ -5,13 +5,7 @@ import { SignetApiError } from "@signet/shared/client";
 import type { Views } from "./views.js";
 
 export type PageKind =
-  | "not_found"
-  | "csrf"
-  | "rate_limited"
-  | "unavailable"
-  | "misconfigured"
-  | "bad_request"
-  | "internal";
+  "not_found" | "csrf" | "rate_limited" | "unavailable" | "misconfigured" | "bad_request" | "internal";
 
 interface PageText {
   status: number;
@@ -24,7 +18,8 @@ const PAGES: Record<PageKind, PageText> = {
   not_found: {
     status: 404,
     heading: "Page not found",
-    message: "We looked everywhere, but there is no page at this address. It may have moved, or the link may be mistyped.",
+    message:
+      "We looked everywhere, but there is no page at this address. It may have moved, or the link may be mistyped.",
   },
   csrf: {
     status: 403,
@@ -40,7 +35,8 @@ const PAGES: Record<PageKind, PageText> = {
   unavailable: {
     status: 503,
     heading: "We can't reach your notes right now",
-    message: "A service Signet needs is not answering at the moment. Nothing is lost: please try again in a minute.",
+    message:
+      "A service Signet needs is not answering at the moment. Nothing is lost: please try again in a minute.",
   },
   misconfigured: {
     status: 503,
@@ -69,7 +65,9 @@ export function sendPage(
 ): FastifyReply {
   const page = PAGES[kind];
   if (extra.retryAfter !== undefined) reply.header("retry-after", String(extra.retryAfter));
-  const action = page.action ?? (kind === "csrf" ? { href: "/", label: "Back to Signet" } : { href: "/", label: "Go to your notes" });
+  const action =
+    page.action ??
+    (kind === "csrf" ? { href: "/", label: "Back to Signet" } : { href: "/", label: "Go to your notes" });
   return views.send(
     reply,
     "error",
@@ -80,7 +78,8 @@ export function sendPage(
       statusCode: page.status,
       retryAfter: extra.retryAfter,
       action,
-      requestId: kind === "internal" || kind === "unavailable" || kind === "misconfigured" ? request.id : undefined,
+      requestId:
+        kind === "internal" || kind === "unavailable" || kind === "misconfigured" ? request.id : undefined,
       showAuthLinks: false,
     },
     page.status,

@@ -40,7 +40,11 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
   });
 
   /** The signed-in user, or a redirect to /login (ending an expired session). */
-  async function requireUser(request: FastifyRequest, reply: FastifyReply, next: string): Promise<SignedIn | undefined> {
+  async function requireUser(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: string,
+  ): Promise<SignedIn | undefined> {
     const state = signedIn(request);
     if (state === "none") {
       await reply.redirect(loginUrl(next), request.method === "GET" ? 302 : 303);
@@ -57,7 +61,11 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
   /** Starts a fresh session (new id) for a user the data service just authenticated. */
   async function startSession(request: FastifyRequest, login: LoginResult): Promise<void> {
     await request.session.regenerate();
-    request.session.user = { id: login.user.id, username: login.user.username, display_name: login.user.display_name };
+    request.session.user = {
+      id: login.user.id,
+      username: login.user.username,
+      display_name: login.user.display_name,
+    };
     request.session.auth = { token: login.token, secret: login.secret, expiresAt: login.expires_at };
   }
 
@@ -83,7 +91,13 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
 
   function renderSignup(
     reply: FastifyReply,
-    options: { status?: number; error?: string; field?: string; values?: Record<string, string>; next: string },
+    options: {
+      status?: number;
+      error?: string;
+      field?: string;
+      values?: Record<string, string>;
+      next: string;
+    },
   ) {
     return views.send(
       reply,
@@ -137,42 +151,76 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
     const next = safeNext(queryParam(request, "next"));
     if (typeof signedIn(request) === "object") return reply.redirect(next);
     const reason = queryParam(request, "reason");
-    return renderLogin(request, reply, { next, notice: Object.hasOwn(LOGIN_REASONS, reason) ? LOGIN_REASONS[reason] : undefined });
+    return renderLogin(request, reply, {
+      next,
+      notice: Object.hasOwn(LOGIN_REASONS, reason) ? LOGIN_REASONS[reason] : undefined,
+    });
   });
 
-  app.post("/login", { preHandler: app.csrfProtection, config: rateLimit(config.loginRateLimit) }, async (request, reply) => {
-    const next = safeNext(field(request.body, "next"));
-    const username = field(request.body, "username").trim();
-    const password = field(request.body, "password");
-    if (!username || !password) {
-      return renderLogin(request, reply, { status: 400, error: "Enter your username and your password.", username, next });
-    }
-    if (username.length > 256 || password.length > PASSWORD_MAX_LENGTH) {
-      return renderLogin(request, reply, { status: 401, error: "Incorrect username or password.", username: "", next });
-    }
-    let login: LoginResult;
-    try {
-      login = await data.authenticate({ username, password, clientIp: request.ip }, request.id);
-    } catch (error) {
-      if (error instanceof SignetApiError) {
-        if (error.code === "invalid_credentials" || error.code === "invalid_input") {
-          return renderLogin(request, reply, { status: 401, error: "Incorrect username or password.", username, next });
-        }
-        if (error.code === "user_disabled") {
-          return renderLogin(request, reply, { status: 403, error: LOGIN_REASONS.user_disabled, username, next });
-        }
-        if (error.code === "rate_limited" || error.status === 429) {
-          if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
-          const wait = error.retryAfter ? ` Try again in ${error.retryAfter} seconds.` : " Try again in a minute.";
-          return renderLogin(request, reply, { status: 429, error: `Too many login attempts.${wait}`, username, next });
-        }
+  app.post(
+    "/login",
+    { preHandler: app.csrfProtection, config: rateLimit(config.loginRateLimit) },
+    async (request, reply) => {
+      const next = safeNext(field(request.body, "next"));
+      const username = field(request.body, "username").trim();
+      const password = field(request.body, "password");
+      if (!username || !password) {
+        return renderLogin(request, reply, {
+          status: 400,
+          error: "Enter your username and your password.",
+          username,
+          next,
+        });
       }
-      throw error;
-    }
-    await startSession(request, login);
-    request.log.info({ user_id: login.user.id }, "user logged in");
-    return reply.redirect(next, 303);
-  });
+      if (username.length > 256 || password.length > PASSWORD_MAX_LENGTH) {
+        return renderLogin(request, reply, {
+          status: 401,
+          error: "Incorrect username or password.",
+          username: "",
+          next,
+        });
+      }
+      let login: LoginResult;
+      try {
+        login = await data.authenticate({ username, password, clientIp: request.ip }, request.id);
+      } catch (error) {
+        if (error instanceof SignetApiError) {
+          if (error.code === "invalid_credentials" || error.code === "invalid_input") {
+            return renderLogin(request, reply, {
+              status: 401,
+              error: "Incorrect username or password.",
+              username,
+              next,
+            });
+          }
+          if (error.code === "user_disabled") {
+            return renderLogin(request, reply, {
+              status: 403,
+              error: LOGIN_REASONS.user_disabled,
+              username,
+              next,
+            });
+          }
+          if (error.code === "rate_limited" || error.status === 429) {
+            if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
+            const wait = error.retryAfter
+              ? ` Try again in ${error.retryAfter} seconds.`
+              : " Try again in a minute.";
+            return renderLogin(request, reply, {
+              status: 429,
+              error: `Too many login attempts.${wait}`,
+              username,
+              next,
+            });
+          }
+        }
+        throw error;
+      }
+      await startSession(request, login);
+      request.log.info({ user_id: login.user.id }, "user logged in");
+      return reply.redirect(next, 303);
+    },
+  );
 
   // ---- sign-up ----------------------------------------------------------------------
 
@@ -182,47 +230,61 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
     return renderSignup(reply, { next });
   });
 
-  app.post("/signup", { preHandler: app.csrfProtection, config: rateLimit(config.signupRateLimit) }, async (request, reply) => {
-    const next = safeNext(field(request.body, "next"));
-    const values = {
-      username: field(request.body, "username").trim(),
-      display_name: field(request.body, "display_name").trim(),
-    };
-    const password = field(request.body, "password");
-    const invalid = (error: string, which: string) => renderSignup(reply, { status: 400, error, field: which, values, next });
-    if (!values.display_name || values.display_name.length > DISPLAY_NAME_MAX) {
-      return invalid(`Enter a display name of at most ${DISPLAY_NAME_MAX} characters.`, "display_name");
-    }
-    if (!USERNAME_RE.test(values.username)) {
-      return invalid("Choose a username of 3 to 64 letters, digits, dots, dashes or underscores.", "username");
-    }
-    if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
-      return invalid(`Choose a password of at least ${PASSWORD_MIN_LENGTH} characters.`, "password");
-    }
-    try {
-      await data.signUp({ username: values.username, password, display_name: values.display_name }, request.id);
-    } catch (error) {
-      if (error instanceof SignetApiError) {
-        if (error.code === "username_taken" || error.status === 409) {
-          return renderSignup(reply, {
-            status: 409,
-            error: `The username “${values.username}” is already taken. Please choose another one.`,
-            field: "username",
-            values,
-            next,
-          });
-        }
-        if (error.code === "invalid_input" || error.status === 400) {
-          return invalid("Some details were not accepted. Check them and try again.", "");
-        }
+  app.post(
+    "/signup",
+    { preHandler: app.csrfProtection, config: rateLimit(config.signupRateLimit) },
+    async (request, reply) => {
+      const next = safeNext(field(request.body, "next"));
+      const values = {
+        username: field(request.body, "username").trim(),
+        display_name: field(request.body, "display_name").trim(),
+      };
+      const password = field(request.body, "password");
+      const invalid = (error: string, which: string) =>
+        renderSignup(reply, { status: 400, error, field: which, values, next });
+      if (!values.display_name || values.display_name.length > DISPLAY_NAME_MAX) {
+        return invalid(`Enter a display name of at most ${DISPLAY_NAME_MAX} characters.`, "display_name");
       }
-      throw error;
-    }
-    const login = await data.authenticate({ username: values.username, password, clientIp: request.ip }, request.id);
-    await startSession(request, login);
-    request.log.info({ user_id: login.user.id }, "user signed up");
-    return reply.redirect(next, 303);
-  });
+      if (!USERNAME_RE.test(values.username)) {
+        return invalid(
+          "Choose a username of 3 to 64 letters, digits, dots, dashes or underscores.",
+          "username",
+        );
+      }
+      if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+        return invalid(`Choose a password of at least ${PASSWORD_MIN_LENGTH} characters.`, "password");
+      }
+      try {
+        await data.signUp(
+          { username: values.username, password, display_name: values.display_name },
+          request.id,
+        );
+      } catch (error) {
+        if (error instanceof SignetApiError) {
+          if (error.code === "username_taken" || error.status === 409) {
+            return renderSignup(reply, {
+              status: 409,
+              error: `The username “${values.username}” is already taken. Please choose another one.`,
+              field: "username",
+              values,
+              next,
+            });
+          }
+          if (error.code === "invalid_input" || error.status === 400) {
+            return invalid("Some details were not accepted. Check them and try again.", "");
+          }
+        }
+        throw error;
+      }
+      const login = await data.authenticate(
+        { username: values.username, password, clientIp: request.ip },
+        request.id,
+      );
+      await startSession(request, login);
+      request.log.info({ user_id: login.user.id }, "user signed up");
+      return reply.redirect(next, 303);
+    },
+  );
 
   // ---- logout -----------------------------------------------------------------------
 
@@ -245,53 +307,82 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
   app.post("/notes", { preHandler: app.csrfProtection }, async (request, reply) => {
     const who = await requireUser(request, reply, "/");
     if (!who) return reply;
-    const draft = { title: field(request.body, "title").trim(), body: field(request.body, "body").replace(/\r\n/g, "\n") };
+    const draft = {
+      title: field(request.body, "title").trim(),
+      body: field(request.body, "body").replace(/\r\n/g, "\n"),
+    };
     if (!draft.title || draft.title.length > TITLE_MAX) {
-      return renderHome(request, reply, who, { status: 400, error: `Give your note a title of 1 to ${TITLE_MAX} characters.`, draft });
+      return renderHome(request, reply, who, {
+        status: 400,
+        error: `Give your note a title of 1 to ${TITLE_MAX} characters.`,
+        draft,
+      });
     }
     if (draft.body.length > BODY_MAX) {
-      return renderHome(request, reply, who, { status: 400, error: `A note can hold at most ${BODY_MAX} characters.`, draft });
+      return renderHome(request, reply, who, {
+        status: 400,
+        error: `A note can hold at most ${BODY_MAX} characters.`,
+        draft,
+      });
     }
     try {
       await data.createNote(who.token, draft, request.id);
     } catch (error) {
       if (error instanceof SignetApiError && error.code === "invalid_input") {
-        return renderHome(request, reply, who, { status: 400, error: "That note was not accepted. Check it and try again.", draft });
+        return renderHome(request, reply, who, {
+          status: 400,
+          error: "That note was not accepted. Check it and try again.",
+          draft,
+        });
       }
       throw error;
     }
     return reply.redirect("/", 303);
   });
 
-  app.post<{ Params: { id: string } }>("/notes/:id/delete", { preHandler: app.csrfProtection }, async (request, reply) => {
-    const who = await requireUser(request, reply, "/");
-    if (!who) return reply;
-    const id = request.params.id;
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return sendPage(views, request, reply, "not_found");
-    try {
-      await data.deleteNote(who.token, id, request.id);
-    } catch (error) {
-      // already gone (or never ours): the list is what the user wanted either way
-      if (!(error instanceof SignetApiError && error.code === "not_found")) throw error;
-    }
-    return reply.redirect("/", 303);
-  });
+  app.post<{ Params: { id: string } }>(
+    "/notes/:id/delete",
+    { preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const who = await requireUser(request, reply, "/");
+      if (!who) return reply;
+      const id = request.params.id;
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return sendPage(views, request, reply, "not_found");
+      try {
+        await data.deleteNote(who.token, id, request.id);
+      } catch (error) {
+        // already gone (or never ours): the list is what the user wanted either way
+        if (!(error instanceof SignetApiError && error.code === "not_found")) throw error;
+      }
+      return reply.redirect("/", 303);
+    },
+  );
 }
 
 /** Turns a failed page request into the right answer: a friendly page, or back to /login. */
 export function pageErrorHandler(ctx: PageContext) {
-  return async (error: Error & { statusCode?: number; code?: string; retryAfterSeconds?: number }, request: FastifyRequest, reply: FastifyReply) => {
+  return async (
+    error: Error & { statusCode?: number; code?: string; retryAfterSeconds?: number },
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => {
     const { views, cookieName } = ctx;
     if (error instanceof SignetApiError) {
       const failure = classifyDataError(error);
       if (failure.kind === "session_ended") {
-        request.log.info({ reason: failure.reason, request_id: error.requestId }, "data service refused the session's token; session ended");
+        request.log.info(
+          { reason: failure.reason, request_id: error.requestId },
+          "data service refused the session's token; session ended",
+        );
         await endSession(request, reply, cookieName);
         const next = request.method === "GET" ? safeNext(request.url) : "/";
         return reply.redirect(loginUrl(next, failure.reason), 303);
       }
       const level = failure.page === "misconfigured" || failure.page === "internal" ? "error" : "warn";
-      request.log[level]({ err: error, code: error.code, problem: error.problem, status: error.status }, "data service call failed");
+      request.log[level](
+        { err: error, code: error.code, problem: error.problem, status: error.status },
+        "data service call failed",
+      );
       return sendPage(views, request, reply, failure.page, { retryAfter: failure.retryAfter });
     }
     return commonErrorPage(views, request, reply, error);

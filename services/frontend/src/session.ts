@@ -28,7 +28,11 @@ export function signedIn(request: FastifyRequest): SignedIn | "none" | "expired"
 }
 
 /** Removes the session from the store and the cookie from the browser. */
-export async function endSession(request: FastifyRequest, reply: FastifyReply, cookieName: string): Promise<void> {
+export async function endSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cookieName: string,
+): Promise<void> {
   const session = request.session as FastifyRequest["session"] | null | undefined;
   if (session && typeof session.destroy === "function" && session.sessionId) {
     try {

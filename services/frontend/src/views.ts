@@ -3,7 +3,11 @@ import { Eta } from "eta";
 import type { FastifyReply } from "fastify";
 import { VIEWS_DIR } from "./paths.js";
 
-const dateFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+const dateFormat = new Intl.DateTimeFormat("en-GB", {
+  dateStyle: "medium",
+  timeStyle: "short",
+  timeZone: "UTC",
+});
 
 export function formatDate(iso: string): string {
   const date = new Date(iso);

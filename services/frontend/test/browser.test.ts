@@ -12,10 +12,21 @@ import { useTestDatabase } from "@signet/shared/test-support/db";
 import { testNatsUrl } from "@signet/shared/test-support/nats";
 import { freePort } from "@signet/shared/test-support/net";
 import { NatsKvSessionStore } from "../src/session-store.js";
-import { frontendConfig, seedUser, startData, startFrontend, unique, uniqueBucket, type DataStack } from "./helpers.js";
+import {
+  frontendConfig,
+  seedUser,
+  startData,
+  startFrontend,
+  unique,
+  uniqueBucket,
+  type DataStack,
+} from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test-output/screenshots");
+const SCREENSHOTS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../test-output/screenshots",
+);
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
 
@@ -78,7 +89,9 @@ describe.runIf(runBrowser)("in a real browser", () => {
     await p.setViewportSize(viewport);
     await p.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
     // nothing may overflow sideways, on a phone either
-    const overflow = await p.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth").catch(() => 0);
+    const overflow = await p
+      .evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+      .catch(() => 0);
     expect(overflow, `${name} overflows horizontally`).toBeLessThanOrEqual(0);
     await p.setViewportSize(DESKTOP);
   }
@@ -107,7 +120,9 @@ describe.runIf(runBrowser)("in a real browser", () => {
     await page.getByLabel("Password").fill(password);
     expect(await submit(page, page.getByRole("button", { name: "Sign up" }))).toBe(200);
     expect(new URL(page.url()).pathname).toBe("/");
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Hello, Grace Hopper");
+    await expect
+      .poll(() => page.getByRole("heading", { level: 1 }).textContent())
+      .toBe("Hello, Grace Hopper");
 
     await submit(page, page.getByRole("button", { name: "Log out" }));
     expect(new URL(page.url()).pathname).toBe("/login");
@@ -171,7 +186,9 @@ describe.runIf(runBrowser)("in a real browser", () => {
       await p.getByLabel("Note", { exact: true }).fill(`<img src=x onerror="alert(2)">`);
       await submit(p, p.getByRole("button", { name: "Add note" }));
       expect(await p.locator("ol.notes h3").first().textContent()).toBe(evil);
-      expect(await p.locator("ol.notes .note-body").first().textContent()).toBe(`<img src=x onerror="alert(2)">`);
+      expect(await p.locator("ol.notes .note-body").first().textContent()).toBe(
+        `<img src=x onerror="alert(2)">`,
+      );
       expect(await p.evaluate<number>(`document.querySelectorAll("script, main img").length`)).toBe(0);
       await p.reload();
       await p.waitForTimeout(200);
@@ -245,7 +262,11 @@ describe.runIf(runBrowser)("in a real browser", () => {
     expect(new URL(page.url()).pathname).toBe("/");
 
     await revokeUserTokens(tdb.db, user.id);
-    await data.bus.publish(SUBJECTS.userDisabled, { user_id: user.id, at: new Date().toISOString(), actor: "e2e" });
+    await data.bus.publish(SUBJECTS.userDisabled, {
+      user_id: user.id,
+      at: new Date().toISOString(),
+      actor: "e2e",
+    });
 
     await page.reload();
     const url = new URL(page.url());
@@ -265,13 +286,21 @@ describe.runIf(runBrowser)("in a real browser", () => {
     await shot(page, "error-404-phone", PHONE);
 
     const port = await freePort();
-    const down = await startFrontend({ config: frontendConfig({ url: `http://127.0.0.1:${port}`, consumer: data.consumer }, { sessionBucket: bucket }), bus });
+    const down = await startFrontend({
+      config: frontendConfig(
+        { url: `http://127.0.0.1:${port}`, consumer: data.consumer },
+        { sessionBucket: bucket },
+      ),
+      bus,
+    });
     try {
       await page.goto(`${down.url}/login`);
       await page.getByLabel("Username").fill("someone");
       await page.getByLabel("Password").fill("something");
       expect(await submit(page, page.getByRole("button", { name: "Log in" }))).toBe(503);
-      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("We can't reach your notes right now");
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(
+        "We can't reach your notes right now",
+      );
       await shot(page, "error-503-desktop");
     } finally {
       await down.app.close();

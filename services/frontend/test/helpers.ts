@@ -70,7 +70,10 @@ export async function startData(
   };
 }
 
-export function frontendConfig(data: { url: string; consumer: { key: string; secret: string } }, overrides: Partial<FrontendConfig> = {}) {
+export function frontendConfig(
+  data: { url: string; consumer: { key: string; secret: string } },
+  overrides: Partial<FrontendConfig> = {},
+) {
   return frontendConfigDefaults({
     consumerKey: data.consumer.key,
     consumerSecret: data.consumer.secret,
@@ -85,7 +88,9 @@ export function frontendConfig(data: { url: string; consumer: { key: string; sec
 }
 
 /** A frontend listening on 127.0.0.1:0. */
-export async function startFrontend(options: BuildFrontendAppOptions): Promise<{ app: FastifyInstance; url: string }> {
+export async function startFrontend(
+  options: BuildFrontendAppOptions,
+): Promise<{ app: FastifyInstance; url: string }> {
   const app = await buildFrontendApp({ logger: false, ...options });
   await app.listen({ host: "127.0.0.1", port: 0 });
   return { app, url: urlOf(app) };
@@ -125,7 +130,12 @@ export class Agent {
     }
   }
 
-  async request(method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<Page> {
+  async request(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<Page> {
     const res = await fetch(this.base + path, {
       method,
       redirect: "manual",
@@ -138,7 +148,13 @@ export class Agent {
     });
     const setCookie = res.headers.getSetCookie();
     this.remember(setCookie);
-    return { status: res.status, headers: res.headers, body: await res.text(), location: res.headers.get("location"), setCookie };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: await res.text(),
+      location: res.headers.get("location"),
+      setCookie,
+    };
   }
 
   get(path: string, headers?: Record<string, string>) {

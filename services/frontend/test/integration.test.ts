@@ -8,7 +8,17 @@ import { useTestDatabase } from "@signet/shared/test-support/db";
 import { testNatsUrl } from "@signet/shared/test-support/nats";
 import { freePort } from "@signet/shared/test-support/net";
 import { NatsKvSessionStore } from "../src/session-store.js";
-import { Agent, csrfOf, frontendConfig, seedUser, startData, startFrontend, unique, uniqueBucket, type DataStack } from "./helpers.js";
+import {
+  Agent,
+  csrfOf,
+  frontendConfig,
+  seedUser,
+  startData,
+  startFrontend,
+  unique,
+  uniqueBucket,
+  type DataStack,
+} from "./helpers.js";
 
 const tdb = useTestDatabase();
 const bucket = uniqueBucket("int");
@@ -70,7 +80,12 @@ describe("pages and sessions", () => {
     expect(cookieLine).toMatch(/; SameSite=Lax/i);
     expect(cookieLine).not.toMatch(/; Secure/i);
 
-    const res = await agent.post("/login", { _csrf: csrfOf(loginPage.body), username: user.username, password: user.password, next: "/" });
+    const res = await agent.post("/login", {
+      _csrf: csrfOf(loginPage.body),
+      username: user.username,
+      password: user.password,
+      next: "/",
+    });
     expect(res.status).toBe(303);
     expect(res.location).toBe("/");
     const after = agent.cookies.get(cookieName);
@@ -88,7 +103,11 @@ describe("pages and sessions", () => {
     expect(home.headers.get("cache-control")).toBe("no-store");
 
     // the token and its secret: in the KV session only, never in the cookie or a page
-    const token = await tdb.db.selectFrom("access_tokens").selectAll().where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    const token = await tdb.db
+      .selectFrom("access_tokens")
+      .selectAll()
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect(decodeURIComponent(after!)).not.toContain(token.token);
     expect(home.body).not.toContain(token.token);
     const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
@@ -102,7 +121,9 @@ describe("pages and sessions", () => {
     const agent = new Agent(front.url);
     await agent.login(user.username, user.password);
     expect((await agent.submit("/", "/notes", { title: "First note", body: "one" })).location).toBe("/");
-    expect((await agent.submit("/", "/notes", { title: "<b>Second</b> & more", body: "two\nlines" })).location).toBe("/");
+    expect(
+      (await agent.submit("/", "/notes", { title: "<b>Second</b> & more", body: "two\nlines" })).location,
+    ).toBe("/");
     let home = await agent.get("/");
     expect(home.body).toContain("&lt;b&gt;Second&lt;/b&gt; &amp; more");
     expect(home.body).not.toContain("<b>Second</b>");
@@ -133,7 +154,10 @@ describe("pages and sessions", () => {
     expect(res.body).toContain("This form has expired");
     const wrong = await agent.post("/notes", { _csrf: "not-a-token", title: "forged", body: "x" });
     expect(wrong.status).toBe(403);
-    const anonymous = await new Agent(front.url).post("/login", { username: user.username, password: user.password });
+    const anonymous = await new Agent(front.url).post("/login", {
+      username: user.username,
+      password: user.password,
+    });
     expect(anonymous.status).toBe(403);
     expect((await agent.get("/")).body).not.toContain("forged");
   });
@@ -149,7 +173,11 @@ describe("pages and sessions", () => {
       ["/?page=2", "/?page=2"],
     ] as const) {
       const agent = new Agent(front.url);
-      const res = await agent.submit(`/login?next=${encodeURIComponent(next)}`, "/login", { username: user.username, password: user.password, next });
+      const res = await agent.submit(`/login?next=${encodeURIComponent(next)}`, "/login", {
+        username: user.username,
+        password: user.password,
+        next,
+      });
       expect(res.status, next).toBe(303);
       expect(res.location, next).toBe(expected);
     }
@@ -161,16 +189,28 @@ describe("pages and sessions", () => {
   it("sign-up signs the user in; a taken username and bad input get friendly messages", async () => {
     const username = unique("new");
     const agent = new Agent(front.url);
-    const res = await agent.submit("/signup", "/signup", { username, password: "a long enough password", display_name: "Ada L." });
+    const res = await agent.submit("/signup", "/signup", {
+      username,
+      password: "a long enough password",
+      display_name: "Ada L.",
+    });
     expect(res.status).toBe(303);
     expect(res.location).toBe("/");
     expect((await agent.get("/")).body).toContain("Hello, Ada L.");
 
-    const again = await new Agent(front.url).submit("/signup", "/signup", { username, password: "another password", display_name: "Other" });
+    const again = await new Agent(front.url).submit("/signup", "/signup", {
+      username,
+      password: "another password",
+      display_name: "Other",
+    });
     expect(again.status).toBe(409);
     expect(again.body).toMatch(/role="alert"[^>]*>The username “[^”]+” is already taken/);
 
-    const bad = await new Agent(front.url).submit("/signup", "/signup", { username: "x", password: "short", display_name: "" });
+    const bad = await new Agent(front.url).submit("/signup", "/signup", {
+      username: "x",
+      password: "short",
+      display_name: "",
+    });
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('role="alert"');
   });
@@ -183,7 +223,11 @@ describe("pages and sessions", () => {
     const res = await agent.submit("/", "/logout", {});
     expect(res.status).toBe(303);
     expect(res.location).toBe("/login?reason=logged_out&next=/");
-    const token = await tdb.db.selectFrom("access_tokens").select(["token"]).where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    const token = await tdb.db
+      .selectFrom("access_tokens")
+      .select(["token"])
+      .where("user_id", "=", user.id)
+      .executeTakeFirstOrThrow();
     expect((await findToken(tdb.db, token.token))?.revoked_at).toBeTruthy();
     const replay = new Agent(front.url);
     replay.cookies.set(cookieName, cookie);
@@ -197,7 +241,11 @@ describe("pages and sessions", () => {
     await agent.login(user.username, user.password);
     expect((await agent.get("/")).status).toBe(200);
     await revokeUserTokens(tdb.db, user.id);
-    await data.bus.publish(SUBJECTS.userDisabled, { user_id: user.id, at: new Date().toISOString(), actor: "test" });
+    await data.bus.publish(SUBJECTS.userDisabled, {
+      user_id: user.id,
+      at: new Date().toISOString(),
+      actor: "test",
+    });
     const res = await agent.get("/");
     expect(res.status).toBe(303);
     expect(res.location).toBe("/login?reason=token_revoked&next=/");
@@ -228,13 +276,19 @@ describe("pages and sessions", () => {
       expect(home.status).toBe(200);
       expect(home.body).toContain(user.display_name);
       // a form rendered by one replica is accepted by the other
-      const added = await onOther.post("/notes", { _csrf: csrfOf(home.body), title: "via replica", body: "" });
+      const added = await onOther.post("/notes", {
+        _csrf: csrfOf(home.body),
+        title: "via replica",
+        body: "",
+      });
       expect(added.status).toBe(303);
     } finally {
       await other.app.close();
     }
     // restart: a brand-new app with its own NATS connection, same bucket
-    const restarted = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket, natsUrl: testNatsUrl() }) });
+    const restarted = await startFrontend({
+      config: frontendConfig(data, { sessionBucket: bucket, natsUrl: testNatsUrl() }),
+    });
     try {
       const again = new Agent(restarted.url);
       again.cookies = agent.cookies;
@@ -282,7 +336,13 @@ describe("hardening and failure pages", () => {
 
   it("the data service unreachable: a friendly 503, no stack trace, no crash", async () => {
     const port = await freePort();
-    const down = await startFrontend({ config: frontendConfig({ url: `http://127.0.0.1:${port}`, consumer: data.consumer }, { sessionBucket: bucket }), bus });
+    const down = await startFrontend({
+      config: frontendConfig(
+        { url: `http://127.0.0.1:${port}`, consumer: data.consumer },
+        { sessionBucket: bucket },
+      ),
+      bus,
+    });
     try {
       const agent = new Agent(down.url);
       const res = await agent.login("someone", "something");
@@ -297,16 +357,26 @@ describe("hardening and failure pages", () => {
 
   it("the data service refusing the frontend's own consumer: a friendly 503 page", async () => {
     const wrong = await startFrontend({
-      config: frontendConfig({ url: data.url, consumer: { key: data.consumer.key, secret: "not-the-secret" } }, { sessionBucket: bucket }),
+      config: frontendConfig(
+        { url: data.url, consumer: { key: data.consumer.key, secret: "not-the-secret" } },
+        { sessionBucket: bucket },
+      ),
       bus,
     });
     const revokedKey = unique("ck_revoked_");
     const { createConsumer } = await import("@signet/shared");
     const { keyring } = await import("./helpers.js");
-    await createConsumer(tdb.db, keyring, { name: unique("revoked-"), key: revokedKey, secret: "s3cret-s3cret" });
+    await createConsumer(tdb.db, keyring, {
+      name: unique("revoked-"),
+      key: revokedKey,
+      secret: "s3cret-s3cret",
+    });
     await revokeConsumer(tdb.db, revokedKey, "test");
     const revoked = await startFrontend({
-      config: frontendConfig({ url: data.url, consumer: { key: revokedKey, secret: "s3cret-s3cret" } }, { sessionBucket: bucket }),
+      config: frontendConfig(
+        { url: data.url, consumer: { key: revokedKey, secret: "s3cret-s3cret" } },
+        { sessionBucket: bucket },
+      ),
       bus,
     });
     try {
@@ -325,7 +395,11 @@ describe("hardening and failure pages", () => {
 
   it("login and sign-up are rate-limited per client address with a friendly 429 page", async () => {
     const limited = await startFrontend({
-      config: frontendConfig(data, { sessionBucket: bucket, loginRateLimit: { max: 2, windowMs: 60_000 }, signupRateLimit: { max: 1, windowMs: 60_000 } }),
+      config: frontendConfig(data, {
+        sessionBucket: bucket,
+        loginRateLimit: { max: 2, windowMs: 60_000 },
+        signupRateLimit: { max: 1, windowMs: 60_000 },
+      }),
       bus,
     });
     try {
@@ -337,14 +411,19 @@ describe("hardening and failure pages", () => {
       expect(third.body).toContain("Too many attempts");
       expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
       await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" });
-      expect((await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" })).status).toBe(429);
+      expect(
+        (await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" })).status,
+      ).toBe(429);
     } finally {
       await limited.app.close();
     }
   });
 
   it("TRUST_PROXY: behind a TLS-terminating proxy the cookie is Secure and __Host- prefixed", async () => {
-    const secure = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket, cookieSecure: true, trustProxy: true }), bus });
+    const secure = await startFrontend({
+      config: frontendConfig(data, { sessionBucket: bucket, cookieSecure: true, trustProxy: true }),
+      bus,
+    });
     try {
       const res = await new Agent(secure.url).get("/login", { "x-forwarded-proto": "https" });
       const line = res.setCookie.find((c) => c.startsWith("__Host-signet.sid="));

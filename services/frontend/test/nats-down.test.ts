@@ -5,7 +5,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
-import { Agent, frontendConfig, seedUser, startData, startFrontend, uniqueBucket, type DataStack } from "./helpers.js";
+import {
+  Agent,
+  frontendConfig,
+  seedUser,
+  startData,
+  startFrontend,
+  uniqueBucket,
+  type DataStack,
+} from "./helpers.js";
 
 const tdb = useTestDatabase();
 let nats: PrivateNats;
@@ -15,7 +23,9 @@ let front: { app: FastifyInstance; url: string };
 beforeAll(async () => {
   nats = await startPrivateNats();
   data = await startData(tdb.db);
-  front = await startFrontend({ config: frontendConfig(data, { sessionBucket: uniqueBucket("down"), natsUrl: nats.url }) });
+  front = await startFrontend({
+    config: frontendConfig(data, { sessionBucket: uniqueBucket("down"), natsUrl: nats.url }),
+  });
 });
 
 afterAll(async () => {

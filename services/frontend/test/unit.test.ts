@@ -8,6 +8,7 @@ import { ConfigError } from "@signet/shared";
 import { buildFrontendApp, MemorySessionStore } from "../src/app.js";
 import { frontendConfigDefaults, loadFrontendConfig } from "../src/config.js";
 import { loginUrl, safeNext } from "../src/safe-next.js";
+import { classifyDataError, LOGIN_REASONS, SignetApiError } from "../src/pages.js";
 import { SESSION_SECRET } from "./helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -27,16 +28,26 @@ describe("loadFrontendConfig (production mode)", () => {
       loadFrontendConfig({});
     } catch (error) {
       const message = (error as Error).message;
-      for (const name of ["SESSION_SECRET", "SIGNET_CONSUMER_KEY", "SIGNET_CONSUMER_SECRET", "DATA_URL", "NATS_URL"]) {
+      for (const name of [
+        "SESSION_SECRET",
+        "SIGNET_CONSUMER_KEY",
+        "SIGNET_CONSUMER_SECRET",
+        "DATA_URL",
+        "NATS_URL",
+      ]) {
         expect(message).toContain(name);
       }
     }
   });
 
   it("refuses a short SESSION_SECRET and a DATA_URL that is not http(s)", () => {
-    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_SECRET: "too-short" })).toThrow(/SESSION_SECRET must be at least 32/);
+    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_SECRET: "too-short" })).toThrow(
+      /SESSION_SECRET must be at least 32/,
+    );
     expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, DATA_URL: "ftp://x" })).toThrow(/DATA_URL/);
-    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_BUCKET: "bad.name" })).toThrow(/SESSION_BUCKET/);
+    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_BUCKET: "bad.name" })).toThrow(
+      /SESSION_BUCKET/,
+    );
   });
 
   it("defaults: port 4444, Secure cookies, no proxy trusted; TRUST_PROXY and COOKIE_SECURE read", () => {
@@ -48,21 +59,32 @@ describe("loadFrontendConfig (production mode)", () => {
     expect(config.dataUrl).toBe("http://data:8000");
     expect(config.natsUrl).toBe("nats://nats:4222");
     expect(config.sessionTtl).toBe(28_800);
-    const behindIngress = loadFrontendConfig({ ...PRODUCTION_ENV, TRUST_PROXY: "true", COOKIE_SECURE: "false", PORT: "5000" });
+    const behindIngress = loadFrontendConfig({
+      ...PRODUCTION_ENV,
+      TRUST_PROXY: "true",
+      COOKIE_SECURE: "false",
+      PORT: "5000",
+    });
     expect(behindIngress.trustProxy).toBe(true);
     expect(behindIngress.cookieSecure).toBe(false);
     expect(behindIngress.port).toBe(5000);
-    expect(loadFrontendConfig({ ...PRODUCTION_ENV, TRUST_PROXY: "10.0.0.0/8" }).trustProxy).toBe("10.0.0.0/8");
+    expect(loadFrontendConfig({ ...PRODUCTION_ENV, TRUST_PROXY: "10.0.0.0/8" }).trustProxy).toBe(
+      "10.0.0.0/8",
+    );
   });
 
   it("npm run start:frontend with a missing setting ends at once naming it", () => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root" };
-    const run = spawnSync(process.execPath, ["--conditions=@signet/source", "--import", "tsx", "services/frontend/src/server.ts"], {
-      cwd: ROOT,
-      env: { ...env, ...PRODUCTION_ENV, NATS_URL: "" },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ["--conditions=@signet/source", "--import", "tsx", "services/frontend/src/server.ts"],
+      {
+        cwd: ROOT,
+        env: { ...env, ...PRODUCTION_ENV, NATS_URL: "" },
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
     expect(run.status).toBe(78);
     expect(run.stderr).toContain("missing required setting(s): NATS_URL");
   });
@@ -112,8 +134,12 @@ describe("safeNext", () => {
 describe("MemorySessionStore", () => {
   it("stores copies, honours the cookie's expiry, and destroys", async () => {
     const store = new MemorySessionStore(60_000);
-    const set = (id: string, value: object) => new Promise<void>((resolve, reject) => store.set(id, value as never, (e) => (e ? reject(e) : resolve())));
-    const get = (id: string) => new Promise<unknown>((resolve, reject) => store.get(id, (e, s) => (e ? reject(e) : resolve(s))));
+    const set = (id: string, value: object) =>
+      new Promise<void>((resolve, reject) =>
+        store.set(id, value as never, (e) => (e ? reject(e) : resolve())),
+      );
+    const get = (id: string) =>
+      new Promise<unknown>((resolve, reject) => store.get(id, (e, s) => (e ? reject(e) : resolve(s))));
     const session = { user: { id: "1" }, cookie: { expires: new Date(Date.now() + 60_000).toISOString() } };
     await set("aaaaaaaaaaaaaaaaaaaaaa", session);
     session.user.id = "changed";
@@ -151,7 +177,8 @@ describe("pages that need no data service", () => {
         expect(res.headers["content-type"]).toContain("text/html");
         expect(res.body).toMatch(/name="_csrf" value="[^"]+"/);
         expect(res.body).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
-        for (const [, id] of res.body.matchAll(/<input id="([^"]+)"/g)) expect(res.body).toContain(`<label for="${id}">`);
+        for (const [, id] of res.body.matchAll(/<input id="([^"]+)"/g))
+          expect(res.body).toContain(`<label for="${id}">`);
         expect(res.body).toContain('<html lang="en">');
         expect(res.body).toContain('name="viewport"');
       }
@@ -182,12 +209,49 @@ describe("pages that need no data service", () => {
     try {
       const page = await app.inject({ url: "/login" });
       const cookie = String(page.headers["set-cookie"]).split(";")[0]!;
-      const res = await app.inject({ method: "POST", url: "/login", headers: { cookie, "content-type": "application/json" }, payload: "{not json" });
+      const res = await app.inject({
+        method: "POST",
+        url: "/login",
+        headers: { cookie, "content-type": "application/json" },
+        payload: "{not json",
+      });
       expect([400, 403, 415]).toContain(res.statusCode);
       expect(res.headers["content-type"]).toContain("text/html");
       expect(res.body).not.toMatch(/SyntaxError|at .*\.(ts|js):\d+/);
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("what a refused data call means for the user", () => {
+  const refused = (status: number, code: string, problem?: string) =>
+    classifyDataError(new SignetApiError(status, code, "x", problem ? { problem: problem as never } : {}));
+
+  it("a dead token ends the session, with a message for each reason", () => {
+    for (const problem of ["token_revoked", "token_expired", "token_rejected"]) {
+      expect(refused(401, problem, problem)).toEqual({ kind: "session_ended", reason: problem });
+      expect(LOGIN_REASONS[problem]).toBeTruthy();
+    }
+    expect(refused(403, "user_disabled")).toEqual({ kind: "session_ended", reason: "user_disabled" });
+  });
+
+  it("the frontend's own consumer refused: the misconfigured page", () => {
+    for (const problem of [
+      "consumer_key_rejected",
+      "consumer_key_unknown",
+      "signature_invalid",
+      "timestamp_refused",
+      "nonce_used",
+    ]) {
+      expect(refused(401, problem, problem)).toEqual({ kind: "page", page: "misconfigured" });
+    }
+    expect(refused(403, "insufficient_scope")).toEqual({ kind: "page", page: "misconfigured" });
+  });
+
+  it("unreachable, rate-limited and anything else", () => {
+    expect(refused(503, "unavailable")).toMatchObject({ kind: "page", page: "unavailable" });
+    expect(refused(429, "rate_limited")).toMatchObject({ kind: "page", page: "rate_limited" });
+    expect(refused(500, "internal")).toEqual({ kind: "page", page: "internal" });
   });
 });
