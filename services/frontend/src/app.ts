@@ -68,7 +68,7 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
     ...serverOptions,
     ...chooseLogger(config, options.logger),
     trustProxy: config.trustProxy,
-    bodyLimit: 64 * 1024,
+    bodyLimit: 256 * 1024,
     routerOptions: { maxParamLength: 200 },
   });
 
@@ -88,7 +88,11 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
         nats = ownedBus;
       }
       if (nats) {
-        store = ownedStore = await NatsKvSessionStore.open(nats.nc, { bucket: config.sessionBucket, ttlMs });
+        store = ownedStore = await NatsKvSessionStore.open(nats.nc, {
+          bucket: config.sessionBucket,
+          ttlMs,
+          replicas: config.sessionBucketReplicas,
+        });
       } else {
         store = ownedStore = new MemorySessionStore(ttlMs);
         app.log.warn("no NATS: sessions are kept in memory (one process only, lost on restart)");
@@ -188,7 +192,8 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
         maxAge: config.sessionTtl * 1000,
       },
     });
-    await pages.register(formbody, { bodyLimit: 32 * 1024 });
+    // a 10 000-character note of multi-byte text, percent-encoded, still fits
+    await pages.register(formbody, { bodyLimit: 256 * 1024 });
     await pages.register(csrf, { sessionPlugin: "@fastify/session" });
     await pages.register(rateLimit, {
       global: false,

@@ -24,6 +24,8 @@ export interface FrontendConfig extends CommonConfig {
   sessionBucket: string;
   /** Session lifetime in seconds (SESSION_TTL); also the bucket's TTL. */
   sessionTtl: number;
+  /** Replicas of the session bucket's stream when it is created (SESSION_BUCKET_REPLICAS: 1, 3 or 5). */
+  sessionBucketReplicas: number;
   /** Secure attribute of the session cookie (COOKIE_SECURE). */
   cookieSecure: boolean;
   /** Fastify's trustProxy (TRUST_PROXY): true/false, or a comma-separated list of addresses/CIDRs. */
@@ -61,6 +63,7 @@ export function frontendConfigDefaults(
     dataUrl: "http://127.0.0.1:8000",
     sessionBucket: DEFAULT_SESSION_BUCKET,
     sessionTtl: 28_800,
+    sessionBucketReplicas: 1,
     cookieSecure: false,
     trustProxy: false,
     loginRateLimit: { max: 20, windowMs: 60_000 },
@@ -104,6 +107,7 @@ export function loadFrontendConfig(env: Record<string, string | undefined> = pro
     natsUrl,
     sessionBucket,
     sessionTtl: read.int("SESSION_TTL", 28_800, { min: 60, max: 30 * 86_400 }),
+    sessionBucketReplicas: read.int("SESSION_BUCKET_REPLICAS", 1, { min: 1, max: 5 }),
     cookieSecure: read.bool("COOKIE_SECURE", true),
     trustProxy: parseTrustProxy(read.optional("TRUST_PROXY")),
     loginRateLimit: { max: read.int("LOGIN_RATE_LIMIT", 20, { min: 1, max: 100_000 }), windowMs: 60_000 },

@@ -138,6 +138,10 @@ describe("pages and sessions", () => {
     home = await agent.get("/");
     expect(home.body).not.toContain("First note");
     expect(home.body).toContain("Second");
+    // a long note of multi-byte text fits the form body limit
+    const long = "日本語".repeat(3333);
+    expect((await agent.submit("/", "/notes", { title: "Ünïcødé ✓", body: long })).status).toBe(303);
+    expect((await agent.get("/")).body).toContain(long);
     // an empty title is refused with the form kept
     const bad = await agent.submit("/", "/notes", { title: "   ", body: "kept body" });
     expect(bad.status).toBe(400);
