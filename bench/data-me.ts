@@ -93,7 +93,7 @@ function signedMe(url: string, consumer: ClientCredentials, token: ClientCredent
   };
 }
 
-export async function run(options: { durationSec?: number; connections?: number } = {}): Promise<DataMeResult> {
+export async function run(options: { durationSec?: number; connections?: number; nonceMaxInFlight?: number } = {}): Promise<DataMeResult> {
   const durationSec = options.durationSec ?? 5;
   const connections = options.connections ?? 20;
   const name = `signet_bench_${randomBytes(5).toString("hex")}`;
@@ -114,7 +114,14 @@ export async function run(options: { durationSec?: number; connections?: number 
     const token = { key: issued.token, secret: issued.secret };
     const fixedUser = { id: user.id, username: user.username, display_name: user.display_name };
 
-    const config = dataConfigDefaults({ masterKey, logLevel: "silent", defaultMetrics: false, docs: false, podId: "bench" });
+    const config = dataConfigDefaults({
+      masterKey,
+      logLevel: "silent",
+      defaultMetrics: false,
+      docs: false,
+      podId: "bench",
+      ...(options.nonceMaxInFlight ? { nonceMaxInFlight: options.nonceMaxInFlight } : {}),
+    });
     const app = await buildDataApp({
       config,
       db,

@@ -200,6 +200,7 @@ export async function buildDataApp(options: BuildDataAppOptions): Promise<Fastif
     : new PgNonceStore(theDb, {
         timestampWindow: config.timestampWindow,
         purgeIntervalMs: config.noncePurgeIntervalMs,
+        maxInFlight: config.nonceMaxInFlight,
         events: {
           batch: (size, seconds) => {
             nonceBatch.observe(size);

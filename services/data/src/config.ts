@@ -36,6 +36,8 @@ export interface DataConfig extends CommonConfig {
   cacheMaxEntries: number;
   /** How often expired nonces are purged, in milliseconds. */
   noncePurgeIntervalMs: number;
+  /** Batched nonce inserts allowed in flight at once. */
+  nonceMaxInFlight: number;
   /** Login attempts per username (case-insensitive). */
   loginLimitPerUser: RateLimitSetting;
   /** Login attempts per client address. */
@@ -70,6 +72,7 @@ export function dataConfigDefaults(overrides: Partial<DataConfig> & { masterKey:
     cacheMaxAgeMs: 30_000,
     cacheMaxEntries: 10_000,
     noncePurgeIntervalMs: 60_000,
+    nonceMaxInFlight: 1,
     loginLimitPerUser: { max: 10, windowMs: 60_000 },
     loginLimitPerAddress: { max: 100, windowMs: 60_000 },
     defaultMetrics: true,
@@ -110,6 +113,7 @@ export function loadDataConfig(env: Record<string, string | undefined> = process
     cacheMaxAgeMs: reader.int("SIGNET_CACHE_MAX_AGE_MS", 30_000, { min: 0, max: 300_000 }),
     cacheMaxEntries: reader.int("SIGNET_CACHE_MAX_ENTRIES", 10_000, { min: 0, max: 10_000_000 }),
     noncePurgeIntervalMs: reader.int("SIGNET_NONCE_PURGE_INTERVAL_MS", 60_000, { min: 1_000, max: 3_600_000 }),
+    nonceMaxInFlight: reader.int("SIGNET_NONCE_MAX_IN_FLIGHT", 1, { min: 1, max: 16 }),
     loginLimitPerUser: {
       max: reader.int("SIGNET_LOGIN_LIMIT_PER_USER", 10, { min: 1 }),
       windowMs: reader.int("SIGNET_LOGIN_LIMIT_WINDOW_MS", 60_000, { min: 1_000 }),

@@ -22,6 +22,8 @@ export interface PgNonceStoreOptions {
   timestampWindow: number;
   /** Largest batch per statement. */
   maxBatch?: number;
+  /** Inserts allowed in flight at once (each carries the calls gathered meanwhile). */
+  maxInFlight?: number;
   /** Purge interval in milliseconds; 0 disables the timer (purge() can still be called). */
   purgeIntervalMs?: number;
   events?: NonceStoreEvents;
@@ -42,7 +44,8 @@ const keyOf = (consumerKey: string, token: string, nonce: string) => `${consumer
 
 export class PgNonceStore implements NonceStore {
   private queue: Pending[] = [];
-  private inFlight = false;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
   private scheduled = false;
   private purgeTimer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
@@ -55,6 +58,7 @@ export class PgNonceStore implements NonceStore {
     private readonly options: PgNonceStoreOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 500;
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
     if (options.purgeIntervalMs && options.purgeIntervalMs > 0) {
       this.purgeTimer = setInterval(() => {
@@ -73,7 +77,7 @@ export class PgNonceStore implements NonceStore {
   }
 
   private schedule(): void {
-    if (this.inFlight || this.scheduled) return;
+    if (this.inFlight >= this.maxInFlight || this.scheduled) return;
     this.scheduled = true;
     // setImmediate: every request whose bytes arrived in this event-loop turn joins the batch.
     setImmediate(() => {
@@ -83,8 +87,8 @@ export class PgNonceStore implements NonceStore {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight || this.queue.length === 0) return;
-    this.inFlight = true;
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.inFlight++;
     const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
     this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
 
@@ -114,7 +118,7 @@ export class PgNonceStore implements NonceStore {
       this.totals.batches++;
       this.totals.largestBatch = Math.max(this.totals.largestBatch, batch.length);
       this.options.events?.batch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
-      this.inFlight = false;
+      this.inFlight--;
       if (this.queue.length > 0) this.schedule();
     }
   }
