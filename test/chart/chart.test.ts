@@ -312,6 +312,10 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
       if (dev || prod) expect(get("NATS_URL"), component).toMatch(/^nats:\/\//);
     }
     if (dev) expect(data("NATS_URL")).toBe("nats://signet-nats:4222");
+    // each data pod names itself in revocation confirmations
+    expect(
+      mainContainer(objects, "data").env?.find((e) => e.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath,
+    ).toBe("metadata.name");
   });
 
   it("points every Service at the pods of exactly one workload, on a port the pods declare", () => {
