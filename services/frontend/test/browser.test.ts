@@ -278,6 +278,23 @@ describe.runIf(runBrowser)("in a real browser", () => {
     expect(new URL(page.url()).pathname).toBe("/login");
   });
 
+  it("keyboard: the skip link comes first, focus is always visible", async () => {
+    const p = await withJs.newPage();
+    try {
+      await p.goto(`${a.url}/no/such/page`);
+      await p.keyboard.press("Tab");
+      expect(await p.evaluate<string>("document.activeElement.className")).toBe("skip-link");
+      const box = await p.locator(".skip-link").boundingBox();
+      expect(box && box.x >= 0 && box.y >= 0).toBe(true);
+      await p.keyboard.press("Tab");
+      expect(await p.evaluate<string>("document.activeElement.textContent.trim()")).toContain("Signet");
+      const outline = await p.evaluate<string>("getComputedStyle(document.activeElement).outlineStyle");
+      expect(outline).not.toBe("none");
+    } finally {
+      await p.close();
+    }
+  });
+
   it("friendly error pages: 404 and the data service unreachable (503)", async () => {
     const missing = await page.goto(`${a.url}/no/such/page`);
     expect(missing?.status()).toBe(404);
