@@ -34,9 +34,11 @@ export interface DataMeResult {
   figures: DataMeFigure[];
   /** signed req/s ÷ unsigned req/s */
   signedToUnsignedRatio: number;
-  /** Share of a signed request's time spent on the nonce store: 1 − (no-op req/s ÷ … inverted). */
+  /** Share of a signed request's time due to the nonce store: 1 − signed req/s ÷ no-op-nonce req/s. */
   nonceStoreShare: number;
   nonceBatches: { batches: number; calls: number; meanBatch: number; largestBatch: number };
+  /** CPU time the load generator spends signing one request (it shares the cores with the server). */
+  clientSignUsPerRequest: number;
   settings: { durationSec: number; connections: number };
 }
 
@@ -148,6 +150,10 @@ export async function run(options: { durationSec?: number; connections?: number;
     const unsigned = await cannon("unsigned, same handler", { url: `${base}/me-unsigned`, duration: durationSec, connections });
     const noop = await cannon("signed GET /me, no-op nonce store", signedMe(baseNoNonces, consumer, token, durationSec, connections));
 
+    const signStart = process.hrtime.bigint();
+    for (let i = 0; i < 5_000; i++) signRequest({ method: "GET", url: `${base}/me`, consumer, token });
+    const clientSignUsPerRequest = Number(process.hrtime.bigint() - signStart) / 1000 / 5_000;
+
     const batches = after.batches - before.batches;
     const calls = after.calls - before.calls;
     return {
@@ -156,6 +162,7 @@ export async function run(options: { durationSec?: number; connections?: number;
       // time per request with nonces vs without: the difference is the nonce store's share
       nonceStoreShare: 1 - signed.requestsPerSec / noop.requestsPerSec,
       nonceBatches: { batches, calls, meanBatch: batches ? calls / batches : 0, largestBatch: after.largestBatch },
+      clientSignUsPerRequest,
       settings: { durationSec, connections },
     };
   } finally {
@@ -182,6 +189,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   );
   console.log(`signed / unsigned throughput: ${result.signedToUnsignedRatio.toFixed(3)}`);
   console.log(`nonce store share of a signed request's time: ${(result.nonceStoreShare * 100).toFixed(1)} %`);
+  console.log(`client-side signing (same process, same cores): ${result.clientSignUsPerRequest.toFixed(1)} µs per request`);
   console.log(
     `nonce batches: ${result.nonceBatches.batches} inserts for ${result.nonceBatches.calls} nonces (mean ${result.nonceBatches.meanBatch.toFixed(2)}, largest ${result.nonceBatches.largestBatch})`,
   );
