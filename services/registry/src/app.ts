@@ -2,7 +2,7 @@
 // the outbox relay, as one Fastify app. Passed-in db/bus are used and left open (npm
 // start shares them between services); otherwise they are created from config and
 // released in onClose.
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import swagger from "@fastify/swagger";
@@ -54,12 +54,27 @@ declare module "fastify" {
   }
 }
 
+type LoggerChoice = Pick<FastifyServerOptions, "logger" | "loggerInstance">;
+
+/** false: silent; true/undefined: the shared defaults; a pino logger: used as is; an object: pino options over the defaults. */
+function chooseLogger(base: object, logger: BuildRegistryOptions["logger"]): LoggerChoice {
+  if (logger === false) return { logger: false };
+  if (logger === undefined || logger === true) return { logger: base };
+  const candidate = logger as { child?: unknown; info?: unknown };
+  if (typeof candidate.child === "function" && typeof candidate.info === "function") {
+    return { loggerInstance: logger as NonNullable<FastifyServerOptions["loggerInstance"]> };
+  }
+  const merged: Record<string, unknown> = { ...base, ...logger };
+  if ("stream" in logger) delete merged.transport;
+  return { logger: merged as FastifyServerOptions["logger"] };
+}
+
 export async function buildRegistryApp(options: BuildRegistryOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const base = baseServerOptions(config.logLevel, "signet-registry");
+  const base = baseServerOptions(config.logLevel, "registry");
   const app = Fastify({
     ...base,
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...chooseLogger(base.logger, options.logger),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -2,7 +2,7 @@
 // registry listening on 127.0.0.1, real PostgreSQL and NATS; people and --json output.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { NatsBus } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
@@ -90,6 +90,9 @@ afterAll(async () => {
   await bus?.close();
   await nats?.dispose();
 });
+
+// Each CLI run is a fresh Node process; give slow, loaded machines room.
+vi.setConfig({ testTimeout: 90_000 });
 
 describe("signetctl consumers", () => {
   it("create, list, show, rotate, revoke: people output", async () => {
@@ -281,5 +284,18 @@ describe("signetctl failures and help", () => {
     expect(verb.stdout).toContain("Usage: signetctl consumers revoke <key> --reason <text>");
     expect(auditHelp.stdout).toContain("--limit <n>");
     expect(bare.code).toBe(2);
+  });
+
+  it("is linked as a bin at the repository root (npx signetctl)", async () => {
+    const linked = fileURLToPath(new URL("../../../node_modules/.bin/signetctl", import.meta.url));
+    const run = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(linked, ["--help"], { env: { ...process.env, SIGNETCTL_FROM_SOURCE: "1" } });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr: "" }));
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: signetctl <noun> <verb>");
   });
 });
