@@ -3,7 +3,7 @@
 // strict security headers, rate-limited login and sign-up, friendly error pages.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import cookie from "@fastify/cookie";
 import csrf from "@fastify/csrf-protection";
 import formbody from "@fastify/formbody";
@@ -11,7 +11,7 @@ import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import session from "@fastify/session";
 import fastifyStatic from "@fastify/static";
-import { baseServerOptions, NatsBus, observability, type Bus } from "@signet/shared";
+import { baseServerOptions, chooseLogger, NatsBus, observability, type Bus } from "@signet/shared";
 import type { FrontendConfig } from "./config.js";
 import { DataClient } from "./data-client.js";
 import { sendPage } from "./pages.js";
@@ -43,21 +43,6 @@ export interface BuildFrontendAppOptions {
   logger?: boolean | object;
 }
 
-type LoggerChoice = Pick<FastifyServerOptions, "logger" | "loggerInstance">;
-
-function chooseLogger(config: FrontendConfig, logger: BuildFrontendAppOptions["logger"]): LoggerChoice {
-  const base = baseServerOptions(config.logLevel, "frontend").logger;
-  if (logger === false) return { logger: false };
-  if (logger === undefined || logger === true) return { logger: base };
-  const candidate = logger as { child?: unknown; info?: unknown };
-  if (typeof candidate.child === "function" && typeof candidate.info === "function") {
-    return { loggerInstance: logger as NonNullable<FastifyServerOptions["loggerInstance"]> };
-  }
-  const merged: Record<string, unknown> = { ...base, ...logger };
-  if ("stream" in logger) delete merged.transport;
-  return { logger: merged as FastifyServerOptions["logger"] };
-}
-
 /** Session ids: 32 bytes from the CSPRNG, base64url (also valid NATS KV keys). */
 const newSessionId = () => randomBytes(32).toString("base64url");
 
@@ -66,7 +51,7 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
   const serverOptions = baseServerOptions(config.logLevel, "frontend");
   const app = Fastify({
     ...serverOptions,
-    ...chooseLogger(config, options.logger),
+    ...chooseLogger(serverOptions.logger, options.logger),
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
     routerOptions: { maxParamLength: 200 },

@@ -1,7 +1,7 @@
 // The frontend's settings, read once from the environment and typed.
 // Production mode (`npm run start:frontend`) needs SESSION_SECRET, SIGNET_CONSUMER_KEY,
 // SIGNET_CONSUMER_SECRET, DATA_URL and NATS_URL; every missing one is named in one ConfigError.
-import { EnvReader, readCommon, type CommonConfig } from "@signet/shared";
+import { EnvReader, readCommon, readTrustProxy, type CommonConfig } from "@signet/shared";
 
 export interface RateLimitSetting {
   /** Attempts allowed per client address and window. */
@@ -42,14 +42,6 @@ export interface FrontendConfig extends CommonConfig {
 
 export const FRONTEND_DEFAULT_PORT = 4444;
 export const DEFAULT_SESSION_BUCKET = "signet-sessions";
-
-function parseTrustProxy(raw: string | undefined): boolean | string {
-  if (raw === undefined) return false;
-  const lower = raw.toLowerCase();
-  if (["1", "true", "yes", "on"].includes(lower)) return true;
-  if (["0", "false", "no", "off"].includes(lower)) return false;
-  return raw;
-}
 
 /** Defaults for everything but credentials; used by tests and `npm start` (cookies not Secure there). */
 export function frontendConfigDefaults(
@@ -109,7 +101,7 @@ export function loadFrontendConfig(env: Record<string, string | undefined> = pro
     sessionTtl: read.int("SESSION_TTL", 28_800, { min: 60, max: 30 * 86_400 }),
     sessionBucketReplicas: read.int("SESSION_BUCKET_REPLICAS", 1, { min: 1, max: 5 }),
     cookieSecure: read.bool("COOKIE_SECURE", true),
-    trustProxy: parseTrustProxy(read.optional("TRUST_PROXY")),
+    trustProxy: readTrustProxy(read),
     loginRateLimit: { max: read.int("LOGIN_RATE_LIMIT", 20, { min: 1, max: 100_000 }), windowMs: 60_000 },
     signupRateLimit: { max: read.int("SIGNUP_RATE_LIMIT", 10, { min: 1, max: 100_000 }), windowMs: 60_000 },
     dataTimeoutMs: read.int("DATA_TIMEOUT_MS", 10_000, { min: 100, max: 120_000 }),

@@ -2,7 +2,7 @@
 // the outbox relay, as one Fastify app. Passed-in db/bus are used and left open (npm
 // start shares them between services); otherwise they are created from config and
 // released in onClose.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import swagger from "@fastify/swagger";
@@ -13,6 +13,7 @@ import {
   Keyring,
   NatsBus,
   baseServerOptions,
+  chooseLogger,
   createDb,
   installErrorHandlers,
   observability,
@@ -52,21 +53,6 @@ declare module "fastify" {
     /** The registry's outbox relay (tests drive `tick()` directly). */
     outboxRelay: OutboxRelay;
   }
-}
-
-type LoggerChoice = Pick<FastifyServerOptions, "logger" | "loggerInstance">;
-
-/** false: silent; true/undefined: the shared defaults; a pino logger: used as is; an object: pino options over the defaults. */
-function chooseLogger(base: object, logger: BuildRegistryOptions["logger"]): LoggerChoice {
-  if (logger === false) return { logger: false };
-  if (logger === undefined || logger === true) return { logger: base };
-  const candidate = logger as { child?: unknown; info?: unknown };
-  if (typeof candidate.child === "function" && typeof candidate.info === "function") {
-    return { loggerInstance: logger as NonNullable<FastifyServerOptions["loggerInstance"]> };
-  }
-  const merged: Record<string, unknown> = { ...base, ...logger };
-  if ("stream" in logger) delete merged.transport;
-  return { logger: merged as FastifyServerOptions["logger"] };
 }
 
 export async function buildRegistryApp(options: BuildRegistryOptions): Promise<FastifyInstance> {

@@ -1,5 +1,5 @@
 // The registry's settings, read once from the environment and validated together.
-import { EnvReader, Keyring, readCommon, type CommonConfig } from "@signet/shared";
+import { EnvReader, Keyring, readCommon, readMasterKey, type CommonConfig } from "@signet/shared";
 
 export interface AdminToken {
   /** The actor written to the audit log. */
@@ -85,14 +85,7 @@ export function loadRegistryConfig(env: Record<string, string | undefined> = pro
   const common = readCommon(reader, 8001);
   const databaseUrl = reader.required("DATABASE_URL");
   const natsUrl = reader.required("NATS_URL");
-  const masterKey = reader.required("SIGNET_MASTER_KEY");
-  if (masterKey) {
-    try {
-      Keyring.fromEnv(masterKey);
-    } catch (error) {
-      reader.fail(`SIGNET_MASTER_KEY: ${(error as Error).message}`);
-    }
-  }
+  const masterKey = readMasterKey(reader, Keyring.fromEnv);
   const rawTokens = reader.required("SIGNET_ADMIN_TOKENS");
   const adminTokens = rawTokens ? parseAdminTokens(rawTokens, (m) => reader.fail(m)) : [];
   const bootstrapConsumers = parseBootstrapConsumers(reader.optional("SIGNET_BOOTSTRAP_CONSUMERS"), (m) =>

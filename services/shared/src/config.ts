@@ -68,6 +68,29 @@ export class EnvReader {
   }
 }
 
+/** TRUST_PROXY as Fastify's trustProxy: true/false, or a comma-separated list of addresses/CIDRs. */
+export function readTrustProxy(env: EnvReader): boolean | string {
+  const raw = env.optional("TRUST_PROXY");
+  if (raw === undefined) return false;
+  const lower = raw.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(lower)) return true;
+  if (["0", "false", "no", "off"].includes(lower)) return false;
+  return raw;
+}
+
+/** SIGNET_MASTER_KEY, required and checked to be usable (base64 of 32 bytes, older keys after commas). */
+export function readMasterKey(env: EnvReader, parse: (value: string) => unknown): string {
+  const masterKey = env.required("SIGNET_MASTER_KEY");
+  if (masterKey) {
+    try {
+      parse(masterKey);
+    } catch (error) {
+      env.fail(`SIGNET_MASTER_KEY is invalid: ${(error as Error).message}`);
+    }
+  }
+  return masterKey;
+}
+
 /** Settings every service shares. */
 export interface CommonConfig {
   host: string;

@@ -2,6 +2,7 @@
 // secrets redacted, request ids kept from x-request-id.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { FastifyBaseLogger } from "fastify";
 import type { LoggerOptions } from "pino";
 
 export const REDACT_PATHS = [
@@ -38,6 +39,26 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers["x-request-id"];
   return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * How an app builder's `logger` option becomes Fastify's: false is silent; true or
+ * undefined the shared defaults; a pino logger is used as it is; any other object is
+ * pino options merged over the defaults (a `stream` replaces the pretty transport).
+ */
+export function chooseLogger(
+  base: LoggerOptions,
+  logger: boolean | object | undefined,
+): { logger: boolean | LoggerOptions } | { loggerInstance: FastifyBaseLogger } {
+  if (logger === false) return { logger: false };
+  if (logger === undefined || logger === true) return { logger: base };
+  const candidate = logger as { child?: unknown; info?: unknown };
+  if (typeof candidate.child === "function" && typeof candidate.info === "function") {
+    return { loggerInstance: logger as FastifyBaseLogger };
+  }
+  const merged: Record<string, unknown> = { ...base, ...logger };
+  if ("stream" in logger) delete merged.transport;
+  return { logger: merged as LoggerOptions };
 }
 
 /** Fastify server options every service starts from. */
