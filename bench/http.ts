@@ -1,0 +1,208 @@
+// HTTP benchmark of the data service, server in its own process (bench/http-server.ts),
+// autocannon here, over 127.0.0.1:
+//  1. signed GET /me (HMAC-SHA256, PostgreSQL nonce store, consumer and token cached) vs the
+//     same handler unsigned vs the same handler behind an @fastify/jwt bearer check
+//     (HS256) — same server process, interleaved rounds so a noisy neighbour hits all three;
+//  2. signed POST /notes with a 1 KiB JSON body (oauth_body_hash);
+//  3. POST /authenticate with the production argon2id parameters (login limits raised).
+// Run alone: node --conditions=@signet/source --import tsx bench/http.ts
+import { spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import type autocannon from "autocannon";
+import {
+  createConsumer,
+  createDb,
+  createUser,
+  issueToken,
+  Keyring,
+  migrateToLatest,
+  signRequest,
+  type ClientCredentials,
+} from "@signet/shared";
+import { cannon, createBenchDatabase, mergeRounds, ROOT, stopChild, type LoadFigure } from "./support.js";
+
+export interface HttpBenchResult {
+  me: { signed: LoadFigure; unsigned: LoadFigure; jwt: LoadFigure; rounds: number; durationSec: number; connections: number };
+  /** signed req/s ÷ JWT req/s, signed ÷ unsigned */
+  ratios: { signedToJwt: number; signedToUnsigned: number };
+  notes: LoadFigure & { bodyBytes: number; connections: number; durationSec: number };
+  login: LoadFigure & { connections: number; durationSec: number; argon2: string };
+}
+
+function jwtHs256(secret: string, claims: Record<string, unknown>): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const head = `${enc({ alg: "HS256", typ: "JWT" })}.${enc(claims)}`;
+  return `${head}.${createHmac("sha256", secret).update(head).digest("base64url")}`;
+}
+
+/** A JSON document of exactly `size` bytes. */
+function noteBody(size: number): string {
+  const empty = JSON.stringify({ title: "benchmark note", body: "" });
+  const body = JSON.stringify({ title: "benchmark note", body: "x".repeat(size - empty.length) });
+  if (Buffer.byteLength(body) !== size) throw new Error("note body size");
+  return body;
+}
+
+async function startServer(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+    lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
+  });
+  return { url, stop: async () => void (await stopChild(child)) };
+}
+
+export async function run(options: { durationSec?: number; rounds?: number; connections?: number } = {}): Promise<HttpBenchResult> {
+  const durationSec = options.durationSec ?? 4;
+  const rounds = options.rounds ?? 2;
+  const connections = options.connections ?? 20;
+  const database = await createBenchDatabase("signet_bench_http");
+  const masterKey = Keyring.generateKey();
+  const keyring = Keyring.fromEnv(masterKey);
+  const db = createDb(database.url, { max: 2 });
+  let server: { url: string; stop(): Promise<void> } | undefined;
+  try {
+    await migrateToLatest(db);
+    const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench" });
+    const consumer: ClientCredentials = { key: c.key, secret };
+    const password = "bench-password-123";
+    const user = await createUser(db, { username: "bench-user", password, display_name: "Bench" });
+    const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
+    const token: ClientCredentials = { key: issued.token, secret: issued.secret };
+    const jwtSecret = randomBytes(32).toString("base64url");
+    const jwt = jwtHs256(jwtSecret, { sub: user.id, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 });
+    server = await startServer({
+      BENCH_DATABASE_URL: database.url,
+      SIGNET_MASTER_KEY: masterKey,
+      BENCH_JWT_SECRET: jwtSecret,
+      BENCH_USER: JSON.stringify({ id: user.id, username: user.username, display_name: user.display_name }),
+    });
+    const base = server.url;
+
+    const signedMe = (duration: number): autocannon.Options => ({
+      url: base,
+      duration,
+      connections,
+      requests: [
+        {
+          method: "GET",
+          path: "/me",
+          // a fresh nonce, timestamp and signature for every request
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${base}/me`, consumer, token }) },
+          }),
+        },
+      ],
+    });
+    const unsignedMe = (duration: number): autocannon.Options => ({ url: `${base}/me-unsigned`, duration, connections });
+    const jwtMe = (duration: number): autocannon.Options => ({
+      url: `${base}/me-jwt`,
+      duration,
+      connections,
+      headers: { authorization: `Bearer ${jwt}` },
+    });
+
+    // warm-up: JIT, pool connections, caches
+    await cannon("warm-up signed", signedMe(1));
+    await cannon("warm-up unsigned", unsignedMe(1));
+    await cannon("warm-up jwt", jwtMe(1));
+
+    const signedRounds: LoadFigure[] = [];
+    const unsignedRounds: LoadFigure[] = [];
+    const jwtRounds: LoadFigure[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // rotate the order each round so none always runs first
+      const order = [
+        async () => signedRounds.push(await cannon("signed", signedMe(durationSec))),
+        async () => unsignedRounds.push(await cannon("unsigned", unsignedMe(durationSec))),
+        async () => jwtRounds.push(await cannon("jwt", jwtMe(durationSec))),
+      ];
+      for (let i = 0; i < order.length; i++) await order[(i + r) % order.length]!();
+    }
+    const signed = mergeRounds("signed GET /me (HMAC-SHA256, PostgreSQL nonces)", signedRounds);
+    const unsigned = mergeRounds("same handler, unsigned", unsignedRounds);
+    const jwtFigure = mergeRounds("same handler, @fastify/jwt bearer (HS256)", jwtRounds);
+
+    const body = noteBody(1024);
+    const notesDuration = durationSec + 1;
+    const notes = await cannon("signed POST /notes, 1 KiB JSON (body hash)", {
+      url: base,
+      duration: notesDuration,
+      connections,
+      requests: [
+        {
+          method: "POST",
+          path: "/notes",
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            method: "POST",
+            body,
+            headers: {
+              ...req.headers,
+              "content-type": "application/json",
+              authorization: signRequest({ method: "POST", url: `${base}/notes`, consumer, token, body, contentType: "application/json" }),
+            },
+          }),
+        },
+      ],
+    });
+
+    const loginBody = new URLSearchParams({ username: "bench-user", password }).toString();
+    const loginConnections = 4;
+    const login = await cannon("POST /authenticate (argon2id m=19 MiB t=2 p=1)", {
+      url: base,
+      duration: notesDuration,
+      connections: loginConnections,
+      timeout: 30,
+      requests: [
+        {
+          method: "POST",
+          path: "/authenticate",
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            method: "POST",
+            body: loginBody,
+            headers: {
+              ...req.headers,
+              "content-type": "application/x-www-form-urlencoded",
+              authorization: signRequest({
+                method: "POST",
+                url: `${base}/authenticate`,
+                consumer,
+                body: loginBody,
+                contentType: "application/x-www-form-urlencoded",
+              }),
+            },
+          }),
+        },
+      ],
+    });
+
+    return {
+      me: { signed, unsigned, jwt: jwtFigure, rounds, durationSec, connections },
+      ratios: {
+        signedToJwt: signed.requestsPerSec / jwtFigure.requestsPerSec,
+        signedToUnsigned: signed.requestsPerSec / unsigned.requestsPerSec,
+      },
+      notes: { ...notes, bodyBytes: 1024, connections, durationSec: notesDuration },
+      login: { ...login, connections: loginConnections, durationSec: notesDuration, argon2: "argon2id m=19456 KiB, t=2, p=1" },
+    };
+  } finally {
+    await server?.stop();
+    await db.destroy();
+    await database.drop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await run();
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,138 @@
+// `npm run bench`: every benchmark, one table on stdout, the figures in
+// bench/results/latest.json. Against 127.0.0.1 only; bounded (about 3 minutes in all).
+// Asserts nothing about speed: it reports where the figures land against the targets.
+//   node --conditions=@signet/source --import tsx bench/run.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { run as runDataMe } from "./data-me.js";
+import { run as runHttp } from "./http.js";
+import { run as runOAuth } from "./oauth-verify.js";
+import { run as runRevocation } from "./revocation.js";
+import { run as runServices } from "./services.js";
+import { describeMachine, ROOT } from "./support.js";
+
+interface Row {
+  benchmark: string;
+  "req/s": string;
+  "p50 ms": string;
+  "p99 ms": string;
+  "max ms": string;
+  note: string;
+}
+
+const num = (x: number | undefined, digits = 0) => (x === undefined || Number.isNaN(x) ? "" : x.toFixed(digits));
+const row = (benchmark: string, fields: Partial<Omit<Row, "benchmark">>): Row => ({
+  benchmark,
+  "req/s": "",
+  "p50 ms": "",
+  "p99 ms": "",
+  "max ms": "",
+  note: "",
+  ...fields,
+});
+
+const machine = await describeMachine();
+const startedAt = new Date().toISOString();
+const t0 = performance.now();
+const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const started = performance.now();
+  process.stderr.write(`bench: ${name}…`);
+  const result = await fn();
+  process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return result;
+};
+
+const oauth = await step("oauth sign/verify micro-benchmark", () => runOAuth({ iterations: 20_000 }));
+const http = await step("data HTTP (signed / unsigned / JWT, notes, login)", () => runHttp());
+const dataMe = await step("nonce store share (bench/data-me.ts, in-process)", () => runDataMe({ durationSec: 3 }));
+const revocation = await step("revocation, three pods (bench/revocation.ts)", () => runRevocation({ revocations: 100 }));
+const services = await step("services: start-up and RSS", () => runServices());
+
+const fig = (f: { requestsPerSec: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number; requests: number }) => ({
+  "req/s": num(f.requestsPerSec),
+  "p50 ms": num(f.p50Ms, 1),
+  "p99 ms": num(f.p99Ms, 1),
+  note: `${f.requests} requests${f.non2xx || f.errors ? `, ${f.non2xx} non-2xx, ${f.errors} errors` : ""}`,
+});
+
+const rows: Row[] = [];
+const { me } = http;
+rows.push(row("GET /me signed (HMAC-SHA256, PG nonces)", fig(me.signed)));
+rows.push(row("GET /me unsigned (same handler)", fig(me.unsigned)));
+rows.push(row("GET /me @fastify/jwt HS256 (same handler)", fig(me.jwt)));
+rows.push(
+  row("  ratios", {
+    note: `signed/JWT ${http.ratios.signedToJwt.toFixed(2)} (target ≥ 1), signed/unsigned ${http.ratios.signedToUnsigned.toFixed(2)} (target ≥ 0.5)`,
+  }),
+);
+rows.push(
+  row("  nonce store share (data-me.ts)", {
+    note: `${(dataMe.nonceStoreShare * 100).toFixed(0)} % of a signed request's time; mean batch ${dataMe.nonceBatches.meanBatch.toFixed(1)}`,
+  }),
+);
+rows.push(row("POST /notes signed, 1 KiB JSON + body hash", fig(http.notes)));
+rows.push(row("POST /authenticate (argon2id 19 MiB, t=2)", { ...fig(http.login), note: `${http.login.connections} connections; ${fig(http.login).note}` }));
+for (const r of oauth) rows.push(row(r.name, { note: `${r.usPerOp.toFixed(1)} µs/op in-process (${Math.round(r.opsPerSec)} ops/s)` }));
+rows.push(
+  row("revocation: commit → last of 3 pods evicted", {
+    "p50 ms": num(revocation.propagationMs.p50, 2),
+    "p99 ms": num(revocation.propagationMs.p99, 2),
+    "max ms": num(revocation.propagationMs.max, 2),
+    note: `${revocation.revocations} revocations; target p99 < 10 ms`,
+  }),
+);
+rows.push(
+  row("revocation: revoke call (HTTP, client side)", {
+    "p50 ms": num(revocation.revokeCallMs.p50, 2),
+    "p99 ms": num(revocation.revokeCallMs.p99, 2),
+    "max ms": num(revocation.revokeCallMs.max, 2),
+    note: `confirmed_pods ${revocation.confirmedPods.min}–${revocation.confirmedPods.max}`,
+  }),
+);
+for (const s of services) {
+  rows.push(
+    row(`${s.service}: start-up to /readyz 200`, {
+      "p50 ms": num(s.readyMs.median),
+      "max ms": num(s.readyMs.max),
+      note: `${s.readyMs.samples.length} starts; target < 2000 ms`,
+    }),
+  );
+  rows.push(
+    row(`${s.service}: RSS idle / under load`, {
+      "req/s": num(s.load.requestsPerSec),
+      note: `${s.idleRssMb} MB / ${s.loadRssMb} MB (target < 120 MB under load)`,
+    }),
+  );
+}
+
+const targets = {
+  signedAtLeastJwt: { met: http.ratios.signedToJwt >= 1, value: http.ratios.signedToJwt },
+  signedAtLeastHalfUnsigned: { met: http.ratios.signedToUnsigned >= 0.5, value: http.ratios.signedToUnsigned },
+  revocationP99Under10ms: { met: revocation.propagationMs.p99 < 10, value: revocation.propagationMs.p99 },
+  rssUnder120MbUnderLoad: Object.fromEntries(services.map((s) => [s.service, { met: s.loadRssMb < 120, value: s.loadRssMb }])),
+  readyUnder2s: Object.fromEntries(services.map((s) => [s.service, { met: s.readyMs.max < 2000, value: s.readyMs.max }])),
+};
+
+const elapsedSec = Math.round((performance.now() - t0) / 1000);
+console.log(
+  `Signet benchmarks — ${startedAt}, ${elapsedSec} s; ${machine.cpuModel}, ${machine.nproc} cores (nproc), ${machine.totalMemoryMb} MB, node ${machine.node}; load average at start ${machine.loadAverageAtStart.join(" ")}`,
+);
+console.log(
+  `HTTP: autocannon in this process, server in its own; ${me.connections} connections, ${me.rounds} interleaved rounds × ${me.durationSec} s per GET /me variant; PostgreSQL and NATS on the same machine.`,
+);
+console.table(rows);
+const miss = (ok: boolean) => (ok ? "met" : "MISSED");
+console.log(
+  `targets: signed ≥ JWT ${miss(targets.signedAtLeastJwt.met)}; signed ≥ ½ unsigned ${miss(targets.signedAtLeastHalfUnsigned.met)}; ` +
+    `revocation p99 < 10 ms ${miss(targets.revocationP99Under10ms.met)}; ` +
+    `RSS < 120 MB ${services.map((s) => `${s.service} ${miss(s.loadRssMb < 120)}`).join(", ")}; ` +
+    `ready < 2 s ${services.map((s) => `${s.service} ${miss(s.readyMs.max < 2000)}`).join(", ")}`,
+);
+
+const out = path.join(ROOT, "bench", "results");
+mkdirSync(out, { recursive: true });
+writeFileSync(
+  path.join(out, "latest.json"),
+  `${JSON.stringify({ startedAt, elapsedSec, machine, targets, oauth, http, dataMe, revocation, services, table: rows }, null, 2)}\n`,
+);
+console.log("figures: bench/results/latest.json");

@@ -1,0 +1,211 @@
+// Start-up time and memory of each service run the production way (`npm run start:data`,
+// `start:registry`, `start:frontend`: the scripts' command lines from package.json, spawned
+// directly so the PID read is the service's own node process and no npm wrapper is timed),
+// configured only by environment, on a fresh database and a private nats-server.
+//  - ready: spawn → first 200 from /readyz (polled every 20 ms), three starts each, median/max;
+//  - RSS (/proc/<pid>/status VmRSS): idle (2 s after ready) and the peak under load
+//    (autocannon: data signed GET /me; registry GET /consumers; frontend GET / signed in,
+//    which calls the data service with a signed GET /notes).
+// Run alone: node --conditions=@signet/source --import tsx bench/services.ts
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import type autocannon from "autocannon";
+import {
+  createConsumer,
+  createDb,
+  createUser,
+  issueToken,
+  Keyring,
+  migrateToLatest,
+  signRequest,
+  type ClientCredentials,
+} from "@signet/shared";
+import {
+  cannon,
+  createBenchDatabase,
+  freePort,
+  npmScriptArgv,
+  ROOT,
+  rssBytes,
+  sleep,
+  startPrivateNats,
+  stopChild,
+  summarize,
+  type LoadFigure,
+} from "./support.js";
+
+export interface ServiceFigure {
+  service: string;
+  readyMs: { median: number; max: number; samples: number[] };
+  idleRssMb: number;
+  loadRssMb: number;
+  load: LoadFigure;
+}
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  readyMs: number;
+}
+
+async function startService(script: string, env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const [cmd, ...args] = npmScriptArgv(script);
+  const started = performance.now();
+  const child = spawn(cmd === "node" ? process.execPath : cmd!, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/readyz`)
+      .then((r) => r.status === 200)
+      .catch(() => false);
+    if (ok) break;
+    if (performance.now() - started > 30_000) throw new Error(`${script} not ready after 30 s`);
+    await sleep(20);
+  }
+  return { child, url, readyMs: performance.now() - started };
+}
+
+/** Runs `load` while sampling the child's RSS every 100 ms; returns the peak. */
+async function peakRssDuring(pid: number, load: Promise<LoadFigure>): Promise<{ peak: number; figure: LoadFigure }> {
+  let peak = rssBytes(pid);
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      peak = Math.max(peak, rssBytes(pid));
+      await sleep(100);
+    }
+  })();
+  const figure = await load;
+  done = true;
+  await sampler;
+  return { peak, figure };
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+export async function run(options: { starts?: number; loadSec?: number; connections?: number } = {}): Promise<ServiceFigure[]> {
+  const starts = options.starts ?? 3;
+  const loadSec = options.loadSec ?? 5;
+  const connections = options.connections ?? 10;
+  const database = await createBenchDatabase("signet_bench_services");
+  const nats = await startPrivateNats();
+  const masterKey = Keyring.generateKey();
+  const keyring = Keyring.fromEnv(masterKey);
+  const db = createDb(database.url, { max: 2 });
+  const running: ChildProcess[] = [];
+  const figures: ServiceFigure[] = [];
+  try {
+    await migrateToLatest(db);
+    const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench-frontend" });
+    const consumer: ClientCredentials = { key: c.key, secret };
+    const password = "bench-password-123";
+    const user = await createUser(db, { username: "bench-user", password, display_name: "Bench" });
+    const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
+    const token: ClientCredentials = { key: issued.token, secret: issued.secret };
+    const adminToken = randomBytes(24).toString("base64url");
+    const common = { DATABASE_URL: database.url, NATS_URL: nats.url, SIGNET_MASTER_KEY: masterKey };
+
+    /** Starts `starts` times (keeping the last one running) and measures. */
+    const measure = async (
+      service: string,
+      script: string,
+      env: Record<string, string>,
+      load: (url: string) => autocannon.Options,
+      prepare?: (url: string) => Promise<Partial<autocannon.Options>>,
+    ): Promise<string> => {
+      const samples: number[] = [];
+      let last: Running | undefined;
+      for (let i = 0; i < starts; i++) {
+        last = await startService(script, env);
+        samples.push(Math.round(last.readyMs));
+        if (i < starts - 1) await stopChild(last.child);
+      }
+      const svc = last!;
+      running.push(svc.child);
+      await sleep(2_000);
+      const idle = rssBytes(svc.child.pid!);
+      const extra = prepare ? await prepare(svc.url) : {};
+      const { peak, figure } = await peakRssDuring(svc.child.pid!, cannon(`${service} under load`, { ...load(svc.url), ...extra }));
+      const s = summarize(samples);
+      figures.push({
+        service,
+        readyMs: { median: s.p50, max: s.max, samples },
+        idleRssMb: mb(idle),
+        loadRssMb: mb(peak),
+        load: figure,
+      });
+      return svc.url;
+    };
+
+    const dataUrl = await measure("data", "start:data", common, (url) => ({
+      url,
+      duration: loadSec,
+      connections,
+      requests: [
+        {
+          method: "GET",
+          path: "/me",
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }) },
+          }),
+        },
+      ],
+    }));
+
+    await measure("registry", "start:registry", { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` }, (url) => ({
+      url: `${url}/consumers`,
+      duration: loadSec,
+      connections,
+      headers: { authorization: `Bearer ${adminToken}` },
+    }));
+
+    await measure(
+      "frontend",
+      "start:frontend",
+      {
+        NATS_URL: nats.url,
+        DATA_URL: dataUrl,
+        SIGNET_CONSUMER_KEY: consumer.key,
+        SIGNET_CONSUMER_SECRET: consumer.secret,
+        SESSION_SECRET: randomBytes(32).toString("base64url"),
+        COOKIE_SECURE: "false",
+      },
+      (url) => ({ url: `${url}/`, duration: loadSec, connections }),
+      async (url) => {
+        // sign in once through the login form; the load then reads the notes page with that session
+        const form = await fetch(`${url}/login`);
+        const cookies = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+        if (!csrf) throw new Error("no CSRF field on /login");
+        const login = await fetch(`${url}/login`, {
+          method: "POST",
+          redirect: "manual",
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies },
+          body: new URLSearchParams({ username: "bench-user", password, _csrf: csrf }).toString(),
+        });
+        if (login.status !== 302 && login.status !== 303) throw new Error(`frontend login answered ${login.status}`);
+        const session = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") || cookies;
+        const page = await fetch(`${url}/`, { headers: { cookie: session }, redirect: "manual" });
+        if (page.status !== 200) throw new Error(`frontend / answered ${page.status} after login`);
+        return { headers: { cookie: session } };
+      },
+    );
+    return figures;
+  } finally {
+    for (const child of running.reverse()) await stopChild(child);
+    await db.destroy();
+    await nats.stop();
+    await database.drop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await run(), null, 2));
+}

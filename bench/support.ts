@@ -1,0 +1,200 @@
+// Shared plumbing for the benchmarks (outside vitest, so no `inject`): throw-away
+// PostgreSQL databases, a private nats-server, child processes with their RSS, autocannon
+// wrapped in a promise, percentiles, and a description of the machine.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import pg from "pg";
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+export const BASE_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
+
+// ---- PostgreSQL -------------------------------------------------------------------------------
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: BASE_DB });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database on the shared server (migrate it yourself); drop() removes it. */
+export async function createBenchDatabase(prefix = "signet_bench"): Promise<BenchDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
+  await admin(`create database ${name}`);
+  const url = new URL(BASE_DB);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+// ---- networking -------------------------------------------------------------------------------
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true))).once("error", () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await sleep(25);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A nats-server of our own (JetStream on), so no foreign pod or bucket is involved. */
+export async function startPrivateNats(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (!existsSync(NATS_SERVER_BIN)) throw new Error(`${NATS_SERVER_BIN} not found`);
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "signet-bench-nats-"));
+  const child = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
+  await waitForPort(port);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    stop: async () => {
+      await stopChild(child, "SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---- child processes ---------------------------------------------------------------------------
+
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill(signal);
+  });
+}
+
+/** The command line behind `npm run <script>` (simple scripts only: words separated by spaces). */
+export function npmScriptArgv(script: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const line = pkg.scripts[script];
+  if (!line) throw new Error(`no npm script ${script}`);
+  return line.trim().split(/\s+/);
+}
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb) * 1024;
+}
+
+// ---- load --------------------------------------------------------------------------------------
+
+export interface LoadFigure {
+  name: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+export function cannon(name: string, options: autocannon.Options): Promise<LoadFigure> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => {
+      if (error) return reject(error);
+      resolve({
+        name,
+        requestsPerSec: result.requests.average,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      });
+    });
+  });
+}
+
+/** Merges rounds of the same run: summed requests over summed time; latency percentiles as the mean of the rounds'. */
+export function mergeRounds(name: string, rounds: LoadFigure[]): LoadFigure {
+  const n = rounds.length;
+  return {
+    name,
+    requestsPerSec: rounds.reduce((a, r) => a + r.requestsPerSec, 0) / n,
+    p50Ms: rounds.reduce((a, r) => a + r.p50Ms, 0) / n,
+    p99Ms: rounds.reduce((a, r) => a + r.p99Ms, 0) / n,
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    non2xx: rounds.reduce((a, r) => a + r.non2xx, 0),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+export interface Summary {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    max: round(sorted[sorted.length - 1]!),
+    mean: round(values.reduce((a, b) => a + b, 0) / values.length),
+  };
+}
+
+// ---- the machine -------------------------------------------------------------------------------
+
+export interface Machine {
+  cpuModel: string;
+  nproc: number;
+  node: string;
+  platform: string;
+  totalMemoryMb: number;
+  loadAverageAtStart: number[];
+}
+
+export async function describeMachine(): Promise<Machine> {
+  const { availableParallelism, totalmem, loadavg } = await import("node:os");
+  const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
+  return {
+    cpuModel: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown",
+    nproc: availableParallelism(),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    totalMemoryMb: Math.round(totalmem() / 1024 / 1024),
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
