@@ -3,4 +3,12 @@ import { runServer } from "@signet/shared";
 import { buildDataApp } from "./app.js";
 import { loadDataConfig } from "./config.js";
 
-await runServer({ name: "data", loadConfig: loadDataConfig, build: (config) => buildDataApp({ config }) });
+await runServer({
+  name: "data",
+  loadConfig: loadDataConfig,
+  build: (config) => buildDataApp({ config }),
+  // On SIGTERM, /readyz answers 503 this long before the server stops accepting, so a load
+  // balancer stops sending first (as the registry does); without it a request can meet a
+  // keep-alive connection being closed (found by test/reliability/rolling-restart.test.ts).
+  drainDelayMs: Number(process.env.SIGNET_DRAIN_DELAY_MS ?? 0) || 0,
+});
