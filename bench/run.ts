@@ -8,7 +8,7 @@ import { run as runDataMe } from "./data-me.js";
 import { run as runHttp } from "./http.js";
 import { run as runOAuth } from "./oauth-verify.js";
 import { run as runRevocation } from "./revocation.js";
-import { run as runServices } from "./services.js";
+import { loaderBaseline, run as runServices } from "./services.js";
 import { describeMachine, ROOT } from "./support.js";
 
 interface Row {
@@ -47,6 +47,7 @@ const http = await step("data HTTP (signed / unsigned / JWT, notes, login)", () 
 const dataMe = await step("nonce store share (bench/data-me.ts, in-process)", () => runDataMe({ durationSec: 3 }));
 const revocation = await step("revocation, three pods (bench/revocation.ts)", () => runRevocation({ revocations: 100 }));
 const services = await step("services: start-up and RSS", () => runServices());
+const baseline = await step("idle node, bare and under tsx", () => loaderBaseline());
 
 const fig = (f: { requestsPerSec: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number; requests: number }) => ({
   "req/s": num(f.requestsPerSec),
@@ -105,6 +106,12 @@ for (const s of services) {
   );
 }
 
+rows.push(
+  row("  context: an empty node process", {
+    note: `${baseline.bareNodeMb} MB bare, ${baseline.tsxLoaderMb} MB under --import tsx (as the start:* scripts run)`,
+  }),
+);
+
 const targets = {
   signedAtLeastJwt: { met: http.ratios.signedToJwt >= 1, value: http.ratios.signedToJwt },
   signedAtLeastHalfUnsigned: { met: http.ratios.signedToUnsigned >= 0.5, value: http.ratios.signedToUnsigned },
@@ -133,6 +140,6 @@ const out = path.join(ROOT, "bench", "results");
 mkdirSync(out, { recursive: true });
 writeFileSync(
   path.join(out, "latest.json"),
-  `${JSON.stringify({ startedAt, elapsedSec, machine, targets, oauth, http, dataMe, revocation, services, table: rows }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt, elapsedSec, machine, targets, oauth, http, dataMe, revocation, services, loaderBaseline: baseline, table: rows }, null, 2)}\n`,
 );
 console.log("figures: bench/results/latest.json");

@@ -89,6 +89,21 @@ async function peakRssDuring(pid: number, load: Promise<LoadFigure>): Promise<{ 
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
+/**
+ * Context for the RSS figures: an idle node process, bare and under the tsx loader the
+ * start:* scripts use (the production image runs compiled JavaScript without tsx).
+ */
+export async function loaderBaseline(): Promise<{ bareNodeMb: number; tsxLoaderMb: number }> {
+  const idle = async (args: string[]) => {
+    const child = spawn(process.execPath, [...args, "-e", "setInterval(() => {}, 1000)"], { cwd: ROOT, stdio: "ignore" });
+    await sleep(1_500);
+    const rss = rssBytes(child.pid!);
+    await stopChild(child);
+    return mb(rss);
+  };
+  return { bareNodeMb: await idle([]), tsxLoaderMb: await idle(["--import", "tsx"]) };
+}
+
 export async function run(options: { starts?: number; loadSec?: number; connections?: number } = {}): Promise<ServiceFigure[]> {
   const starts = options.starts ?? 3;
   const loadSec = options.loadSec ?? 5;
