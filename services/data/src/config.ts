@@ -72,7 +72,7 @@ export function dataConfigDefaults(overrides: Partial<DataConfig> & { masterKey:
     cacheMaxAgeMs: 30_000,
     cacheMaxEntries: 10_000,
     noncePurgeIntervalMs: 60_000,
-    nonceMaxInFlight: 1,
+    nonceMaxInFlight: 3,
     loginLimitPerUser: { max: 10, windowMs: 60_000 },
     loginLimitPerAddress: { max: 100, windowMs: 60_000 },
     defaultMetrics: true,
@@ -113,7 +113,7 @@ export function loadDataConfig(env: Record<string, string | undefined> = process
     cacheMaxAgeMs: reader.int("SIGNET_CACHE_MAX_AGE_MS", 30_000, { min: 0, max: 300_000 }),
     cacheMaxEntries: reader.int("SIGNET_CACHE_MAX_ENTRIES", 10_000, { min: 0, max: 10_000_000 }),
     noncePurgeIntervalMs: reader.int("SIGNET_NONCE_PURGE_INTERVAL_MS", 60_000, { min: 1_000, max: 3_600_000 }),
-    nonceMaxInFlight: reader.int("SIGNET_NONCE_MAX_IN_FLIGHT", 1, { min: 1, max: 16 }),
+    nonceMaxInFlight: reader.int("SIGNET_NONCE_MAX_IN_FLIGHT", 3, { min: 1, max: 16 }),
     loginLimitPerUser: {
       max: reader.int("SIGNET_LOGIN_LIMIT_PER_USER", 10, { min: 1 }),
       windowMs: reader.int("SIGNET_LOGIN_LIMIT_WINDOW_MS", 60_000, { min: 1_000 }),
