@@ -56,3 +56,18 @@ it("the periodic purge runs on its own", async () => {
   await expect.poll(() => store.count(), { timeout: 2_000 }).toBe(0);
   store.close();
 });
+
+it("with several inserts in flight, a nonce used in two batches at once still wins exactly once", async () => {
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 300, maxInFlight: 3 });
+  const ts = Math.floor(Date.now() / 1000);
+  for (let round = 0; round < 20; round++) {
+    const results: Promise<boolean>[] = [];
+    for (let wave = 0; wave < 3; wave++) {
+      results.push(store.use("ck", "t3", `r${round}`, ts));
+      await new Promise((resolve) => setImmediate(resolve)); // the next wave goes into another batch
+    }
+    expect((await Promise.all(results)).filter(Boolean)).toHaveLength(1);
+  }
+  expect(store.totals.batches).toBeGreaterThanOrEqual(40);
+  store.close();
+});
