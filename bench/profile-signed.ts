@@ -1,0 +1,62 @@
+// CPU profile of the data server under signed GET /me load (not part of npm run bench):
+// the server (bench/http-server.ts) runs with --cpu-prof for 6 s of autocannon load,
+// 20 connections; the .cpuprofile lands in $PROFILE_DIR (default /tmp/signet-profile),
+// to open in Chrome DevTools or summarise by file.
+// Run: node --conditions=@signet/source --import tsx bench/profile-signed.ts
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type autocannon from "autocannon";
+import { createConsumer, createDb, createUser, issueToken, Keyring, migrateToLatest, signRequest } from "@signet/shared";
+import { cannon, createBenchDatabase, ROOT, stopChild } from "./support.js";
+
+const profileDir = process.env.PROFILE_DIR ?? "/tmp/signet-profile";
+const database = await createBenchDatabase("signet_bench_profile");
+const masterKey = Keyring.generateKey();
+const keyring = Keyring.fromEnv(masterKey);
+const db = createDb(database.url, { max: 2 });
+try {
+  await migrateToLatest(db);
+  const { consumer: c, secret } = await createConsumer(db, keyring, { name: "profile" });
+  const consumer = { key: c.key, secret };
+  const user = await createUser(db, { username: "profile-user", password: "profile-password", display_name: "Profile" });
+  const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: c.key, ttlSeconds: 3600 });
+  const token = { key: issued.token, secret: issued.secret };
+  const child = spawn(
+    process.execPath,
+    ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        BENCH_DATABASE_URL: database.url,
+        SIGNET_MASTER_KEY: masterKey,
+        BENCH_JWT_SECRET: "profile-jwt-secret-not-used-0123456789",
+        BENCH_USER: JSON.stringify({ id: user.id, username: user.username, display_name: user.display_name }),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const url = await new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { url: string }).url)),
+  );
+  const figure = await cannon("signed GET /me under --cpu-prof", {
+    url,
+    duration: 6,
+    connections: 20,
+    requests: [
+      {
+        method: "GET",
+        path: "/me",
+        setupRequest: (req: autocannon.Request) => ({
+          ...req,
+          headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }) },
+        }),
+      },
+    ],
+  });
+  await stopChild(child);
+  console.log(figure, `profile written to ${profileDir}`);
+} finally {
+  await db.destroy();
+  await database.drop();
+}
