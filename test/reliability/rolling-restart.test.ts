@@ -5,7 +5,7 @@
 // listening, so the request never left the client) is routed to the next instance, as any
 // load balancer does. Every other error and every non-2xx answer is a failed request, and
 // there must be none. Every note the client was told was created must be in the database.
-// The instances run with SIGNET_DRAIN_DELAY_MS=1000 (readiness false that long before the
+// The instances run with SIGNET_DRAIN_DELAY_MS=2000 (readiness false that long before the
 // listener closes): with no drain delay this test fails with "other side closed" on a request
 // sent over a keep-alive connection the stopping server closed, as in a real cluster.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -43,8 +43,9 @@ function spawnInstance(instance: Instance): void {
       NATS_URL: nats.url,
       SIGNET_MASTER_KEY: MASTER_KEY,
       SIGNET_POD_ID: instance.name,
-      // readiness false for 1 s before the listener closes: ample for a balancer polling every 50 ms
-      SIGNET_DRAIN_DELAY_MS: "1000",
+      // readiness false for 2 s before the listener closes (the frontend's fixed value):
+      // ample for a balancer polling every 50 ms, even on a busy machine
+      SIGNET_DRAIN_DELAY_MS: "2000",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -86,20 +87,19 @@ it(
   "SIGTERM one instance at a time and bring it back, under load: no failed request",
   async () => {
     let stop = false;
-    // the load balancer's health checks
-    const poller = (async () => {
-      while (!stop) {
-        await Promise.all(
-          instances.map(async (i) => {
-            i.ready = await fetch(`http://127.0.0.1:${i.port}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
-              (r) => r.status === 200,
-              () => false,
-            );
-          }),
-        );
-        await sleep(50);
-      }
-    })();
+    // the load balancer's health checks: each instance on its own loop, so one slow answer
+    // never leaves another instance's state stale
+    const poller = Promise.all(
+      instances.map(async (i) => {
+        while (!stop) {
+          i.ready = await fetch(`http://127.0.0.1:${i.port}/readyz`, { signal: AbortSignal.timeout(500) }).then(
+            (r) => r.status === 200,
+            () => false,
+          );
+          await sleep(50);
+        }
+      }),
+    );
 
     const failures: string[] = [];
     let ok = 0;
