@@ -39,7 +39,11 @@ const app = await buildDataApp({
   logger: false,
   extraRoutes: async (scope) => {
     // GET /me's handler body, answering the same user, without oauthRequired
-    scope.get("/me-unsigned", async () => ({ id: fixedUser.id, username: fixedUser.username, display_name: fixedUser.display_name }));
+    scope.get("/me-unsigned", async () => ({
+      id: fixedUser.id,
+      username: fixedUser.username,
+      display_name: fixedUser.display_name,
+    }));
     // …and behind a JWT bearer check (HS256), the alternative most teams pick
     await scope.register(fastifyJwt, { secret: env("BENCH_JWT_SECRET"), decoratorName: "jwtUser" });
     scope.get(

@@ -24,7 +24,14 @@ import {
 import { cannon, createBenchDatabase, mergeRounds, ROOT, stopChild, type LoadFigure } from "./support.js";
 
 export interface HttpBenchResult {
-  me: { signed: LoadFigure; unsigned: LoadFigure; jwt: LoadFigure; rounds: number; durationSec: number; connections: number };
+  me: {
+    signed: LoadFigure;
+    unsigned: LoadFigure;
+    jwt: LoadFigure;
+    rounds: number;
+    durationSec: number;
+    connections: number;
+  };
   /** signed req/s ÷ JWT req/s, signed ÷ unsigned */
   ratios: { signedToJwt: number; signedToUnsigned: number };
   notes: LoadFigure & { bodyBytes: number; connections: number; durationSec: number };
@@ -46,11 +53,15 @@ function noteBody(size: number): string {
 }
 
 async function startServer(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -59,7 +70,9 @@ async function startServer(env: Record<string, string>): Promise<{ url: string; 
   return { url, stop: async () => void (await stopChild(child)) };
 }
 
-export async function run(options: { durationSec?: number; rounds?: number; connections?: number } = {}): Promise<HttpBenchResult> {
+export async function run(
+  options: { durationSec?: number; rounds?: number; connections?: number } = {},
+): Promise<HttpBenchResult> {
   const durationSec = options.durationSec ?? 4;
   const rounds = options.rounds ?? 2;
   const connections = options.connections ?? 20;
@@ -74,10 +87,18 @@ export async function run(options: { durationSec?: number; rounds?: number; conn
     const consumer: ClientCredentials = { key: c.key, secret };
     const password = "bench-password-123";
     const user = await createUser(db, { username: "bench-user", password, display_name: "Bench" });
-    const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
+    const issued = await issueToken(db, keyring, {
+      userId: user.id,
+      consumerKey: consumer.key,
+      ttlSeconds: 3600,
+    });
     const token: ClientCredentials = { key: issued.token, secret: issued.secret };
     const jwtSecret = randomBytes(32).toString("base64url");
-    const jwt = jwtHs256(jwtSecret, { sub: user.id, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 });
+    const jwt = jwtHs256(jwtSecret, {
+      sub: user.id,
+      iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    });
     server = await startServer({
       BENCH_DATABASE_URL: database.url,
       SIGNET_MASTER_KEY: masterKey,
@@ -97,12 +118,19 @@ export async function run(options: { durationSec?: number; rounds?: number; conn
           // a fresh nonce, timestamp and signature for every request
           setupRequest: (req: autocannon.Request) => ({
             ...req,
-            headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${base}/me`, consumer, token }) },
+            headers: {
+              ...req.headers,
+              authorization: signRequest({ method: "GET", url: `${base}/me`, consumer, token }),
+            },
           }),
         },
       ],
     });
-    const unsignedMe = (duration: number): autocannon.Options => ({ url: `${base}/me-unsigned`, duration, connections });
+    const unsignedMe = (duration: number): autocannon.Options => ({
+      url: `${base}/me-unsigned`,
+      duration,
+      connections,
+    });
     const jwtMe = (duration: number): autocannon.Options => ({
       url: `${base}/me-jwt`,
       duration,
@@ -148,7 +176,14 @@ export async function run(options: { durationSec?: number; rounds?: number; conn
             headers: {
               ...req.headers,
               "content-type": "application/json",
-              authorization: signRequest({ method: "POST", url: `${base}/notes`, consumer, token, body, contentType: "application/json" }),
+              authorization: signRequest({
+                method: "POST",
+                url: `${base}/notes`,
+                consumer,
+                token,
+                body,
+                contentType: "application/json",
+              }),
             },
           }),
         },
@@ -193,7 +228,12 @@ export async function run(options: { durationSec?: number; rounds?: number; conn
         signedToUnsigned: signed.requestsPerSec / unsigned.requestsPerSec,
       },
       notes: { ...notes, bodyBytes: 1024, connections, durationSec: notesDuration },
-      login: { ...login, connections: loginConnections, durationSec: notesDuration, argon2: "argon2id m=19456 KiB, t=2, p=1" },
+      login: {
+        ...login,
+        connections: loginConnections,
+        durationSec: notesDuration,
+        argon2: "argon2id m=19456 KiB, t=2, p=1",
+      },
     };
   } finally {
     await server?.stop();

@@ -6,7 +6,15 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type autocannon from "autocannon";
-import { createConsumer, createDb, createUser, issueToken, Keyring, migrateToLatest, signRequest } from "@signet/shared";
+import {
+  createConsumer,
+  createDb,
+  createUser,
+  issueToken,
+  Keyring,
+  migrateToLatest,
+  signRequest,
+} from "@signet/shared";
 import { cannon, createBenchDatabase, ROOT, stopChild } from "./support.js";
 
 const profileDir = process.env.PROFILE_DIR ?? "/tmp/signet-profile";
@@ -18,12 +26,23 @@ try {
   await migrateToLatest(db);
   const { consumer: c, secret } = await createConsumer(db, keyring, { name: "profile" });
   const consumer = { key: c.key, secret };
-  const user = await createUser(db, { username: "profile-user", password: "profile-password", display_name: "Profile" });
+  const user = await createUser(db, {
+    username: "profile-user",
+    password: "profile-password",
+    display_name: "Profile",
+  });
   const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: c.key, ttlSeconds: 3600 });
   const token = { key: issued.token, secret: issued.secret };
   const child = spawn(
     process.execPath,
-    ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"],
+    [
+      "--cpu-prof",
+      `--cpu-prof-dir=${profileDir}`,
+      "--conditions=@signet/source",
+      "--import",
+      "tsx",
+      "bench/http-server.ts",
+    ],
     {
       cwd: ROOT,
       env: {
@@ -37,7 +56,9 @@ try {
     },
   );
   const url = await new Promise<string>((resolve) =>
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { url: string }).url)),
+    createInterface({ input: child.stdout! }).once("line", (line) =>
+      resolve((JSON.parse(line) as { url: string }).url),
+    ),
   );
   const figure = await cannon("signed GET /me under --cpu-prof", {
     url,
@@ -49,7 +70,10 @@ try {
         path: "/me",
         setupRequest: (req: autocannon.Request) => ({
           ...req,
-          headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }) },
+          headers: {
+            ...req.headers,
+            authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }),
+          },
         }),
       },
     ],

@@ -20,7 +20,8 @@ interface Row {
   note: string;
 }
 
-const num = (x: number | undefined, digits = 0) => (x === undefined || Number.isNaN(x) ? "" : x.toFixed(digits));
+const num = (x: number | undefined, digits = 0) =>
+  x === undefined || Number.isNaN(x) ? "" : x.toFixed(digits);
 const row = (benchmark: string, fields: Partial<Omit<Row, "benchmark">>): Row => ({
   benchmark,
   "req/s": "",
@@ -44,12 +45,23 @@ const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 
 const oauth = await step("oauth sign/verify micro-benchmark", () => runOAuth({ iterations: 20_000 }));
 const http = await step("data HTTP (signed / unsigned / JWT, notes, login)", () => runHttp());
-const dataMe = await step("nonce store share (bench/data-me.ts, in-process)", () => runDataMe({ durationSec: 3 }));
-const revocation = await step("revocation, three pods (bench/revocation.ts)", () => runRevocation({ revocations: 100 }));
+const dataMe = await step("nonce store share (bench/data-me.ts, in-process)", () =>
+  runDataMe({ durationSec: 3 }),
+);
+const revocation = await step("revocation, three pods (bench/revocation.ts)", () =>
+  runRevocation({ revocations: 100 }),
+);
 const services = await step("services: start-up and RSS", () => runServices());
 const baseline = await step("idle node, bare and under tsx", () => loaderBaseline());
 
-const fig = (f: { requestsPerSec: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number; requests: number }) => ({
+const fig = (f: {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  requests: number;
+}) => ({
   "req/s": num(f.requestsPerSec),
   "p50 ms": num(f.p50Ms, 1),
   "p99 ms": num(f.p99Ms, 1),
@@ -72,8 +84,16 @@ rows.push(
   }),
 );
 rows.push(row("POST /notes signed, 1 KiB JSON + body hash", fig(http.notes)));
-rows.push(row("POST /authenticate (argon2id 19 MiB, t=2)", { ...fig(http.login), note: `${http.login.connections} connections; ${fig(http.login).note}` }));
-for (const r of oauth) rows.push(row(r.name, { note: `${r.usPerOp.toFixed(1)} µs/op in-process (${Math.round(r.opsPerSec)} ops/s)` }));
+rows.push(
+  row("POST /authenticate (argon2id 19 MiB, t=2)", {
+    ...fig(http.login),
+    note: `${http.login.connections} connections; ${fig(http.login).note}`,
+  }),
+);
+for (const r of oauth)
+  rows.push(
+    row(r.name, { note: `${r.usPerOp.toFixed(1)} µs/op in-process (${Math.round(r.opsPerSec)} ops/s)` }),
+  );
 rows.push(
   row("revocation: commit → last of 3 pods evicted", {
     "p50 ms": num(revocation.propagationMs.p50, 2),
@@ -114,10 +134,17 @@ rows.push(
 
 const targets = {
   signedAtLeastJwt: { met: http.ratios.signedToJwt >= 1, value: http.ratios.signedToJwt },
-  signedAtLeastHalfUnsigned: { met: http.ratios.signedToUnsigned >= 0.5, value: http.ratios.signedToUnsigned },
+  signedAtLeastHalfUnsigned: {
+    met: http.ratios.signedToUnsigned >= 0.5,
+    value: http.ratios.signedToUnsigned,
+  },
   revocationP99Under10ms: { met: revocation.propagationMs.p99 < 10, value: revocation.propagationMs.p99 },
-  rssUnder120MbUnderLoad: Object.fromEntries(services.map((s) => [s.service, { met: s.loadRssMb < 120, value: s.loadRssMb }])),
-  readyUnder2s: Object.fromEntries(services.map((s) => [s.service, { met: s.readyMs.max < 2000, value: s.readyMs.max }])),
+  rssUnder120MbUnderLoad: Object.fromEntries(
+    services.map((s) => [s.service, { met: s.loadRssMb < 120, value: s.loadRssMb }]),
+  ),
+  readyUnder2s: Object.fromEntries(
+    services.map((s) => [s.service, { met: s.readyMs.max < 2000, value: s.readyMs.max }]),
+  ),
 };
 
 const elapsedSec = Math.round((performance.now() - t0) / 1000);

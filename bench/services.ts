@@ -72,7 +72,10 @@ async function startService(script: string, env: Record<string, string>): Promis
 }
 
 /** Runs `load` while sampling the child's RSS every 100 ms; returns the peak. */
-async function peakRssDuring(pid: number, load: Promise<LoadFigure>): Promise<{ peak: number; figure: LoadFigure }> {
+async function peakRssDuring(
+  pid: number,
+  load: Promise<LoadFigure>,
+): Promise<{ peak: number; figure: LoadFigure }> {
   let peak = rssBytes(pid);
   let done = false;
   const sampler = (async () => {
@@ -95,7 +98,10 @@ const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
  */
 export async function loaderBaseline(): Promise<{ bareNodeMb: number; tsxLoaderMb: number }> {
   const idle = async (args: string[]) => {
-    const child = spawn(process.execPath, [...args, "-e", "setInterval(() => {}, 1000)"], { cwd: ROOT, stdio: "ignore" });
+    const child = spawn(process.execPath, [...args, "-e", "setInterval(() => {}, 1000)"], {
+      cwd: ROOT,
+      stdio: "ignore",
+    });
     await sleep(1_500);
     const rss = rssBytes(child.pid!);
     await stopChild(child);
@@ -104,7 +110,9 @@ export async function loaderBaseline(): Promise<{ bareNodeMb: number; tsxLoaderM
   return { bareNodeMb: await idle([]), tsxLoaderMb: await idle(["--import", "tsx"]) };
 }
 
-export async function run(options: { starts?: number; loadSec?: number; connections?: number } = {}): Promise<ServiceFigure[]> {
+export async function run(
+  options: { starts?: number; loadSec?: number; connections?: number } = {},
+): Promise<ServiceFigure[]> {
   const starts = options.starts ?? 3;
   const loadSec = options.loadSec ?? 5;
   const connections = options.connections ?? 10;
@@ -121,7 +129,11 @@ export async function run(options: { starts?: number; loadSec?: number; connecti
     const consumer: ClientCredentials = { key: c.key, secret };
     const password = "bench-password-123";
     const user = await createUser(db, { username: "bench-user", password, display_name: "Bench" });
-    const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
+    const issued = await issueToken(db, keyring, {
+      userId: user.id,
+      consumerKey: consumer.key,
+      ttlSeconds: 3600,
+    });
     const token: ClientCredentials = { key: issued.token, secret: issued.secret };
     const adminToken = randomBytes(24).toString("base64url");
     const common = { DATABASE_URL: database.url, NATS_URL: nats.url, SIGNET_MASTER_KEY: masterKey };
@@ -146,7 +158,10 @@ export async function run(options: { starts?: number; loadSec?: number; connecti
       await sleep(2_000);
       const idle = rssBytes(svc.child.pid!);
       const extra = prepare ? await prepare(svc.url) : {};
-      const { peak, figure } = await peakRssDuring(svc.child.pid!, cannon(`${service} under load`, { ...load(svc.url), ...extra }));
+      const { peak, figure } = await peakRssDuring(
+        svc.child.pid!,
+        cannon(`${service} under load`, { ...load(svc.url), ...extra }),
+      );
       const s = summarize(samples);
       figures.push({
         service,
@@ -168,18 +183,26 @@ export async function run(options: { starts?: number; loadSec?: number; connecti
           path: "/me",
           setupRequest: (req: autocannon.Request) => ({
             ...req,
-            headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }) },
+            headers: {
+              ...req.headers,
+              authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }),
+            },
           }),
         },
       ],
     }));
 
-    await measure("registry", "start:registry", { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` }, (url) => ({
-      url: `${url}/consumers`,
-      duration: loadSec,
-      connections,
-      headers: { authorization: `Bearer ${adminToken}` },
-    }));
+    await measure(
+      "registry",
+      "start:registry",
+      { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` },
+      (url) => ({
+        url: `${url}/consumers`,
+        duration: loadSec,
+        connections,
+        headers: { authorization: `Bearer ${adminToken}` },
+      }),
+    );
 
     await measure(
       "frontend",
@@ -196,7 +219,10 @@ export async function run(options: { starts?: number; loadSec?: number; connecti
       async (url) => {
         // sign in once through the login form; the load then reads the notes page with that session
         const form = await fetch(`${url}/login`);
-        const cookies = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+        const cookies = form.headers
+          .getSetCookie()
+          .map((c) => c.split(";")[0])
+          .join("; ");
         const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
         if (!csrf) throw new Error("no CSRF field on /login");
         const login = await fetch(`${url}/login`, {
@@ -205,8 +231,13 @@ export async function run(options: { starts?: number; loadSec?: number; connecti
           headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies },
           body: new URLSearchParams({ username: "bench-user", password, _csrf: csrf }).toString(),
         });
-        if (login.status !== 302 && login.status !== 303) throw new Error(`frontend login answered ${login.status}`);
-        const session = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") || cookies;
+        if (login.status !== 302 && login.status !== 303)
+          throw new Error(`frontend login answered ${login.status}`);
+        const session =
+          login.headers
+            .getSetCookie()
+            .map((c) => c.split(";")[0])
+            .join("; ") || cookies;
         const page = await fetch(`${url}/`, { headers: { cookie: session }, redirect: "manual" });
         if (page.status !== 200) throw new Error(`frontend / answered ${page.status} after login`);
         return { headers: { cookie: session } };

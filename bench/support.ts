@@ -57,7 +57,9 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true))).once("error", () => resolve(false));
+      const s = net
+        .connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)))
+        .once("error", () => resolve(false));
     });
     if (up) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
@@ -72,7 +74,9 @@ export async function startPrivateNats(): Promise<{ url: string; stop(): Promise
   if (!existsSync(NATS_SERVER_BIN)) throw new Error(`${NATS_SERVER_BIN} not found`);
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "signet-bench-nats-"));
-  const child = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
+  const child = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], {
+    stdio: "ignore",
+  });
   await waitForPort(port);
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -85,7 +89,11 @@ export async function startPrivateNats(): Promise<{ url: string; stop(): Promise
 
 // ---- child processes ---------------------------------------------------------------------------
 
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<number | null> {
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = "SIGTERM",
+  timeoutMs = 10_000,
+): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -99,7 +107,9 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "S
 
 /** The command line behind `npm run <script>` (simple scripts only: words separated by spaces). */
 export function npmScriptArgv(script: string): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
   const line = pkg.scripts[script];
   if (!line) throw new Error(`no npm script ${script}`);
   return line.trim().split(/\s+/);
@@ -165,7 +175,8 @@ export interface Summary {
 
 export function summarize(values: number[]): Summary {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return {
     p50: round(at(0.5)),

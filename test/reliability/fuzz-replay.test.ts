@@ -52,12 +52,24 @@ beforeAll(async () => {
   other = await seed(database.db);
   revokedConsumer = await seed(database.db);
   await revokeConsumer(database.db, revokedConsumer.consumer.key, "fuzz");
-  const r = await issueToken(database.db, keyring, { userId: good.user.id, consumerKey: good.consumer.key, ttlSeconds: 3600 });
+  const r = await issueToken(database.db, keyring, {
+    userId: good.user.id,
+    consumerKey: good.consumer.key,
+    ttlSeconds: 3600,
+  });
   revokedToken = { key: r.token, secret: r.secret };
   await revokeToken(database.db, r.token);
-  const e = await issueToken(database.db, keyring, { userId: good.user.id, consumerKey: good.consumer.key, ttlSeconds: 1 });
+  const e = await issueToken(database.db, keyring, {
+    userId: good.user.id,
+    consumerKey: good.consumer.key,
+    ttlSeconds: 1,
+  });
   expiredToken = { key: e.token, secret: e.secret };
-  await database.db.updateTable("access_tokens").set({ expires_at: new Date(Date.now() - 60_000) }).where("token", "=", e.token).execute();
+  await database.db
+    .updateTable("access_tokens")
+    .set({ expires_at: new Date(Date.now() - 60_000) })
+    .where("token", "=", e.token)
+    .execute();
 }, 60_000);
 
 afterAll(async () => {
@@ -88,11 +100,20 @@ function makeBase(kind: Kind, title = "t", text = "b", creds = good): Base {
       : kind === "notes-list"
         ? { method: "GET", path: "/notes", body: undefined, contentType: undefined, token: creds.token }
         : kind === "notes-create"
-          ? { method: "POST", path: "/notes", body: JSON.stringify({ title, body: text }), contentType: "application/json", token: creds.token }
+          ? {
+              method: "POST",
+              path: "/notes",
+              body: JSON.stringify({ title, body: text }),
+              contentType: "application/json",
+              token: creds.token,
+            }
           : {
               method: "POST",
               path: "/authenticate",
-              body: new URLSearchParams({ username: creds.user.username, password: creds.user.password }).toString(),
+              body: new URLSearchParams({
+                username: creds.user.username,
+                password: creds.user.password,
+              }).toString(),
               contentType: "application/x-www-form-urlencoded",
               token: null,
             };
@@ -126,7 +147,10 @@ function wire(base: Base): Wire {
   return {
     method: base.method,
     url: base.path,
-    headers: { authorization: header(base.params), ...(base.contentType ? { "content-type": base.contentType } : {}) },
+    headers: {
+      authorization: header(base.params),
+      ...(base.contentType ? { "content-type": base.contentType } : {}),
+    },
     body: base.body,
   };
 }
@@ -156,36 +180,63 @@ const mutations: Mutation[] = [
       .chain((name) => differentFrom(b.params[name]!).map((value) => ({ name, value })))
       .map(({ name, value }) => ({
         label: `set ${name}=${JSON.stringify(value)}`,
-        wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header({ ...b.params, [name]: value }) } },
+        wire: {
+          ...wire(b),
+          headers: { ...wire(b).headers, authorization: header({ ...b.params, [name]: value }) },
+        },
       })),
   // flip one character of the signature
   (b) =>
-    fc.tuple(fc.nat(), fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")).map(([i, ch]) => {
-      const sig = b.params.oauth_signature!;
-      const at = i % sig.length;
-      const flipped = sig.slice(0, at) + (sig[at] === ch ? (ch === "A" ? "B" : "A") : ch) + sig.slice(at + 1);
-      return { label: `signature char ${at}`, wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header({ ...b.params, oauth_signature: flipped }) } } };
-    }),
+    fc
+      .tuple(
+        fc.nat(),
+        fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="),
+      )
+      .map(([i, ch]) => {
+        const sig = b.params.oauth_signature!;
+        const at = i % sig.length;
+        const flipped =
+          sig.slice(0, at) + (sig[at] === ch ? (ch === "A" ? "B" : "A") : ch) + sig.slice(at + 1);
+        return {
+          label: `signature char ${at}`,
+          wire: {
+            ...wire(b),
+            headers: { ...wire(b).headers, authorization: header({ ...b.params, oauth_signature: flipped }) },
+          },
+        };
+      }),
   // drop a required parameter (oauth_version is optional, so it is never dropped)
   (b) =>
     fc.constantFrom(...Object.keys(b.params).filter((n) => n !== "oauth_version")).map((name) => {
       const params = { ...b.params };
       delete params[name];
-      return { label: `drop ${name}`, wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header(params) } } };
+      return {
+        label: `drop ${name}`,
+        wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header(params) } },
+      };
     }),
   // duplicate a parameter, or add one (every oauth_* parameter in the header is signed)
   (b) =>
     fc
-      .tuple(fc.constantFrom(...Object.keys(b.params), "oauth_callback", "oauth_verifier", "oauth_token"), fc.string({ minLength: 1, maxLength: 20 }))
+      .tuple(
+        fc.constantFrom(...Object.keys(b.params), "oauth_callback", "oauth_verifier", "oauth_token"),
+        fc.string({ minLength: 1, maxLength: 20 }),
+      )
       .map(([name, value]) => {
         const params = { ...b.params };
         const extra: [string, string][] = name in params ? [[name, value]] : [];
         if (!(name in params)) params[name] = value;
-        return { label: `add ${name}`, wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header(params, extra) } } };
+        return {
+          label: `add ${name}`,
+          wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header(params, extra) } },
+        };
       }),
   // another method
   (b) =>
-    fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS").filter((m) => m !== b.method).map((method) => ({ label: `method ${method}`, wire: { ...wire(b), method } })),
+    fc
+      .constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+      .filter((m) => m !== b.method)
+      .map((method) => ({ label: `method ${method}`, wire: { ...wire(b), method } })),
   // another path or query
   (b) =>
     fc
@@ -203,57 +254,127 @@ const mutations: Mutation[] = [
   (b) =>
     b.method === "GET"
       ? null
-      : fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.constant(`${b.body ?? ""} `), fc.constant((b.body ?? "x").replace(/.$/, "!"))).filter((s) => s !== b.body).map((body) => ({
-      label: `body ${JSON.stringify(body).slice(0, 40)}`,
-      wire: { ...wire(b), body, headers: { ...wire(b).headers, "content-type": b.contentType ?? "application/json" } },
-    })),
+      : fc
+          .oneof(
+            fc.string({ minLength: 1, maxLength: 200 }),
+            fc.constant(`${b.body ?? ""} `),
+            fc.constant((b.body ?? "x").replace(/.$/, "!")),
+          )
+          .filter((s) => s !== b.body)
+          .map((body) => ({
+            label: `body ${JSON.stringify(body).slice(0, 40)}`,
+            wire: {
+              ...wire(b),
+              body,
+              headers: { ...wire(b).headers, "content-type": b.contentType ?? "application/json" },
+            },
+          })),
   // a JSON body presented as a form (its "fields" would have to be in the base string)
   (b) =>
     b.contentType !== "application/json"
       ? null
       : fc.constant({
           label: "content-type form",
-          wire: { ...wire(b), body: b.body!, headers: { ...wire(b).headers, "content-type": "application/x-www-form-urlencoded" } },
+          wire: {
+            ...wire(b),
+            body: b.body!,
+            headers: { ...wire(b).headers, "content-type": "application/x-www-form-urlencoded" },
+          },
         }),
   // timestamps moved (signed, so any move breaks the signature; far moves are refused first)
   (b) =>
-    fc.oneof(fc.integer({ min: -100_000, max: 100_000 }), fc.integer({ min: -1e9, max: 1e9 })).filter((d) => d !== 0).map((d) => ({
-      label: `timestamp ${d}`,
-      wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header({ ...b.params, oauth_timestamp: String(b.timestamp + d) }) } },
-    })),
+    fc
+      .oneof(fc.integer({ min: -100_000, max: 100_000 }), fc.integer({ min: -1e9, max: 1e9 }))
+      .filter((d) => d !== 0)
+      .map((d) => ({
+        label: `timestamp ${d}`,
+        wire: {
+          ...wire(b),
+          headers: {
+            ...wire(b).headers,
+            authorization: header({ ...b.params, oauth_timestamp: String(b.timestamp + d) }),
+          },
+        },
+      })),
   // re-signed by someone who does not know a secret
   (b) =>
     fc.tuple(fc.string({ maxLength: 40 }), fc.boolean()).map(([secret, consumerSide]) => {
-      const consumer = consumerSide ? { key: b.consumer.key, secret: secret === b.consumer.secret ? `${secret}x` : secret } : b.consumer;
-      const token = b.token && !consumerSide ? { key: b.token.key, secret: secret === b.token.secret ? `${secret}x` : secret } : b.token;
-      const forged = consumerSide || b.token ? resign(b, consumer, token) : resign(b, { ...consumer, secret: `${consumer.secret}x` }, token);
+      const consumer = consumerSide
+        ? { key: b.consumer.key, secret: secret === b.consumer.secret ? `${secret}x` : secret }
+        : b.consumer;
+      const token =
+        b.token && !consumerSide
+          ? { key: b.token.key, secret: secret === b.token.secret ? `${secret}x` : secret }
+          : b.token;
+      const forged =
+        consumerSide || b.token
+          ? resign(b, consumer, token)
+          : resign(b, { ...consumer, secret: `${consumer.secret}x` }, token);
       return { label: `wrong ${consumerSide ? "consumer" : "token"} secret`, wire: forged };
     }),
   // valid signatures over credentials that must not work
   (b) =>
-    fc.constantFrom("revoked-consumer", "revoked-token", "expired-token", "foreign-token", "token-secret-only").map((what) => {
-      if (what === "revoked-consumer") return { label: what, wire: resign(b, revokedConsumer.consumer, b.token ? revokedConsumer.token : null) };
-      if (what === "token-secret-only") return { label: what, wire: resign(b, { key: b.consumer.key, secret: "" }, b.token ?? good.token) };
-      const token = what === "revoked-token" ? revokedToken : what === "expired-token" ? expiredToken : other.token;
-      // consumer-only routes get a token they did not ask for: still must not log in with it… unless
-      // the route ignores tokens; send the token-bearing variant to /me instead
-      const target = b.kind === "login" ? { ...b, kind: "me" as Kind, method: "GET", path: "/me", body: undefined, contentType: undefined } : b;
-      return { label: what, wire: resign(target, b.consumer, token) };
-    }),
+    fc
+      .constantFrom(
+        "revoked-consumer",
+        "revoked-token",
+        "expired-token",
+        "foreign-token",
+        "token-secret-only",
+      )
+      .map((what) => {
+        if (what === "revoked-consumer")
+          return {
+            label: what,
+            wire: resign(b, revokedConsumer.consumer, b.token ? revokedConsumer.token : null),
+          };
+        if (what === "token-secret-only")
+          return { label: what, wire: resign(b, { key: b.consumer.key, secret: "" }, b.token ?? good.token) };
+        const token =
+          what === "revoked-token" ? revokedToken : what === "expired-token" ? expiredToken : other.token;
+        // consumer-only routes get a token they did not ask for: still must not log in with it… unless
+        // the route ignores tokens; send the token-bearing variant to /me instead
+        const target =
+          b.kind === "login"
+            ? {
+                ...b,
+                kind: "me" as Kind,
+                method: "GET",
+                path: "/me",
+                body: undefined,
+                contentType: undefined,
+              }
+            : b;
+        return { label: what, wire: resign(target, b.consumer, token) };
+      }),
   // a cut header (at least the signature's last character goes)
   (b) =>
     fc.nat().map((n) => {
       const h = header(b.params);
       const len = n % (h.length - 1);
-      return { label: `truncate to ${len}`, wire: { ...wire(b), headers: { ...wire(b).headers, authorization: h.slice(0, len) } } };
+      return {
+        label: `truncate to ${len}`,
+        wire: { ...wire(b), headers: { ...wire(b).headers, authorization: h.slice(0, len) } },
+      };
     }),
   // a character no header may hold, inserted anywhere
   (b) =>
-    fc.tuple(fc.nat(), fc.constantFrom("\u0000", "\u0007", "\u007f", "é", "\u2028", '"', "\\", "\uFFFD", "😀")).map(([n, ch]) => {
-      const h = header(b.params);
-      const at = n % (h.length + 1);
-      return { label: `insert ${JSON.stringify(ch)} at ${at}`, wire: { ...wire(b), headers: { ...wire(b).headers, authorization: h.slice(0, at) + ch + h.slice(at) } } };
-    }),
+    fc
+      .tuple(
+        fc.nat(),
+        fc.constantFrom("\u0000", "\u0007", "\u007f", "é", "\u2028", '"', "\\", "\uFFFD", "😀"),
+      )
+      .map(([n, ch]) => {
+        const h = header(b.params);
+        const at = n % (h.length + 1);
+        return {
+          label: `insert ${JSON.stringify(ch)} at ${at}`,
+          wire: {
+            ...wire(b),
+            headers: { ...wire(b).headers, authorization: h.slice(0, at) + ch + h.slice(at) },
+          },
+        };
+      }),
   // another scheme, or garbage
   (b) =>
     fc
@@ -263,13 +384,22 @@ const mutations: Mutation[] = [
       )
       .map((scheme) => ({
         label: `scheme ${JSON.stringify(scheme)}`,
-        wire: { ...wire(b), headers: { ...wire(b).headers, authorization: header(b.params).replace(/^OAuth /, scheme) } },
+        wire: {
+          ...wire(b),
+          headers: { ...wire(b).headers, authorization: header(b.params).replace(/^OAuth /, scheme) },
+        },
       })),
   (b) =>
-    fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 300 }), fc.constant("OAuth " + "a".repeat(5000))).map((h) => ({
-      label: "garbage header",
-      wire: { ...wire(b), headers: { ...wire(b).headers, authorization: h } },
-    })),
+    fc
+      .oneof(
+        fc.string({ maxLength: 300 }),
+        fc.string({ unit: "binary", maxLength: 300 }),
+        fc.constant("OAuth " + "a".repeat(5000)),
+      )
+      .map((h) => ({
+        label: "garbage header",
+        wire: { ...wire(b), headers: { ...wire(b).headers, authorization: h } },
+      })),
   // no header at all
   (b) =>
     fc.constant(null).map(() => {
@@ -293,7 +423,11 @@ function resign(b: Base, consumer: ClientCredentials, token: ClientCredentials |
 }
 
 const baseArb = fc
-  .tuple(fc.constantFrom<Kind>("me", "notes-list", "notes-create", "login"), fc.string({ maxLength: 30 }), fc.string({ maxLength: 200 }))
+  .tuple(
+    fc.constantFrom<Kind>("me", "notes-list", "notes-create", "login"),
+    fc.string({ maxLength: 30 }),
+    fc.string({ maxLength: 200 }),
+  )
   .map(([kind, title, text]) => makeBase(kind, title || "t", text));
 
 describe("fuzzed requests", () => {
@@ -332,7 +466,10 @@ describe("fuzzed requests", () => {
 
 describe("captured requests replayed across pods", () => {
   it(`${REPLAYS} valid requests, each replayed to all three pods: none accepted`, async () => {
-    const before = await database.db.selectFrom("notes").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const before = await database.db
+      .selectFrom("notes")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     const captured: { wire: Wire; pod: number }[] = [];
     for (let i = 0; i < REPLAYS; i++) {
       const b = makeBase(i % 2 === 0 ? "me" : "notes-create", `replay ${i}`, "captured");
@@ -346,12 +483,16 @@ describe("captured requests replayed across pods", () => {
       for (const pod of pods) {
         const res = await send(pod, w);
         expect(res.statusCode, res.body).toBe(401);
-        const problem = /oauth_problem="([a-z_]+)"/.exec(String(res.headers["www-authenticate"] ?? ""))?.[1] ?? "?";
+        const problem =
+          /oauth_problem="([a-z_]+)"/.exec(String(res.headers["www-authenticate"] ?? ""))?.[1] ?? "?";
         problems.set(problem, (problems.get(problem) ?? 0) + 1);
       }
     }
     expect(Object.fromEntries(problems)).toEqual({ nonce_used: REPLAYS * 3 });
-    const after = await database.db.selectFrom("notes").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const after = await database.db
+      .selectFrom("notes")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     // exactly one note per captured POST: no replay wrote anything
     expect(Number(after.n) - Number(before.n)).toBe(REPLAYS / 2);
   }, 120_000);

@@ -21,7 +21,8 @@ const adminToken = randomBytes(24).toString("base64url");
 
 beforeAll(async () => {
   nats = await startPrivateNats();
-  for (const id of ["nats-a", "nats-b"]) pods.push(await startPod({ id, databaseUrl: database.url, natsUrl: nats.url }));
+  for (const id of ["nats-a", "nats-b"])
+    pods.push(await startPod({ id, databaseUrl: database.url, natsUrl: nats.url }));
   registry = await buildRegistryApp({
     config: {
       host: "127.0.0.1",
@@ -90,7 +91,8 @@ it(
         sent++;
         if (answer.status === 200) accepted.push({ who, sentAt, pod: pod.id });
         else if (who === "keep") keepFailures.push(`${pod.id} ${answer.status} ${answer.body.slice(0, 100)}`);
-        else if (answer.status !== 401) unexpected.push(`${who} ${pod.id} ${answer.status} ${answer.body.slice(0, 100)}`);
+        else if (answer.status !== 401)
+          unexpected.push(`${who} ${pod.id} ${answer.status} ${answer.body.slice(0, 100)}`);
       }
     };
     const workers = Array.from({ length: 4 }, (_, w) => worker(w));
@@ -112,7 +114,10 @@ it(
         revokedAt.set("during", r1.answeredAt);
       }
       await sleep(LONG ? 3_000 : 1_500);
-      bypassedDuringOutage += pods.reduce((a, p, i) => a + p.app.signetData.cacheStats().bypassed - statsBefore[i]!, 0);
+      bypassedDuringOutage += pods.reduce(
+        (a, p, i) => a + p.app.signetData.cacheStats().bypassed - statsBefore[i]!,
+        0,
+      );
       await nats.start();
       const deadline = Date.now() + 20_000;
       while (!pods.every((p) => busOf(p).isConnected()) && Date.now() < deadline) await sleep(50);
@@ -146,7 +151,9 @@ it(
     // each revoked consumer was accepted before its revocation (so the check above had teeth)
     for (const who of ["before", "during", "after"]) expect(accepted.some((a) => a.who === who)).toBe(true);
     expect(accepted.filter((a) => a.who === "keep").length).toBeGreaterThan(50);
-    console.log(`NATS restart: ${sent} requests, ${accepted.length} accepted, 0 after a revocation; ${bypassedDuringOutage} lookups bypassed the caches during the outage`);
+    console.log(
+      `NATS restart: ${sent} requests, ${accepted.length} accepted, 0 after a revocation; ${bypassedDuringOutage} lookups bypassed the caches during the outage`,
+    );
   },
   LONG ? 300_000 : 90_000,
 );

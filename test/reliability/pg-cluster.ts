@@ -42,7 +42,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     chownSync(dir, uid, gid);
   }
   const exec = (tool: string, args: string[]) =>
-    asRoot ? run("runuser", ["-u", "postgres", "--", path.join(bin, tool), ...args]) : run(path.join(bin, tool), args);
+    asRoot
+      ? run("runuser", ["-u", "postgres", "--", path.join(bin, tool), ...args])
+      : run(path.join(bin, tool), args);
   const data = path.join(dir, "data");
   const port = await freePort();
   await exec("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);

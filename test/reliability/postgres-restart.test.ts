@@ -45,7 +45,10 @@ it(
   async () => {
     const written: string[] = [];
     for (let i = 0; i < 50; i++) {
-      const answer = await signedFetch(pod.url, "POST", "/notes", creds, { title: `before ${i}`, body: "kept" });
+      const answer = await signedFetch(pod.url, "POST", "/notes", creds, {
+        title: `before ${i}`,
+        body: "kept",
+      });
       expect(answer.status, answer.body).toBe(201);
       written.push((JSON.parse(answer.body) as { id: string }).id);
     }
@@ -60,7 +63,10 @@ it(
       while (Date.now() < outageEnds) {
         const post = attempts % 2 === 0;
         const answer = post
-          ? await signedFetch(pod.url, "POST", "/notes", creds, { title: `during ${round}-${attempts}`, body: "refused" })
+          ? await signedFetch(pod.url, "POST", "/notes", creds, {
+              title: `during ${round}-${attempts}`,
+              body: "refused",
+            })
           : await signedFetch(pod.url, "GET", "/me", creds);
         attempts++;
         during.set(answer.status, (during.get(answer.status) ?? 0) + 1);
@@ -81,7 +87,10 @@ it(
       }
       expect(status).toBe(200);
       expect(await readyz()).toBe(200);
-      const after = await signedFetch(pod.url, "POST", "/notes", creds, { title: `after ${round}`, body: "new" });
+      const after = await signedFetch(pod.url, "POST", "/notes", creds, {
+        title: `after ${round}`,
+        body: "new",
+      });
       expect(after.status, after.body).toBe(201);
       written.push((JSON.parse(after.body) as { id: string }).id);
     }

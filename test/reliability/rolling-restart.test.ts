@@ -55,7 +55,10 @@ async function waitReady(instance: Instance, timeoutMs = 30_000): Promise<void> 
   const deadline = Date.now() + timeoutMs;
   await waitForPort(instance.port, timeoutMs);
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${instance.port}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${instance.port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${instance.name} not ready`);
     await sleep(50);
@@ -92,7 +95,9 @@ it(
     const poller = Promise.all(
       instances.map(async (i) => {
         while (!stop) {
-          i.ready = await fetch(`http://127.0.0.1:${i.port}/readyz`, { signal: AbortSignal.timeout(500) }).then(
+          i.ready = await fetch(`http://127.0.0.1:${i.port}/readyz`, {
+            signal: AbortSignal.timeout(500),
+          }).then(
             (r) => r.status === 200,
             () => false,
           );
@@ -141,7 +146,10 @@ it(
           }
         } catch (error) {
           if (isRefused(error)) rerouted++;
-          else failures.push(`${instance.name} ${url} → ${String(error)} ${String((error as { cause?: unknown }).cause)}`);
+          else
+            failures.push(
+              `${instance.name} ${url} → ${String(error)} ${String((error as { cause?: unknown }).cause)}`,
+            );
         }
       }
     };
@@ -173,9 +181,15 @@ it(
     expect(servedAfterRestart.every((n) => n > 0)).toBe(true); // each came back into rotation
     expect(ok).toBeGreaterThan(200);
     // every note acknowledged with a 201 is in PostgreSQL
-    const rows = await database.db.selectFrom("notes").select("id").where("id", "in", [...created]).execute();
+    const rows = await database.db
+      .selectFrom("notes")
+      .select("id")
+      .where("id", "in", [...created])
+      .execute();
     expect(rows.length).toBe(created.size);
-    console.log(`rolling restart: ${ok} requests answered 2xx, ${created.size} notes, ${rerouted} connections refused and routed elsewhere, 0 failed`);
+    console.log(
+      `rolling restart: ${ok} requests answered 2xx, ${created.size} notes, ${rerouted} connections refused and routed elsewhere, 0 failed`,
+    );
   },
   LONG ? 600_000 : 150_000,
 );

@@ -83,7 +83,11 @@ export async function seed(db: Kysely<Database>, password = "reliability-passwor
   const { consumer, secret } = await createConsumer(db, keyring, { name: unique("c") });
   const username = unique("u");
   const user = await createUser(db, { username, password, display_name: `User ${username}` });
-  const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
+  const issued = await issueToken(db, keyring, {
+    userId: user.id,
+    consumerKey: consumer.key,
+    ttlSeconds: 3600,
+  });
   return {
     consumer: { key: consumer.key, secret },
     token: { key: issued.token, secret: issued.secret },
