@@ -21,7 +21,16 @@ import {
   signRequest,
   type ClientCredentials,
 } from "@signet/shared";
-import { cannon, createBenchDatabase, mergeRounds, ROOT, stopChild, type LoadFigure } from "./support.js";
+import {
+  cannon,
+  createBenchDatabase,
+  mergeRounds,
+  postgresBackendPids,
+  ROOT,
+  stopChild,
+  type CpuAccounting,
+  type LoadFigure,
+} from "./support.js";
 
 export interface HttpBenchResult {
   me: {
@@ -52,7 +61,9 @@ function noteBody(size: number): string {
   return body;
 }
 
-async function startServer(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+async function startServer(
+  env: Record<string, string>,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     ["--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"],
@@ -67,7 +78,7 @@ async function startServer(env: Record<string, string>): Promise<{ url: string; 
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
     lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
   });
-  return { url, stop: async () => void (await stopChild(child)) };
+  return { url, pid: child.pid!, stop: async () => void (await stopChild(child)) };
 }
 
 export async function run(
@@ -80,7 +91,7 @@ export async function run(
   const masterKey = Keyring.generateKey();
   const keyring = Keyring.fromEnv(masterKey);
   const db = createDb(database.url, { max: 2 });
-  let server: { url: string; stop(): Promise<void> } | undefined;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     await migrateToLatest(db);
     const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench" });
@@ -106,6 +117,11 @@ export async function run(
       BENCH_USER: JSON.stringify({ id: user.id, username: user.username, display_name: user.display_name }),
     });
     const base = server.url;
+    // CPU per request of the server, this process (load generator) and the PostgreSQL backends
+    const accounting: CpuAccounting = {
+      serverPid: server.pid,
+      postgresPids: () => postgresBackendPids(database.name),
+    };
 
     const signedMe = (duration: number): autocannon.Options => ({
       url: base,
@@ -149,9 +165,9 @@ export async function run(
     for (let r = 0; r < rounds; r++) {
       // rotate the order each round so none always runs first
       const order = [
-        async () => signedRounds.push(await cannon("signed", signedMe(durationSec))),
-        async () => unsignedRounds.push(await cannon("unsigned", unsignedMe(durationSec))),
-        async () => jwtRounds.push(await cannon("jwt", jwtMe(durationSec))),
+        async () => signedRounds.push(await cannon("signed", signedMe(durationSec), accounting)),
+        async () => unsignedRounds.push(await cannon("unsigned", unsignedMe(durationSec), accounting)),
+        async () => jwtRounds.push(await cannon("jwt", jwtMe(durationSec), accounting)),
       ];
       for (let i = 0; i < order.length; i++) await order[(i + r) % order.length]!();
     }
@@ -161,65 +177,73 @@ export async function run(
 
     const body = noteBody(1024);
     const notesDuration = durationSec + 1;
-    const notes = await cannon("signed POST /notes, 1 KiB JSON (body hash)", {
-      url: base,
-      duration: notesDuration,
-      connections,
-      requests: [
-        {
-          method: "POST",
-          path: "/notes",
-          setupRequest: (req: autocannon.Request) => ({
-            ...req,
+    const notes = await cannon(
+      "signed POST /notes, 1 KiB JSON (body hash)",
+      {
+        url: base,
+        duration: notesDuration,
+        connections,
+        requests: [
+          {
             method: "POST",
-            body,
-            headers: {
-              ...req.headers,
-              "content-type": "application/json",
-              authorization: signRequest({
-                method: "POST",
-                url: `${base}/notes`,
-                consumer,
-                token,
-                body,
-                contentType: "application/json",
-              }),
-            },
-          }),
-        },
-      ],
-    });
+            path: "/notes",
+            setupRequest: (req: autocannon.Request) => ({
+              ...req,
+              method: "POST",
+              body,
+              headers: {
+                ...req.headers,
+                "content-type": "application/json",
+                authorization: signRequest({
+                  method: "POST",
+                  url: `${base}/notes`,
+                  consumer,
+                  token,
+                  body,
+                  contentType: "application/json",
+                }),
+              },
+            }),
+          },
+        ],
+      },
+      accounting,
+    );
 
     const loginBody = new URLSearchParams({ username: "bench-user", password }).toString();
     const loginConnections = 4;
-    const login = await cannon("POST /authenticate (argon2id m=19 MiB t=2 p=1)", {
-      url: base,
-      duration: notesDuration,
-      connections: loginConnections,
-      timeout: 30,
-      requests: [
-        {
-          method: "POST",
-          path: "/authenticate",
-          setupRequest: (req: autocannon.Request) => ({
-            ...req,
+    const login = await cannon(
+      "POST /authenticate (argon2id m=19 MiB t=2 p=1)",
+      {
+        url: base,
+        duration: notesDuration,
+        connections: loginConnections,
+        timeout: 30,
+        requests: [
+          {
             method: "POST",
-            body: loginBody,
-            headers: {
-              ...req.headers,
-              "content-type": "application/x-www-form-urlencoded",
-              authorization: signRequest({
-                method: "POST",
-                url: `${base}/authenticate`,
-                consumer,
-                body: loginBody,
-                contentType: "application/x-www-form-urlencoded",
-              }),
-            },
-          }),
-        },
-      ],
-    });
+            path: "/authenticate",
+            setupRequest: (req: autocannon.Request) => ({
+              ...req,
+              method: "POST",
+              body: loginBody,
+              headers: {
+                ...req.headers,
+                "content-type": "application/x-www-form-urlencoded",
+                authorization: signRequest({
+                  method: "POST",
+                  url: `${base}/authenticate`,
+                  consumer,
+                  body: loginBody,
+                  contentType: "application/x-www-form-urlencoded",
+                }),
+              },
+            }),
+          },
+        ],
+      },
+      accounting,
+    );
 
     return {
       me: { signed, unsigned, jwt: jwtFigure, rounds, durationSec, connections },

@@ -125,6 +125,16 @@ export function rssBytes(pid: number): number {
 
 // ---- load --------------------------------------------------------------------------------------
 
+/** CPU time (user + system) per completed request, in microseconds, by who spent it. */
+export interface CpuPerRequest {
+  /** the server process */
+  server: number;
+  /** this process: autocannon and, for signed routes, the client's signing */
+  loadGenerator: number;
+  /** the PostgreSQL backends connected to the benchmark's database */
+  postgres: number;
+}
+
 export interface LoadFigure {
   name: string;
   requestsPerSec: number;
@@ -133,37 +143,104 @@ export interface LoadFigure {
   requests: number;
   non2xx: number;
   errors: number;
+  cpuUsPerRequest?: CpuPerRequest;
 }
 
-export function cannon(name: string, options: autocannon.Options): Promise<LoadFigure> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => {
-      if (error) return reject(error);
-      resolve({
-        name,
-        requestsPerSec: result.requests.average,
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        requests: result.requests.total,
-        non2xx: result.non2xx,
-        errors: result.errors,
-      });
-    });
+const CLOCK_TICK_US = 10_000; // USER_HZ is 100 on Linux
+
+/** utime + stime of a process in microseconds (/proc/<pid>/stat); 0 when it has gone. */
+export function cpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whose CPU to account a load run to: the server's pid and a way to list the PostgreSQL backends' pids. */
+export interface CpuAccounting {
+  serverPid: number;
+  postgresPids(): Promise<number[]>;
+}
+
+/** The pids of the PostgreSQL backends connected to database `name`. */
+export async function postgresBackendPids(name: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: BASE_DB });
+  await client.connect();
+  try {
+    const result = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+      [name],
+    );
+    return result.rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function cannon(
+  name: string,
+  options: autocannon.Options,
+  accounting?: CpuAccounting,
+): Promise<LoadFigure> {
+  const pgPids = accounting ? await accounting.postgresPids() : [];
+  const sum = (pids: number[]) => pids.reduce((a, pid) => a + cpuMicros(pid), 0);
+  const before = accounting && {
+    server: cpuMicros(accounting.serverPid),
+    self: process.cpuUsage(),
+    postgres: sum(pgPids),
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
   });
+  const figure: LoadFigure = {
+    name,
+    requestsPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+  if (accounting && before && result.requests.total > 0) {
+    const self = process.cpuUsage(before.self);
+    const n = result.requests.total;
+    figure.cpuUsPerRequest = {
+      server: (cpuMicros(accounting.serverPid) - before.server) / n,
+      loadGenerator: (self.user + self.system) / n,
+      postgres: (sum(pgPids) - before.postgres) / n,
+    };
+  }
+  return figure;
 }
 
 /** Merges rounds of the same run: summed requests over summed time; latency percentiles as the mean of the rounds'. */
 export function mergeRounds(name: string, rounds: LoadFigure[]): LoadFigure {
   const n = rounds.length;
-  return {
+  const mean = (pick: (r: LoadFigure) => number) => rounds.reduce((a, r) => a + pick(r), 0) / n;
+  const total = (pick: (r: LoadFigure) => number) => rounds.reduce((a, r) => a + pick(r), 0);
+  const merged: LoadFigure = {
     name,
-    requestsPerSec: rounds.reduce((a, r) => a + r.requestsPerSec, 0) / n,
-    p50Ms: rounds.reduce((a, r) => a + r.p50Ms, 0) / n,
-    p99Ms: rounds.reduce((a, r) => a + r.p99Ms, 0) / n,
-    requests: rounds.reduce((a, r) => a + r.requests, 0),
-    non2xx: rounds.reduce((a, r) => a + r.non2xx, 0),
-    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    requestsPerSec: mean((r) => r.requestsPerSec),
+    p50Ms: mean((r) => r.p50Ms),
+    p99Ms: mean((r) => r.p99Ms),
+    requests: total((r) => r.requests),
+    non2xx: total((r) => r.non2xx),
+    errors: total((r) => r.errors),
   };
+  if (rounds.every((r) => r.cpuUsPerRequest)) {
+    // weighted by requests: total CPU over total requests
+    const cpu = (pick: (c: CpuPerRequest) => number) =>
+      total((r) => pick(r.cpuUsPerRequest!) * r.requests) / merged.requests;
+    merged.cpuUsPerRequest = {
+      server: cpu((c) => c.server),
+      loadGenerator: cpu((c) => c.loadGenerator),
+      postgres: cpu((c) => c.postgres),
+    };
+  }
+  return merged;
 }
 
 export interface Summary {

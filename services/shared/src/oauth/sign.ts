@@ -1,8 +1,9 @@
 // Signing outgoing requests: an `Authorization: OAuth …` header.
 //
 // Built on the `oauth-1.0a` package (nonce/timestamp plumbing, signing key, HMAC dispatch,
-// body-hash plumbing and header formatting), with two parts replaced because the package
-// gets them wrong for RFC 5849:
+// body-hash plumbing and header formatting), with three parts replaced because the package
+// gets them wrong for RFC 5849 (the percent-encoding too: ours, from encoding.ts, is the
+// §3.6 one and is what the verifier uses):
 //  * the signature base string. oauth-1.0a's parameter string does not decode parameter
 //    names before re-encoding them (`c%40` becomes `c%2540`), drops a repeated name whose
 //    first value is empty (`a=&a=1`), lets a query parameter overwrite a form parameter of
@@ -12,9 +13,10 @@
 //  * the body hash. Its default body_hash_function is an HMAC with the signing key; the
 //    OAuth Body Hash specification wants a plain SHA-1/SHA-256 of the raw body octets.
 
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomFillSync } from "node:crypto";
 import OAuth from "oauth-1.0a";
 import { collectParameters, assembleBaseString, isFormContentType } from "./base-string.js";
+import { percentEncode } from "./encoding.js";
 import type { ClientCredentials, SignatureMethod } from "./types.js";
 
 export const HASH_OF: Readonly<Record<SignatureMethod, "sha256" | "sha1">> = {
@@ -56,11 +58,20 @@ export interface SignedRequest {
 
 const NONCE_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+const NONCE_LENGTH = 32;
+/** CSPRNG output drawn 4 KiB at a time: one getrandom call per 128 nonces, not one per nonce. */
+const randomPool = Buffer.alloc(4096);
+let randomOffset = randomPool.length;
+
 /** 32 characters from a 62-letter alphabet, from the CSPRNG (oauth-1.0a uses Math.random). */
 export function randomNonce(): string {
-  const bytes = randomBytes(32);
+  if (randomOffset + NONCE_LENGTH > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
   let s = "";
-  for (let i = 0; i < 32; i++) s += NONCE_ALPHABET[(bytes[i] as number) % 62];
+  for (let i = 0; i < NONCE_LENGTH; i++) s += NONCE_ALPHABET[(randomPool[randomOffset + i] as number) % 62];
+  randomOffset += NONCE_LENGTH;
   return s;
 }
 
@@ -85,6 +96,8 @@ export function signRequestDetailed(options: SignRequestOptions): SignedRequest 
   });
   const nonce = options.nonce ?? randomNonce();
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  // RFC 5849 §3.6 encoding (the package's encodeURIComponent-based one throws on a lone surrogate)
+  oauth.percentEncode = percentEncode;
   oauth.getNonce = () => nonce;
   oauth.getTimeStamp = () => timestamp;
   let baseString = "";
