@@ -2,6 +2,7 @@
 // bench/results/latest.json. Against 127.0.0.1 only; bounded (about 3 minutes in all).
 // Asserts nothing about speed: it reports where the figures land against the targets.
 //   node --conditions=@signet/source --import tsx bench/run.ts
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { run as runDataMe } from "./data-me.js";
@@ -9,7 +10,7 @@ import { run as runHttp } from "./http.js";
 import { run as runOAuth } from "./oauth-verify.js";
 import { run as runRevocation } from "./revocation.js";
 import { loaderBaseline, run as runServices } from "./services.js";
-import { describeMachine, ROOT } from "./support.js";
+import { describeMachine, ROOT, type LoadFigure } from "./support.js";
 
 interface Row {
   benchmark: string;
@@ -51,22 +52,28 @@ const dataMe = await step("nonce store share (bench/data-me.ts, in-process)", ()
 const revocation = await step("revocation, three pods (bench/revocation.ts)", () =>
   runRevocation({ revocations: 100 }),
 );
-const services = await step("services: start-up and RSS", () => runServices());
+const tsxServices = await step("services under tsx (npm run start:*): start-up and RSS", () => runServices());
+await step("npm run build (the compiled services the image runs)", async () => {
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+});
+const compiledServices = await step(
+  "compiled services (node services/*/dist/server.js): start-up and RSS",
+  () => runServices({ variant: "compiled" }),
+);
+const services = [...tsxServices, ...compiledServices];
 const baseline = await step("idle node, bare and under tsx", () => loaderBaseline());
 
-const fig = (f: {
-  requestsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-  requests: number;
-}) => ({
+const fig = (f: LoadFigure) => ({
   "req/s": num(f.requestsPerSec),
   "p50 ms": num(f.p50Ms, 1),
   "p99 ms": num(f.p99Ms, 1),
-  note: `${f.requests} requests${f.non2xx || f.errors ? `, ${f.non2xx} non-2xx, ${f.errors} errors` : ""}`,
+  note:
+    `${f.requests} requests${f.non2xx || f.errors ? `, ${f.non2xx} non-2xx, ${f.errors} errors` : ""}` +
+    (f.cpuUsPerRequest
+      ? `; CPU µs/request: server ${num(f.cpuUsPerRequest.server)}, load generator ${num(f.cpuUsPerRequest.loadGenerator)}, PostgreSQL ${num(f.cpuUsPerRequest.postgres)}`
+      : ""),
 });
+const serverCpu = (f: LoadFigure) => f.cpuUsPerRequest?.server ?? Number.NaN;
 
 const rows: Row[] = [];
 const { me } = http;
@@ -76,6 +83,11 @@ rows.push(row("GET /me @fastify/jwt HS256 (same handler)", fig(me.jwt)));
 rows.push(
   row("  ratios", {
     note: `signed/JWT ${http.ratios.signedToJwt.toFixed(2)} (target ≥ 1), signed/unsigned ${http.ratios.signedToUnsigned.toFixed(2)} (target ≥ 0.5)`,
+  }),
+);
+rows.push(
+  row("  server CPU per request, as capacity ratios", {
+    note: `signed/JWT ${num(serverCpu(me.jwt) / serverCpu(me.signed), 2)}, signed/unsigned ${num(serverCpu(me.unsigned) / serverCpu(me.signed), 2)} (requests a data pod's core can serve, PostgreSQL and client elsewhere)`,
   }),
 );
 rows.push(
@@ -112,14 +124,14 @@ rows.push(
 );
 for (const s of services) {
   rows.push(
-    row(`${s.service}: start-up to /readyz 200`, {
+    row(`${s.service} (${s.variant}): start-up to /readyz 200`, {
       "p50 ms": num(s.readyMs.median),
       "max ms": num(s.readyMs.max),
       note: `${s.readyMs.samples.length} starts; target < 2000 ms`,
     }),
   );
   rows.push(
-    row(`${s.service}: RSS idle / under load`, {
+    row(`${s.service} (${s.variant}): RSS idle / under load`, {
       "req/s": num(s.load.requestsPerSec),
       note: `${s.idleRssMb} MB / ${s.loadRssMb} MB (target < 120 MB under load)`,
     }),
@@ -140,10 +152,10 @@ const targets = {
   },
   revocationP99Under10ms: { met: revocation.propagationMs.p99 < 10, value: revocation.propagationMs.p99 },
   rssUnder120MbUnderLoad: Object.fromEntries(
-    services.map((s) => [s.service, { met: s.loadRssMb < 120, value: s.loadRssMb }]),
+    services.map((s) => [`${s.service} (${s.variant})`, { met: s.loadRssMb < 120, value: s.loadRssMb }]),
   ),
   readyUnder2s: Object.fromEntries(
-    services.map((s) => [s.service, { met: s.readyMs.max < 2000, value: s.readyMs.max }]),
+    services.map((s) => [`${s.service} (${s.variant})`, { met: s.readyMs.max < 2000, value: s.readyMs.max }]),
   ),
 };
 
@@ -159,8 +171,8 @@ const miss = (ok: boolean) => (ok ? "met" : "MISSED");
 console.log(
   `targets: signed ≥ JWT ${miss(targets.signedAtLeastJwt.met)}; signed ≥ ½ unsigned ${miss(targets.signedAtLeastHalfUnsigned.met)}; ` +
     `revocation p99 < 10 ms ${miss(targets.revocationP99Under10ms.met)}; ` +
-    `RSS < 120 MB ${services.map((s) => `${s.service} ${miss(s.loadRssMb < 120)}`).join(", ")}; ` +
-    `ready < 2 s ${services.map((s) => `${s.service} ${miss(s.readyMs.max < 2000)}`).join(", ")}`,
+    `RSS < 120 MB ${services.map((s) => `${s.service} (${s.variant}) ${miss(s.loadRssMb < 120)}`).join(", ")}; ` +
+    `ready < 2 s ${services.map((s) => `${s.service} (${s.variant}) ${miss(s.readyMs.max < 2000)}`).join(", ")}`,
 );
 
 const out = path.join(ROOT, "bench", "results");

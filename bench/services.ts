@@ -6,7 +6,10 @@
 //  - RSS (/proc/<pid>/status VmRSS): idle (2 s after ready) and the peak under load
 //    (autocannon: data signed GET /me; registry GET /consumers; frontend GET / signed in,
 //    which calls the data service with a signed GET /notes).
-// Run alone: node --conditions=@signet/source --import tsx bench/services.ts
+// Two variants: "tsx" runs the npm scripts' command lines (TypeScript through the tsx loader,
+// as `npm run start:*` does); "compiled" runs `node services/<name>/dist/server.js`, as the
+// container image does (run `npm run build` first; bench/run.ts does).
+// Run alone: node --conditions=@signet/source --import tsx bench/services.ts [compiled]
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -35,8 +38,11 @@ import {
   type LoadFigure,
 } from "./support.js";
 
+export type Variant = "tsx" | "compiled";
+
 export interface ServiceFigure {
   service: string;
+  variant: Variant;
   readyMs: { median: number; max: number; samples: number[] };
   idleRssMb: number;
   loadRssMb: number;
@@ -49,9 +55,17 @@ interface Running {
   readyMs: number;
 }
 
-async function startService(script: string, env: Record<string, string>): Promise<Running> {
+/** The command line of a service: the npm script's (tsx) or the image's (compiled). */
+function commandLine(service: string, variant: Variant): string[] {
+  return variant === "tsx"
+    ? npmScriptArgv(`start:${service}`)
+    : ["node", `services/${service}/dist/server.js`];
+}
+
+async function startService(argv: string[], env: Record<string, string>): Promise<Running> {
   const port = await freePort();
-  const [cmd, ...args] = npmScriptArgv(script);
+  const [cmd, ...args] = argv;
+  const script = argv.join(" ");
   const started = performance.now();
   const child = spawn(cmd === "node" ? process.execPath : cmd!, args, {
     cwd: ROOT,
@@ -111,8 +125,9 @@ export async function loaderBaseline(): Promise<{ bareNodeMb: number; tsxLoaderM
 }
 
 export async function run(
-  options: { starts?: number; loadSec?: number; connections?: number } = {},
+  options: { starts?: number; loadSec?: number; connections?: number; variant?: Variant } = {},
 ): Promise<ServiceFigure[]> {
+  const variant = options.variant ?? "tsx";
   const starts = options.starts ?? 3;
   const loadSec = options.loadSec ?? 5;
   const connections = options.connections ?? 10;
@@ -141,7 +156,6 @@ export async function run(
     /** Starts `starts` times (keeping the last one running) and measures. */
     const measure = async (
       service: string,
-      script: string,
       env: Record<string, string>,
       load: (url: string) => autocannon.Options,
       prepare?: (url: string) => Promise<Partial<autocannon.Options>>,
@@ -149,7 +163,7 @@ export async function run(
       const samples: number[] = [];
       let last: Running | undefined;
       for (let i = 0; i < starts; i++) {
-        last = await startService(script, env);
+        last = await startService(commandLine(service, variant), env);
         samples.push(Math.round(last.readyMs));
         if (i < starts - 1) await stopChild(last.child);
       }
@@ -165,6 +179,7 @@ export async function run(
       const s = summarize(samples);
       figures.push({
         service,
+        variant,
         readyMs: { median: s.p50, max: s.max, samples },
         idleRssMb: mb(idle),
         loadRssMb: mb(peak),
@@ -173,7 +188,7 @@ export async function run(
       return svc.url;
     };
 
-    const dataUrl = await measure("data", "start:data", common, (url) => ({
+    const dataUrl = await measure("data", common, (url) => ({
       url,
       duration: loadSec,
       connections,
@@ -192,21 +207,15 @@ export async function run(
       ],
     }));
 
-    await measure(
-      "registry",
-      "start:registry",
-      { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` },
-      (url) => ({
-        url: `${url}/consumers`,
-        duration: loadSec,
-        connections,
-        headers: { authorization: `Bearer ${adminToken}` },
-      }),
-    );
+    await measure("registry", { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` }, (url) => ({
+      url: `${url}/consumers`,
+      duration: loadSec,
+      connections,
+      headers: { authorization: `Bearer ${adminToken}` },
+    }));
 
     await measure(
       "frontend",
-      "start:frontend",
       {
         NATS_URL: nats.url,
         DATA_URL: dataUrl,
@@ -253,5 +262,6 @@ export async function run(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(JSON.stringify(await run(), null, 2));
+  const variant: Variant = process.argv[2] === "compiled" ? "compiled" : "tsx";
+  console.log(JSON.stringify(await run({ variant }), null, 2));
 }
