@@ -40,8 +40,7 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-const keyOf = (consumerKey: string, token: string, nonce: string) =>
-  `${consumerKey}\u0000${token}\u0000${nonce}`;
+const keyOf = (consumerKey: string, token: string, nonce: string) => `${consumerKey}\u0000${token}\u0000${nonce}`;
 
 export class PgNonceStore implements NonceStore {
   private queue: Pending[] = [];
@@ -72,14 +71,7 @@ export class PgNonceStore implements NonceStore {
   use(consumerKey: string, token: string, nonce: string, timestamp: number): Promise<boolean> {
     this.totals.calls++;
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({
-        consumerKey,
-        token,
-        nonce,
-        expiresAt: timestamp + this.options.timestampWindow,
-        resolve,
-        reject,
-      });
+      this.queue.push({ consumerKey, token, nonce, expiresAt: timestamp + this.options.timestampWindow, resolve, reject });
       this.schedule();
     });
   }
@@ -112,16 +104,12 @@ export class PgNonceStore implements NonceStore {
 
     const started = process.hrtime.bigint();
     try {
-      // One statement text whatever the batch size (four arrays, not a VALUES list of
-      // 4 × n parameters), so the query is not rebuilt and re-planned per batch size.
-      const winners = [...first.values()];
-      const { rows } = await sql<{ consumer_key: string; token: string; nonce: string }>`
-        insert into nonces (consumer_key, token, nonce, expires_at)
-        select * from unnest(
-          ${winners.map((p) => p.consumerKey)}::text[], ${winners.map((p) => p.token)}::text[],
-          ${winners.map((p) => p.nonce)}::text[], ${winners.map((p) => p.expiresAt)}::bigint[])
-        on conflict do nothing
-        returning consumer_key, token, nonce`.execute(this.db);
+      const rows = await this.db
+        .insertInto("nonces")
+        .values([...first.values()].map((p) => ({ consumer_key: p.consumerKey, token: p.token, nonce: p.nonce, expires_at: p.expiresAt })))
+        .onConflict((oc) => oc.doNothing())
+        .returning(["consumer_key", "token", "nonce"])
+        .execute();
       const inserted = new Set(rows.map((r) => keyOf(r.consumer_key, r.token, r.nonce)));
       for (const [k, p] of first) p.resolve(inserted.has(k));
     } catch (error) {
