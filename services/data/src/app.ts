@@ -1,7 +1,7 @@
 // The data service as one Fastify app: oauthRequired on every contract route, the
 // account and notes routes, the credential caches and the nonce store, the revocation
 // listener, health/readiness/metrics and the OpenAPI document.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -10,6 +10,7 @@ import { Counter, Histogram } from "prom-client";
 import {
   ApiError,
   baseServerOptions,
+  chooseLogger,
   createDb,
   installErrorHandlers,
   Keyring,
@@ -25,12 +26,20 @@ import { CredentialCache, type CacheStats } from "./credential-cache.js";
 import { PgNonceStore } from "./nonce-store.js";
 import { oauthRequired } from "./oauth-plugin.js";
 import { listenForRevocations } from "./revocation.js";
+import { announcePresence } from "./presence.js";
 import { accountRoutes } from "./routes/account.js";
 import { notesRoutes } from "./routes/notes.js";
 import { ErrorBody, NoteSchema, PublicUserSchema } from "./schemas.js";
 
 export { loadDataConfig, dataConfigDefaults, type DataConfig } from "./config.js";
-export { CredentialCache, TtlLru, type AuthConsumer, type AuthToken, type AuthUser, type CacheStats } from "./credential-cache.js";
+export {
+  CredentialCache,
+  TtlLru,
+  type AuthConsumer,
+  type AuthToken,
+  type AuthUser,
+  type CacheStats,
+} from "./credential-cache.js";
 export { PgNonceStore, noopNonceStore } from "./nonce-store.js";
 export { oauthRequired, hasScopes, type OAuthRouteOptions } from "./oauth-plugin.js";
 export { listenForRevocations } from "./revocation.js";
@@ -64,21 +73,6 @@ export interface BuildDataAppOptions {
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-type LoggerChoice = Pick<FastifyServerOptions, "logger" | "loggerInstance">;
-
-function chooseLogger(config: DataConfig, logger: BuildDataAppOptions["logger"]): LoggerChoice {
-  const base = baseServerOptions(config.logLevel, "data").logger;
-  if (logger === false) return { logger: false };
-  if (logger === undefined || logger === true) return { logger: base };
-  const candidate = logger as { child?: unknown; info?: unknown };
-  if (typeof candidate.child === "function" && typeof candidate.info === "function") {
-    return { loggerInstance: logger as NonNullable<FastifyServerOptions["loggerInstance"]> };
-  }
-  const merged: Record<string, unknown> = { ...base, ...logger };
-  if ("stream" in logger) delete merged.transport;
-  return { logger: merged as FastifyServerOptions["logger"] };
-}
-
 /** Keeps the raw bytes (they are signed) and parses them. */
 function installBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
@@ -91,14 +85,18 @@ function installBodyParsers(app: FastifyInstance): void {
       done(new ApiError(400, "invalid_input", "the body is not valid JSON"), undefined);
     }
   });
-  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (request, body: Buffer, done) => {
-    request.rawBody = body;
-    const fields: Record<string, string> = {};
-    for (const [name, value] of new URLSearchParams(body.toString("utf8"))) {
-      if (!(name in fields) && name !== "__proto__") fields[name] = value;
-    }
-    done(null, fields);
-  });
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "buffer" },
+    (request, body: Buffer, done) => {
+      request.rawBody = body;
+      const fields: Record<string, string> = {};
+      for (const [name, value] of new URLSearchParams(body.toString("utf8"))) {
+        if (!(name in fields) && name !== "__proto__") fields[name] = value;
+      }
+      done(null, fields);
+    },
+  );
   // Anything else: kept for the body hash, never parsed; a route expecting a body then
   // answers 400 invalid_input through its schema.
   app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body: Buffer, done) => {
@@ -123,7 +121,7 @@ export async function buildDataApp(options: BuildDataAppOptions): Promise<Fastif
   const serverOptions = baseServerOptions(config.logLevel, "data");
   const app = Fastify({
     ...serverOptions,
-    ...chooseLogger(config, options.logger),
+    ...chooseLogger(serverOptions.logger, options.logger),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     // Header values and URLs of any size end as a clean 4xx, never a crash.
@@ -218,6 +216,13 @@ export async function buildDataApp(options: BuildDataAppOptions): Promise<Fastif
     podId: config.podId,
     onEvent: (subject) => revocationEvents.inc({ subject }),
   });
+  // After the subscriptions: a pod the registry knows can always confirm.
+  const presence = announcePresence({
+    bus: theBus,
+    podId: config.podId,
+    intervalMs: config.heartbeatIntervalMs,
+    onError: (error) => app.log.warn({ err: error }, "presence heartbeat failed"),
+  });
   if (theBus instanceof NatsBus) {
     theBus.onStatus((status) => app.log.warn({ status }, `NATS ${status}; credential caches cleared`));
   }
@@ -235,6 +240,7 @@ export async function buildDataApp(options: BuildDataAppOptions): Promise<Fastif
     });
   }
   app.addHook("onClose", async () => {
+    await presence.stop();
     stopListening();
     pgNonces?.close();
     if (ownsBus) await theBus.close();
@@ -267,14 +273,15 @@ export async function buildDataApp(options: BuildDataAppOptions): Promise<Fastif
                 "Signing key `enc(consumer_secret)&enc(token_secret)`; consumer-only routes leave the token part empty and send no oauth_token. " +
                 "A JSON body needs `oauth_body_hash` (base64 SHA-256 for HMAC-SHA256, SHA-1 for HMAC-SHA1 of the raw bytes). " +
                 "oauth_timestamp within SIGNET_TIMESTAMP_WINDOW seconds; an oauth_nonce is accepted once per consumer and token across every pod. " +
-                "Failures are 401 with `WWW-Authenticate: OAuth realm=\"signet\", oauth_problem=\"CODE\"`. " +
+                'Failures are 401 with `WWW-Authenticate: OAuth realm="signet", oauth_problem="CODE"`. ' +
                 "Scopes: a consumer with an empty scope list may call every route; otherwise a route's scope must be granted (403 insufficient_scope).",
             },
           },
         },
       },
       refResolver: {
-        buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`),
+        buildLocalReference: (json, _baseUri, _fragment, i) =>
+          typeof json.$id === "string" ? json.$id : `def-${i}`,
       },
     });
     await app.register(swaggerUi, { routePrefix: "/docs" });

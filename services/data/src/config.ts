@@ -2,7 +2,14 @@
 // Production mode (`npm run start:data`) needs DATABASE_URL, NATS_URL and SIGNET_MASTER_KEY;
 // every missing one is named in a single ConfigError.
 import { hostname } from "node:os";
-import { EnvReader, Keyring, readCommon, type CommonConfig } from "@signet/shared";
+import {
+  EnvReader,
+  Keyring,
+  readCommon,
+  readMasterKey,
+  readTrustProxy,
+  type CommonConfig,
+} from "@signet/shared";
 
 export interface RateLimitSetting {
   /** Attempts allowed per window. */
@@ -46,17 +53,11 @@ export interface DataConfig extends CommonConfig {
   defaultMetrics: boolean;
   /** Serve the OpenAPI document at /docs/json and swagger-ui at /docs. */
   docs: boolean;
+  /** How often this pod announces itself to the registry (signet.pod.heartbeat), in milliseconds. */
+  heartbeatIntervalMs: number;
 }
 
 export const DATA_DEFAULT_PORT = 8000;
-
-function parseTrustProxy(raw: string | undefined): boolean | string {
-  if (raw === undefined) return false;
-  const lower = raw.toLowerCase();
-  if (["1", "true", "yes", "on"].includes(lower)) return true;
-  if (["0", "false", "no", "off"].includes(lower)) return false;
-  return raw;
-}
 
 /** Defaults for everything but the connection settings; used by tests and `npm start`. */
 export function dataConfigDefaults(overrides: Partial<DataConfig> & { masterKey: string }): DataConfig {
@@ -77,6 +78,7 @@ export function dataConfigDefaults(overrides: Partial<DataConfig> & { masterKey:
     loginLimitPerAddress: { max: 100, windowMs: 60_000 },
     defaultMetrics: true,
     docs: true,
+    heartbeatIntervalMs: 5_000,
     ...overrides,
   };
 }
@@ -87,14 +89,7 @@ export function loadDataConfig(env: Record<string, string | undefined> = process
   const common = readCommon(reader, DATA_DEFAULT_PORT);
   const databaseUrl = reader.required("DATABASE_URL");
   const natsUrl = reader.required("NATS_URL");
-  const masterKey = reader.required("SIGNET_MASTER_KEY");
-  if (masterKey) {
-    try {
-      Keyring.fromEnv(masterKey);
-    } catch (error) {
-      reader.fail(`SIGNET_MASTER_KEY is invalid: ${(error as Error).message}`);
-    }
-  }
+  const masterKey = readMasterKey(reader, Keyring.fromEnv);
   const publicUrl = reader.optional("SIGNET_PUBLIC_URL");
   if (publicUrl && !/^https?:\/\/[^/?#]+\/?$/i.test(publicUrl)) {
     reader.fail(`SIGNET_PUBLIC_URL must be scheme://host[:port] (got "${publicUrl}")`);
@@ -107,12 +102,19 @@ export function loadDataConfig(env: Record<string, string | undefined> = process
     ...(publicUrl ? { publicUrl } : {}),
     timestampWindow: reader.int("SIGNET_TIMESTAMP_WINDOW", 300, { min: 1, max: 86_400 }),
     tokenTtl: reader.int("SIGNET_TOKEN_TTL", 28_800, { min: 60, max: 31_536_000 }),
-    trustProxy: parseTrustProxy(reader.optional("TRUST_PROXY")),
-    podId: reader.optional("SIGNET_POD_ID") ?? reader.optional("POD_NAME") ?? reader.optional("HOSTNAME") ?? `${hostname()}-${process.pid}`,
+    trustProxy: readTrustProxy(reader),
+    podId:
+      reader.optional("SIGNET_POD_ID") ??
+      reader.optional("POD_NAME") ??
+      reader.optional("HOSTNAME") ??
+      `${hostname()}-${process.pid}`,
     bodyLimit: reader.int("SIGNET_BODY_LIMIT", 64 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     cacheMaxAgeMs: reader.int("SIGNET_CACHE_MAX_AGE_MS", 30_000, { min: 0, max: 300_000 }),
     cacheMaxEntries: reader.int("SIGNET_CACHE_MAX_ENTRIES", 10_000, { min: 0, max: 10_000_000 }),
-    noncePurgeIntervalMs: reader.int("SIGNET_NONCE_PURGE_INTERVAL_MS", 60_000, { min: 1_000, max: 3_600_000 }),
+    noncePurgeIntervalMs: reader.int("SIGNET_NONCE_PURGE_INTERVAL_MS", 60_000, {
+      min: 1_000,
+      max: 3_600_000,
+    }),
     nonceMaxInFlight: reader.int("SIGNET_NONCE_MAX_IN_FLIGHT", 3, { min: 1, max: 16 }),
     loginLimitPerUser: {
       max: reader.int("SIGNET_LOGIN_LIMIT_PER_USER", 10, { min: 1 }),
@@ -124,6 +126,7 @@ export function loadDataConfig(env: Record<string, string | undefined> = process
     },
     defaultMetrics: true,
     docs: reader.bool("SIGNET_DOCS", true),
+    heartbeatIntervalMs: reader.int("SIGNET_HEARTBEAT_INTERVAL_MS", 5_000, { min: 100, max: 60_000 }),
   };
   reader.done("data");
   return config;

@@ -7,8 +7,7 @@ await runServer({
   name: "data",
   loadConfig: loadDataConfig,
   build: (config) => buildDataApp({ config }),
-  // On SIGTERM, /readyz answers 503 this long before the server stops accepting, so a load
-  // balancer stops sending first (as the registry does); without it a request can meet a
-  // keep-alive connection being closed (found by test/reliability/rolling-restart.test.ts).
-  drainDelayMs: Number(process.env.SIGNET_DRAIN_DELAY_MS ?? 0) || 0,
+  // SIGNET_DRAIN_DELAY_MS (config): on SIGTERM, /readyz answers 503 this long before the
+  // server stops accepting, so a load balancer stops sending first; without it a request
+  // can meet a keep-alive connection being closed (test/reliability/rolling-restart.test.ts).
 });

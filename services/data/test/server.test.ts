@@ -31,14 +31,44 @@ it("loadDataConfig names every missing setting in one error", () => {
     expect((error as Error).message).toMatch(/NATS_URL/);
     expect((error as Error).message).toMatch(/SIGNET_MASTER_KEY/);
   }
-  expect(() => loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: "dG9vIHNob3J0" })).toThrow(/SIGNET_MASTER_KEY is invalid/);
-  expect(() => loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: MASTER_KEY, SIGNET_TIMESTAMP_WINDOW: "soon" })).toThrow(/SIGNET_TIMESTAMP_WINDOW/);
-  const config = loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: MASTER_KEY, SIGNET_PUBLIC_URL: "https://api.example.com", TRUST_PROXY: "true" });
-  expect(config).toMatchObject({ port: 8000, host: "0.0.0.0", timestampWindow: 300, tokenTtl: 28_800, trustProxy: true, publicUrl: "https://api.example.com" });
+  expect(() =>
+    loadDataConfig({ DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: "dG9vIHNob3J0" }),
+  ).toThrow(/SIGNET_MASTER_KEY is invalid/);
+  expect(() =>
+    loadDataConfig({
+      DATABASE_URL: "postgres://x",
+      NATS_URL: "nats://x",
+      SIGNET_MASTER_KEY: MASTER_KEY,
+      SIGNET_TIMESTAMP_WINDOW: "soon",
+    }),
+  ).toThrow(/SIGNET_TIMESTAMP_WINDOW/);
+  const config = loadDataConfig({
+    DATABASE_URL: "postgres://x",
+    NATS_URL: "nats://x",
+    SIGNET_MASTER_KEY: MASTER_KEY,
+    SIGNET_PUBLIC_URL: "https://api.example.com",
+    TRUST_PROXY: "true",
+  });
+  expect(config).toMatchObject({
+    port: 8000,
+    host: "0.0.0.0",
+    timestampWindow: 300,
+    tokenTtl: 28_800,
+    trustProxy: true,
+    publicUrl: "https://api.example.com",
+    drainDelayMs: 0,
+  });
+  const env = { DATABASE_URL: "postgres://x", NATS_URL: "nats://x", SIGNET_MASTER_KEY: MASTER_KEY };
+  expect(loadDataConfig({ ...env, SIGNET_DRAIN_DELAY_MS: "5000" }).drainDelayMs).toBe(5000);
+  expect(() => loadDataConfig({ ...env, SIGNET_DRAIN_DELAY_MS: "5s" })).toThrow(/SIGNET_DRAIN_DELAY_MS/);
+  expect(() => loadDataConfig({ ...env, SIGNET_DRAIN_DELAY_MS: "-1" })).toThrow(/SIGNET_DRAIN_DELAY_MS/);
 });
 
 it("npm run start:data with an empty environment exits at once naming the missing settings", async () => {
-  const proc = run("npm", ["run", "--silent", "start:data"], { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" });
+  const proc = run("npm", ["run", "--silent", "start:data"], {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+  });
   const code = await proc.exited;
   expect(code).toBe(78);
   expect(proc.err()).toMatch(/missing required setting\(s\): DATABASE_URL, NATS_URL, SIGNET_MASTER_KEY/);
@@ -60,25 +90,39 @@ function describe_sigterm() {
 
   it("on SIGTERM an in-flight request finishes, then the process exits 0", async () => {
     const port = await freePort();
-    proc = run(process.execPath, ["--conditions=@signet/source", "--import", "tsx", "services/data/src/server.ts"], {
-      PATH: process.env.PATH ?? "",
-      DATABASE_URL: tdb.url,
-      NATS_URL: testNatsUrl(),
-      SIGNET_MASTER_KEY: MASTER_KEY,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      SIGNET_POD_ID: "sigterm-test",
-    });
+    proc = run(
+      process.execPath,
+      ["--conditions=@signet/source", "--import", "tsx", "services/data/src/server.ts"],
+      {
+        PATH: process.env.PATH ?? "",
+        DATABASE_URL: tdb.url,
+        NATS_URL: testNatsUrl(),
+        SIGNET_MASTER_KEY: MASTER_KEY,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        SIGNET_POD_ID: "sigterm-test",
+      },
+    );
     await waitForPort(port, 20_000);
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
     const body = new URLSearchParams({ username: user.username, password: user.password }).toString();
     const contentType = "application/x-www-form-urlencoded";
-    const authorization = signRequest({ method: "POST", url: `${base}/authenticate`, consumer, body, contentType });
+    const authorization = signRequest({
+      method: "POST",
+      url: `${base}/authenticate`,
+      consumer,
+      body,
+      contentType,
+    });
     // argon2id takes tens of milliseconds: the login is in flight when SIGTERM arrives
-    const inFlight = fetch(`${base}/authenticate`, { method: "POST", headers: { authorization, "content-type": contentType }, body });
+    const inFlight = fetch(`${base}/authenticate`, {
+      method: "POST",
+      headers: { authorization, "content-type": contentType },
+      body,
+    });
     await new Promise((resolve) => setTimeout(resolve, 15));
     proc.child.kill("SIGTERM");
     const res = await inFlight;

@@ -71,7 +71,7 @@ const BUCKET_RE = /^[A-Za-z0-9_-]{1,64}$/;
 /** Production mode: everything from the environment, required settings enforced. */
 export function loadFrontendConfig(env: Record<string, string | undefined> = process.env): FrontendConfig {
   const read = new EnvReader(env);
-  const common = readCommon(read, FRONTEND_DEFAULT_PORT);
+  const common = readCommon(read, FRONTEND_DEFAULT_PORT, { drainDelayMs: 2_000 });
   const sessionSecret = read.required("SESSION_SECRET");
   const consumerKey = read.required("SIGNET_CONSUMER_KEY");
   const consumerSecret = read.required("SIGNET_CONSUMER_SECRET");

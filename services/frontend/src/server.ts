@@ -7,5 +7,4 @@ await runServer({
   name: "frontend",
   loadConfig: () => loadFrontendConfig(),
   build: (config) => buildFrontendApp({ config }),
-  drainDelayMs: 2_000,
 });

@@ -7,5 +7,4 @@ await runServer({
   name: "registry",
   loadConfig: () => loadRegistryConfig(process.env),
   build: (config) => buildRegistryApp({ config }),
-  drainDelayMs: Number(process.env.SIGNET_DRAIN_DELAY_MS ?? 0) || 0,
 });

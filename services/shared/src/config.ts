@@ -96,12 +96,22 @@ export interface CommonConfig {
   host: string;
   port: number;
   logLevel: string;
+  /**
+   * SIGNET_DRAIN_DELAY_MS: on SIGTERM, how long /readyz answers 503 before the server stops
+   * accepting, so load balancers and Service endpoints stop sending first (runServer).
+   */
+  drainDelayMs?: number;
 }
 
-export function readCommon(env: EnvReader, defaultPort: number): CommonConfig {
+export function readCommon(
+  env: EnvReader,
+  defaultPort: number,
+  defaults: { drainDelayMs?: number } = {},
+): CommonConfig {
   return {
     host: env.string("HOST", "0.0.0.0"),
     port: env.int("PORT", defaultPort, { min: 0, max: 65535 }),
     logLevel: env.string("LOG_LEVEL", "info"),
+    drainDelayMs: env.int("SIGNET_DRAIN_DELAY_MS", defaults.drainDelayMs ?? 0, { min: 0, max: 60_000 }),
   };
 }

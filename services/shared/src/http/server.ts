@@ -1,17 +1,18 @@
 // The thin entry point of every service: build the app from validated config, listen,
 // and on SIGTERM/SIGINT turn readiness false, let in-flight requests finish, close.
 import type { FastifyInstance } from "fastify";
-import { ConfigError } from "../config.js";
+import { ConfigError, type CommonConfig } from "../config.js";
 
-export interface RunOptions<C extends { host: string; port: number }> {
+/** What runServer needs of a service's config; drainDelayMs: how long readiness stays false before the server stops accepting (lets load balancers notice). */
+type ServerConfig = Pick<CommonConfig, "host" | "port" | "drainDelayMs">;
+
+export interface RunOptions<C extends ServerConfig> {
   name: string;
   loadConfig: () => C;
   build: (config: C) => Promise<FastifyInstance>;
-  /** Milliseconds readiness stays false before the server stops accepting (lets load balancers notice). */
-  drainDelayMs?: number;
 }
 
-export async function runServer<C extends { host: string; port: number }>(options: RunOptions<C>): Promise<void> {
+export async function runServer<C extends ServerConfig>(options: RunOptions<C>): Promise<void> {
   let config: C;
   try {
     config = options.loadConfig();
@@ -31,7 +32,7 @@ export async function runServer<C extends { host: string; port: number }>(option
     stopping = true;
     app.log.info({ signal }, "shutting down");
     app.markShuttingDown();
-    await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs ?? 0));
+    await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs ?? 0));
     const timer = setTimeout(() => {
       app.log.error("shutdown timed out, exiting");
       process.exit(1);
