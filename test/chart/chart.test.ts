@@ -432,6 +432,23 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
     }
   });
 
+  it("drains each service before it stops: readiness false for SIGNET_DRAIN_DELAY_MS, inside the grace period", () => {
+    const { objects } = rendered(args);
+    for (const component of ["data", "registry", "frontend"]) {
+      const drainMs = Number(
+        effectiveEnv(objects, mainContainer(objects, component)).get("SIGNET_DRAIN_DELAY_MS")?.value,
+      );
+      // long enough for the endpoints and the ingress to notice, short of the probe-free minute
+      expect(drainMs, component).toBeGreaterThanOrEqual(1_000);
+      expect(drainMs, component).toBeLessThanOrEqual(60_000);
+      const grace = (
+        deployment(objects, component).spec.template.spec as { terminationGracePeriodSeconds?: number }
+      ).terminationGracePeriodSeconds;
+      // drain, then up to 25 s for in-flight requests (runServer's timeout), before the kubelet's SIGKILL
+      expect(grace, component).toBeGreaterThan((drainMs + 25_000) / 1000);
+    }
+  });
+
   it("has PodDisruptionBudgets that select existing pods", () => {
     const { objects } = rendered(args);
     const pdbs = byKind<K8sObject & { spec: { selector: { matchLabels: StringMap } } }>(
@@ -568,6 +585,13 @@ describe("values.schema.json", () => {
     expect(fails("data.replicaCount=abc")).toMatch(/replicaCount/);
     expect(fails("frontend.cookieSecure=maybe")).toMatch(/cookieSecure/);
     expect(fails("image.pullPolicy=Sometimes")).toMatch(/pullPolicy/);
+  });
+
+  it("refuses a grace period shorter than the drain delay plus the shutdown timeout", () => {
+    expect(fails("shutdown.drainDelayMs=20000", "shutdown.terminationGracePeriodSeconds=40")).toMatch(
+      /terminationGracePeriodSeconds/,
+    );
+    expect(fails("shutdown.drainDelayMs=-1")).toMatch(/drainDelayMs/);
   });
 
   it("rejects unknown keys at the levels the chart defines", () => {
