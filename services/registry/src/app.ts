@@ -8,7 +8,7 @@ import { sql } from "kysely";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { Counter, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import {
   Keyring,
   NatsBus,
@@ -25,6 +25,7 @@ import type { RegistryDeps } from "./deps.js";
 import { bearerHook } from "./auth.js";
 import { importBootstrapConsumers } from "./bootstrap.js";
 import { OutboxRelay } from "./outbox-relay.js";
+import { PodPresence } from "./presence.js";
 import { Announcer, type AnnouncerOptions } from "./revocation.js";
 import { ErrorBody } from "./schemas.js";
 import { consumerRoutes } from "./routes/consumers.js";
@@ -52,6 +53,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The registry's outbox relay (tests drive `tick()` directly). */
     outboxRelay: OutboxRelay;
+    /** The data pods the registry knows to be alive (tests, diagnostics). */
+    podPresence: PodPresence;
   }
 }
 
@@ -117,6 +120,23 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [app.metrics],
   });
+  const unconfirmed = new Counter({
+    name: "signet_registry_unconfirmed_pods_total",
+    help: "Known data pods (alive by their heartbeats) that did not confirm an announced event within the window; each is named in a warning log",
+    labelNames: ["subject"],
+    registers: [app.metrics],
+  });
+  const presence = new PodPresence({ bus, log: app.log.child({ component: "presence" }) });
+  new Gauge({
+    name: "signet_registry_known_data_pods",
+    help: "Data pods whose heartbeat (signet.pod.heartbeat) the registry heard recently: the confirmations a revoke waits for",
+    registers: [app.metrics],
+    collect() {
+      this.set(presence.size);
+    },
+  });
+  presence.start();
+  app.decorate("podPresence", presence);
   const relayed = new Counter({
     name: "signet_registry_outbox_relayed_total",
     help: "Outbox events published by the relay (not by the request that wrote them)",
@@ -129,10 +149,13 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
     log: app.log,
     windowMs: config.confirmWindowMs,
     expected: config.confirmExpected,
+    presence,
     ...(options.afterCommit ? { afterCommit: options.afterCommit } : {}),
     onAnnounced: (event) => {
       confirmed.observe({ subject: event.subject }, event.confirmedPods);
       announceSeconds.observe({ subject: event.subject }, (event.gatheredAt - event.committedAt) / 1000);
+      if (event.unconfirmedPods.length > 0)
+        unconfirmed.inc({ subject: event.subject }, event.unconfirmedPods.length);
       options.onAnnounced?.(event);
     },
   });
@@ -169,6 +192,7 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
   if (options.relay !== false) app.addHook("onReady", async () => relay.start());
   app.addHook("onClose", async () => {
     await relay.stop();
+    presence.stop();
     if (ownBus) await bus.close();
     if (ownDb) await db.destroy();
   });

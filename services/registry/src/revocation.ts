@@ -3,13 +3,16 @@
 //   1. one transaction: the state change, its audit event and its outbox row;
 //   2. commit;
 //   3. publish the event at once and collect the data pods' confirmations for a short,
-//      bounded window (`bus.gather`), stopping early when `expected` pods answered;
+//      bounded window (`bus.gather`), stopping early once every data pod known to be alive
+//      (presence.ts) has confirmed — and at least `expected` pods, when that is set;
+//      known pods that did not confirm are named in a warning and counted;
 //   4. mark the outbox row published when at least one pod confirmed.
 // If the process dies after 2, or NATS is down, or nobody confirmed, the row stays
 // unpublished and the outbox relay (outbox-relay.ts) publishes it later. PostgreSQL is
 // the source of truth either way: the answer is only sent after the commit.
 import type { Kysely, Transaction } from "kysely";
 import type { FastifyBaseLogger } from "fastify";
+import type { PodPresence } from "./presence.js";
 import {
   ApiError,
   SUBJECTS,
@@ -42,10 +45,15 @@ export interface AnnouncerOptions {
   db: Kysely<Database>;
   bus: Bus;
   log: FastifyBaseLogger;
-  /** How long to collect confirmations. */
+  /** How long to collect confirmations, at most. */
   windowMs: number;
-  /** Stop collecting once this many pods confirmed; 0 = wait the whole window. */
+  /**
+   * A floor (SIGNET_CONFIRM_EXPECTED): never stop before this many pods confirmed. 0 = no
+   * floor: stop once every known pod confirmed (with no pod known, wait the whole window).
+   */
   expected: number;
+  /** The data pods known to be alive; without it, only `expected` can end the window early. */
+  presence?: Pick<PodPresence, "known">;
   /**
    * Runs right after the commit, before anything is published. A failure injection point
    * for tests ("the registry dies between commit and publish"): when it throws, nothing is
@@ -53,9 +61,17 @@ export interface AnnouncerOptions {
    */
   afterCommit?: (event: AnnouncedEvent) => void | Promise<void>;
   /** Observes each announcement (metrics, benchmarks). */
-  onAnnounced?: (
-    event: AnnouncedEvent & { confirmedPods: number; committedAt: number; gatheredAt: number },
-  ) => void;
+  onAnnounced?: (event: AnnouncementReport) => void;
+}
+
+export interface AnnouncementReport extends AnnouncedEvent {
+  confirmedPods: number;
+  /** The pods known to be alive when the event was published. */
+  knownPods: string[];
+  /** Those of `knownPods` that did not confirm within the window. */
+  unconfirmedPods: string[];
+  committedAt: number;
+  gatheredAt: number;
 }
 
 /** A data pod's answer after evicting (EvictionConfirmation in @signet/shared/events). */
@@ -65,8 +81,45 @@ export function isConfirmation(reply: unknown, subject: string): boolean {
   return r.evicted === true && (r.subject === undefined || r.subject === subject);
 }
 
+/** The pod id of a confirmation, when it names one. */
+const podOf = (reply: unknown): string | undefined => {
+  const pod = (reply as { pod?: unknown } | null)?.pod;
+  return typeof pod === "string" ? pod : undefined;
+};
+
 export class Announcer {
   constructor(readonly options: AnnouncerOptions) {}
+
+  /**
+   * Publishes and gathers confirmations until every pod in `known` and at least `expected`
+   * pods confirmed, or the window ends. With no pod known and no floor, nothing tells the
+   * registry when it has heard everyone: it waits the window.
+   */
+  private async gather(
+    subject: string,
+    payload: Record<string, unknown>,
+    known: readonly string[],
+  ): Promise<{ confirmations: number; confirmedBy: Set<string> }> {
+    const { bus, windowMs, expected } = this.options;
+    const waitingFor = new Set(known);
+    const confirmedBy = new Set<string>();
+    let confirmations = 0;
+    const canStop = known.length > 0 || expected > 0;
+    await bus.gather(subject, payload, {
+      windowMs,
+      until: (reply) => {
+        if (!isConfirmation(reply, subject)) return false;
+        confirmations++;
+        const pod = podOf(reply);
+        if (pod !== undefined) {
+          confirmedBy.add(pod);
+          waitingFor.delete(pod);
+        }
+        return canStop && waitingFor.size === 0 && confirmations >= expected;
+      },
+    });
+    return { confirmations, confirmedBy };
+  }
 
   /**
    * Runs `work` in a transaction that also writes the outbox row for the event it returns,
@@ -86,14 +139,12 @@ export class Announcer {
     const event = { subject, payload, outboxId };
     await this.options.afterCommit?.(event);
 
+    const knownPods = this.options.presence?.known() ?? [];
     let confirmedPods = 0;
+    let confirmedBy = new Set<string>();
     if (bus.isConnected()) {
       try {
-        const replies = await bus.gather(subject, payload, {
-          windowMs: this.options.windowMs,
-          ...(this.options.expected > 0 ? { expected: this.options.expected } : {}),
-        });
-        confirmedPods = replies.filter((r) => isConfirmation(r, subject)).length;
+        ({ confirmations: confirmedPods, confirmedBy } = await this.gather(subject, payload, knownPods));
       } catch (error) {
         log.warn(
           { err: error, subject, outbox_id: outboxId },
@@ -107,6 +158,20 @@ export class Announcer {
       );
     }
     const gatheredAt = performance.now();
+    const unconfirmedPods = knownPods.filter((pod) => !confirmedBy.has(pod));
+    if (unconfirmedPods.length > 0) {
+      log.warn(
+        {
+          subject,
+          outbox_id: outboxId,
+          unconfirmed_pods: unconfirmedPods,
+          known_pods: knownPods.length,
+          confirmed_pods: confirmedPods,
+          window_ms: this.options.windowMs,
+        },
+        `data pods did not confirm within the window: ${unconfirmedPods.join(", ")}`,
+      );
+    }
     // Nobody confirmed: leave the row to the relay, which publishes it again once (harmless
     // for pods that did evict, a second chance for any that did not).
     if (confirmedPods > 0) {
@@ -117,7 +182,14 @@ export class Announcer {
         );
       });
     }
-    this.options.onAnnounced?.({ ...event, confirmedPods, committedAt, gatheredAt });
+    this.options.onAnnounced?.({
+      ...event,
+      confirmedPods,
+      knownPods,
+      unconfirmedPods,
+      committedAt,
+      gatheredAt,
+    });
     return { result, confirmedPods };
   }
 }

@@ -22,6 +22,8 @@ export async function startDataPod(options: {
   masterKey: string;
   bus?: Bus;
   cacheMaxAgeMs?: number;
+  /** How often the pod announces itself (signet.pod.heartbeat); the data default otherwise. */
+  heartbeatIntervalMs?: number;
 }): Promise<DataPod> {
   const db = createDb(options.databaseUrl, { max: 5, applicationName: `test-${options.id}` });
   const app = await buildDataApp({
@@ -35,6 +37,9 @@ export async function startDataPod(options: {
       podId: options.id,
       noncePurgeIntervalMs: 0,
       ...(options.cacheMaxAgeMs !== undefined ? { cacheMaxAgeMs: options.cacheMaxAgeMs } : {}),
+      ...(options.heartbeatIntervalMs !== undefined
+        ? { heartbeatIntervalMs: options.heartbeatIntervalMs }
+        : {}),
     }),
     db,
     ...(options.bus ? { bus: options.bus } : {}),

@@ -3,13 +3,8 @@
 import { EventEmitter } from "node:events";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
-export const SUBJECTS = {
-  consumerRevoked: "signet.consumer.revoked",
-  consumerRotated: "signet.consumer.rotated",
-  userDisabled: "signet.user.disabled",
-  tokenRevoked: "signet.token.revoked",
-} as const;
-export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
+// The subject list lives with the payloads (events.ts); re-exported here for older imports.
+export { SUBJECTS, type Subject } from "./events.js";
 
 /** Handles one event; a returned value is sent back as the reply when the sender asked for one. */
 export type BusHandler = (payload: unknown, subject: string) => unknown | Promise<unknown>;
@@ -20,6 +15,11 @@ export interface GatherOptions {
   windowMs: number;
   /** Stop as soon as this many replies arrived. */
   expected?: number;
+  /**
+   * Called with each reply as it arrives, in order; returning true ends the gathering
+   * at once (the registry stops when every data pod it knows has confirmed).
+   */
+  until?: (reply: unknown) => boolean;
 }
 
 export interface Bus {
@@ -66,7 +66,10 @@ export class NatsBus implements Bus {
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     const nc = await connect({
-      servers: options.servers.split(",").map((s) => s.trim()).filter(Boolean),
+      servers: options.servers
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
@@ -102,17 +105,24 @@ export class NatsBus implements Bus {
     await this.nc.flush();
   }
 
-  async gather(subject: string, payload: unknown, { windowMs, expected }: GatherOptions): Promise<unknown[]> {
+  async gather(
+    subject: string,
+    payload: unknown,
+    { windowMs, expected, until }: GatherOptions,
+  ): Promise<unknown[]> {
     if (!this.isConnected()) throw new Error("NATS is not connected");
     const replies: unknown[] = [];
+    // "timer" collects until maxWait; leaving the loop early (break) cancels the request.
     const iterator = await this.nc.requestMany(subject, encode(payload), {
-      // "count" ends at maxMessages or maxWait, whichever first; "timer" ignores maxMessages.
-      strategy: expected ? "count" : "timer",
-      maxWait: windowMs,
-      ...(expected ? { maxMessages: expected } : {}),
+      strategy: "timer",
+      maxWait: Math.max(1, windowMs),
     });
     try {
-      for await (const msg of iterator) replies.push(decode(msg.data));
+      for await (const msg of iterator) {
+        const reply = decode(msg.data);
+        replies.push(reply);
+        if (until?.(reply) || (expected && replies.length >= expected)) break;
+      }
     } catch {
       // "no responders" or a timeout: whatever arrived is the answer.
     }
@@ -158,19 +168,51 @@ export class LocalBus implements Bus {
     await Promise.all(this.deliver(subject, payload));
   }
 
-  async gather(subject: string, payload: unknown, { windowMs, expected }: GatherOptions): Promise<unknown[]> {
-    const replies = await Promise.race([
-      Promise.all(this.deliver(subject, payload)),
-      new Promise<unknown[]>((resolve) => setTimeout(() => resolve([]), windowMs).unref()),
-    ]);
-    return expected ? replies.slice(0, expected) : replies;
+  async gather(
+    subject: string,
+    payload: unknown,
+    { windowMs, expected, until }: GatherOptions,
+  ): Promise<unknown[]> {
+    const pending = this.deliver(subject, payload);
+    const replies: unknown[] = [];
+    if (pending.length === 0) return replies; // as NATS answers "no responders" at once
+    return new Promise<unknown[]>((resolve) => {
+      let finished = false;
+      let left = pending.length;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        resolve(replies);
+      };
+      const timer = setTimeout(finish, windowMs);
+      timer.unref();
+      for (const reply of pending) {
+        reply
+          .then(
+            (value) => {
+              if (finished) return;
+              replies.push(value);
+              if (until?.(value) || (expected && replies.length >= expected)) finish();
+            },
+            () => {}, // a failed handler sends no reply, as over NATS
+          )
+          .finally(() => {
+            if (--left === 0) finish();
+          });
+      }
+    });
   }
 
   private deliver(subject: string, payload: unknown): Promise<unknown>[] {
     const copy = JSON.parse(JSON.stringify(payload)) as unknown;
     return this.emitter
       .listeners(subject)
-      .map((listener) => Promise.resolve((listener as BusHandler)(copy, subject)).then((r) => r ?? null));
+      .map((listener) =>
+        new Promise<unknown>((resolve) => resolve((listener as BusHandler)(copy, subject))).then(
+          (r) => r ?? null,
+        ),
+      );
   }
 
   subscribe(subject: string, handler: BusHandler): () => void {

@@ -1,4 +1,20 @@
-// Payloads of the contract's NATS subjects (CONTRACT.md, "Events").
+// The NATS subjects and their payloads: the contract's revocation events (CONTRACT.md,
+// "Events") and the data pods' presence announcements (services/data/README.md, "Pod
+// presence"), which the registry uses to know how many confirmations to wait for.
+export const SUBJECTS = {
+  consumerRevoked: "signet.consumer.revoked",
+  consumerRotated: "signet.consumer.rotated",
+  userDisabled: "signet.user.disabled",
+  tokenRevoked: "signet.token.revoked",
+  /** A data pod is alive and listening for the events above (PodHeartbeatEvent). */
+  podHeartbeat: "signet.pod.heartbeat",
+  /** A data pod is shutting down cleanly (PodGoodbyeEvent). */
+  podGoodbye: "signet.pod.goodbye",
+  /** A registry asks every data pod to send a heartbeat now (PodDiscoverEvent). */
+  podDiscover: "signet.pod.discover",
+} as const;
+export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
+
 export interface ConsumerRevokedEvent {
   key: string;
   at: string;
@@ -25,4 +41,25 @@ export interface EvictionConfirmation {
   pod: string;
   subject: string;
   evicted: true;
+}
+
+/**
+ * Sent by every data pod once it listens for the revocation events, then every
+ * `interval_ms`, after a NATS reconnect and in answer to signet.pod.discover. `pod` is the
+ * id the pod puts in its EvictionConfirmation. The registry forgets a pod that has not
+ * sent one for a few of its intervals.
+ */
+export interface PodHeartbeatEvent {
+  pod: string;
+  at: string;
+  interval_ms: number;
+}
+/** Sent by a data pod that is shutting down cleanly: stop waiting for its confirmations. */
+export interface PodGoodbyeEvent {
+  pod: string;
+  at: string;
+}
+/** Sent by a registry at start and after a NATS reconnect. */
+export interface PodDiscoverEvent {
+  at: string;
 }

@@ -1,0 +1,59 @@
+// A data pod's presence announcements (signet.pod.heartbeat / .goodbye, answers to
+// signet.pod.discover), seen from the bus.
+import { expect, it } from "vitest";
+import { LocalBus, SUBJECTS, type PodHeartbeatEvent } from "@signet/shared";
+import { useTestDatabase } from "@signet/shared/test-support/db";
+import { buildDataApp, loadDataConfig } from "../src/app.js";
+import { MASTER_KEY, testConfig } from "./helpers.js";
+
+const tdb = useTestDatabase();
+
+it("heartbeats at start, every interval and when asked; says goodbye on close and then stays quiet", async () => {
+  const bus = new LocalBus();
+  const seen: { subject: string; payload: Record<string, unknown>; at: number }[] = [];
+  for (const subject of [SUBJECTS.podHeartbeat, SUBJECTS.podGoodbye])
+    bus.subscribe(
+      subject,
+      (payload) =>
+        void seen.push({ subject, payload: payload as Record<string, unknown>, at: performance.now() }),
+    );
+  const beats = () => seen.filter((s) => s.subject === SUBJECTS.podHeartbeat);
+
+  const app = await buildDataApp({
+    config: testConfig({ podId: "pod-x", heartbeatIntervalMs: 100 }),
+    db: tdb.db,
+    bus,
+    logger: false,
+  });
+  try {
+    expect(beats()).toHaveLength(1); // the first one while the app was built
+    const first = beats()[0]!.payload as unknown as PodHeartbeatEvent;
+    expect(first).toEqual({ pod: "pod-x", at: expect.any(String), interval_ms: 100 });
+    expect(Number.isNaN(Date.parse(first.at))).toBe(false);
+
+    await expect.poll(() => beats().length, { timeout: 2_000, interval: 10 }).toBeGreaterThanOrEqual(4);
+
+    const before = beats().length;
+    await bus.publish(SUBJECTS.podDiscover, { at: new Date().toISOString() });
+    await expect.poll(() => beats().length, { timeout: 50, interval: 1 }).toBeGreaterThan(before);
+  } finally {
+    await app.close();
+  }
+  expect(seen.at(-1)).toMatchObject({
+    subject: SUBJECTS.podGoodbye,
+    payload: { pod: "pod-x", at: expect.any(String) },
+  });
+  const after = seen.length;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await bus.publish(SUBJECTS.podDiscover, { at: new Date().toISOString() });
+  expect(seen).toHaveLength(after);
+});
+
+it("SIGNET_HEARTBEAT_INTERVAL_MS sets the interval (default 5 s)", () => {
+  const env = { DATABASE_URL: tdb.url, NATS_URL: "nats://127.0.0.1:4222", SIGNET_MASTER_KEY: MASTER_KEY };
+  expect(loadDataConfig(env).heartbeatIntervalMs).toBe(5_000);
+  expect(loadDataConfig({ ...env, SIGNET_HEARTBEAT_INTERVAL_MS: "250" }).heartbeatIntervalMs).toBe(250);
+  expect(() => loadDataConfig({ ...env, SIGNET_HEARTBEAT_INTERVAL_MS: "5" })).toThrow(
+    /SIGNET_HEARTBEAT_INTERVAL_MS/,
+  );
+});

@@ -1,0 +1,130 @@
+// Which data pods are alive: the set the registry waits on when it gathers eviction
+// confirmations (revocation.ts). A pod is known from its first signet.pod.heartbeat until
+// its goodbye (clean shutdown) or until it has been silent for `missedBeats` of the
+// intervals it announced (crash, lost NATS connection). Ages are measured on this
+// process's monotonic clock, never against the pod's `at`, so clock skew does not matter.
+// At start and after every NATS reconnect the registry asks every pod for a heartbeat
+// (signet.pod.discover), so it does not have to wait an interval to know them.
+import type { FastifyBaseLogger } from "fastify";
+import { SUBJECTS, type Bus, type PodDiscoverEvent } from "@signet/shared";
+
+export interface PodPresenceOptions {
+  bus: Bus;
+  log: FastifyBaseLogger;
+  /** A pod is forgotten after this many of its heartbeat intervals without one (default 3). */
+  missedBeats?: number;
+  /** Interval assumed for a heartbeat that does not carry a usable `interval_ms`. */
+  defaultIntervalMs?: number;
+  /** Monotonic milliseconds (tests). */
+  now?: () => number;
+}
+
+interface PodEntry {
+  lastSeen: number;
+  expiresAt: number;
+}
+
+const MIN_INTERVAL_MS = 50;
+const MAX_INTERVAL_MS = 5 * 60_000;
+/** A bound on the set, against a flood of made-up pod ids on the bus. */
+const MAX_PODS = 10_000;
+
+const podField = (payload: unknown): string | undefined => {
+  const pod = (payload as { pod?: unknown } | null)?.pod;
+  return typeof pod === "string" && pod.length > 0 && pod.length <= 256 ? pod : undefined;
+};
+
+export class PodPresence {
+  private readonly pods = new Map<string, PodEntry>();
+  private readonly missedBeats: number;
+  private readonly defaultIntervalMs: number;
+  private readonly now: () => number;
+  private readonly offs: (() => void)[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PodPresenceOptions) {
+    this.missedBeats = options.missedBeats ?? 3;
+    this.defaultIntervalMs = options.defaultIntervalMs ?? 5_000;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Subscribes to the presence subjects and asks every pod to announce itself. */
+  start(): void {
+    const { bus } = this.options;
+    this.offs.push(
+      bus.subscribe(SUBJECTS.podHeartbeat, (payload) => void this.heartbeat(payload)),
+      bus.subscribe(SUBJECTS.podGoodbye, (payload) => void this.goodbye(payload)),
+      bus.onStatus((status) => {
+        if (status === "reconnected") void this.discover();
+      }),
+    );
+    // Forgetting also happens on every read; the sweep only makes the log line timely.
+    this.sweeper = setInterval(() => this.prune(), 1_000);
+    this.sweeper.unref();
+    void this.discover();
+  }
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off();
+    clearInterval(this.sweeper);
+  }
+
+  /** The pods heard from recently, in the order they were first seen. */
+  known(): string[] {
+    this.prune();
+    return [...this.pods.keys()];
+  }
+
+  get size(): number {
+    this.prune();
+    return this.pods.size;
+  }
+
+  /** Asks every data pod for a heartbeat now (they answer by publishing one). */
+  async discover(): Promise<void> {
+    const { bus, log } = this.options;
+    if (!bus.isConnected()) return;
+    const payload: PodDiscoverEvent = { at: new Date().toISOString() };
+    await bus.publish(SUBJECTS.podDiscover, payload).catch((error: unknown) => {
+      log.warn({ err: error }, "could not ask the data pods to announce themselves");
+    });
+  }
+
+  private heartbeat(payload: unknown): void {
+    const pod = podField(payload);
+    if (!pod) return;
+    const raw = (payload as { interval_ms?: unknown }).interval_ms;
+    const interval =
+      typeof raw === "number" && Number.isFinite(raw)
+        ? Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, raw))
+        : this.defaultIntervalMs;
+    const now = this.now();
+    const entry = this.pods.get(pod);
+    if (entry) {
+      entry.lastSeen = now;
+      entry.expiresAt = now + this.missedBeats * interval;
+      return;
+    }
+    if (this.pods.size >= MAX_PODS) return;
+    this.pods.set(pod, { lastSeen: now, expiresAt: now + this.missedBeats * interval });
+    this.options.log.info({ pod, known_pods: this.pods.size }, "data pod joined");
+  }
+
+  private goodbye(payload: unknown): void {
+    const pod = podField(payload);
+    if (!pod || !this.pods.delete(pod)) return;
+    this.options.log.info({ pod, known_pods: this.pods.size }, "data pod left");
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [pod, entry] of this.pods) {
+      if (entry.expiresAt > now) continue;
+      this.pods.delete(pod);
+      this.options.log.warn(
+        { pod, silent_ms: Math.round(now - entry.lastSeen), known_pods: this.pods.size },
+        "data pod forgotten: no heartbeat",
+      );
+    }
+  }
+}
