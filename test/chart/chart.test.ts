@@ -432,20 +432,30 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
     }
   });
 
-  it("drains each service before it stops: readiness false for SIGNET_DRAIN_DELAY_MS, inside the grace period", () => {
+  it("drains every Deployment before it stops: SIGNET_DRAIN_DELAY_MS inside the grace period, no exec preStop", () => {
     const { objects } = rendered(args);
-    for (const component of ["data", "registry", "frontend"]) {
-      const drainMs = Number(
-        effectiveEnv(objects, mainContainer(objects, component)).get("SIGNET_DRAIN_DELAY_MS")?.value,
-      );
-      // long enough for the endpoints and the ingress to notice, short of the probe-free minute
-      expect(drainMs, component).toBeGreaterThanOrEqual(1_000);
-      expect(drainMs, component).toBeLessThanOrEqual(60_000);
-      const grace = (
-        deployment(objects, component).spec.template.spec as { terminationGracePeriodSeconds?: number }
-      ).terminationGracePeriodSeconds;
-      // drain, then up to 25 s for in-flight requests (runServer's timeout), before the kubelet's SIGKILL
-      expect(grace, component).toBeGreaterThan((drainMs + 25_000) / 1000);
+    const deployments = byKind<Workload>(objects, "Deployment");
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([
+      "signet-data",
+      "signet-frontend",
+      "signet-registry",
+    ]);
+    for (const d of deployments) {
+      const name = d.metadata.name;
+      const podSpec = d.spec.template.spec;
+      for (const c of podSpec.containers.filter(isSignet)) {
+        const raw = effectiveEnv(objects, c).get("SIGNET_DRAIN_DELAY_MS")?.value;
+        expect(raw, `${name}/${c.name}`).toMatch(/^\d+$/);
+        const drainMs = Number(raw);
+        // long enough for the endpoints and the ingress to notice, within the service's own limit
+        expect(drainMs, name).toBeGreaterThanOrEqual(1_000);
+        expect(drainMs, name).toBeLessThanOrEqual(60_000);
+        const grace = podSpec.terminationGracePeriodSeconds;
+        // drain, then up to 25 s for in-flight requests (runServer's timeout), before the kubelet's SIGKILL
+        expect(grace, name).toBeGreaterThan((drainMs + 25_000) / 1000);
+        // the image may have no shell and the root filesystem is read-only: the delay lives in the service
+        expect(c.lifecycle?.preStop?.exec, name).toBeUndefined();
+      }
     }
   });
 
@@ -588,10 +598,28 @@ describe("values.schema.json", () => {
   });
 
   it("refuses a grace period shorter than the drain delay plus the shutdown timeout", () => {
-    expect(fails("shutdown.drainDelayMs=20000", "shutdown.terminationGracePeriodSeconds=40")).toMatch(
-      /terminationGracePeriodSeconds/,
-    );
-    expect(fails("shutdown.drainDelayMs=-1")).toMatch(/drainDelayMs/);
+    for (const c of ["data", "registry", "frontend"]) {
+      expect(fails(`${c}.drainDelayMs=20000`, `${c}.terminationGracePeriodSeconds=40`)).toMatch(
+        new RegExp(`${c}.terminationGracePeriodSeconds`),
+      );
+    }
+    expect(fails("registry.drainDelayMs=-1")).toMatch(/drainDelayMs/);
+    expect(fails("frontend.drainDelayMs=90000")).toMatch(/drainDelayMs/);
+  });
+
+  it("takes the drain delay and grace period per component", () => {
+    const { objects } = render([
+      "--set",
+      "registry.drainDelayMs=20000",
+      "--set",
+      "registry.terminationGracePeriodSeconds=60",
+    ]);
+    const drain = (c: string) =>
+      effectiveEnv(objects, mainContainer(objects, c)).get("SIGNET_DRAIN_DELAY_MS")?.value;
+    const grace = (c: string) => deployment(objects, c).spec.template.spec.terminationGracePeriodSeconds;
+    expect([drain("registry"), grace("registry")]).toEqual(["20000", 60]);
+    expect([drain("data"), grace("data")]).toEqual(["5000", 40]);
+    expect([drain("frontend"), grace("frontend")]).toEqual(["5000", 40]);
   });
 
   it("rejects unknown keys at the levels the chart defines", () => {

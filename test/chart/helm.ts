@@ -89,6 +89,7 @@ export interface Container {
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: object; httpGet?: object; sleep?: object } };
   volumeMounts?: { name: string; mountPath: string }[];
 }
 
@@ -99,6 +100,7 @@ export interface PodSpec {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   volumes?: { name: string; emptyDir?: object }[];
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface PodTemplate {

@@ -214,6 +214,16 @@ topologySpreadConstraints:
 {{- end }}
 {{- end }}
 
+{{/* terminationGracePeriodSeconds of a service pod, refused unless it covers the drain
+delay plus the services' 25 s shutdown timeout. Usage: include "signet.terminationGracePeriod" (dict "component" "data" "values" .Values.data) */}}
+{{- define "signet.terminationGracePeriod" -}}
+{{- $v := .values }}
+{{- if le (mul (int $v.terminationGracePeriodSeconds) 1000) (add (int $v.drainDelayMs) 25000) }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%v s) must exceed %s.drainDelayMs (%v ms) plus the services' 25 s shutdown timeout" .component $v.terminationGracePeriodSeconds .component $v.drainDelayMs) }}
+{{- end }}
+{{- $v.terminationGracePeriodSeconds }}
+{{- end }}
+
 {{/* Probes of a service container (port named "http"). */}}
 {{- define "signet.probes" -}}
 startupProbe:
