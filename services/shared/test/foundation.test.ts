@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { EnvReader, ConfigError } from "../src/config.js";
+import { EnvReader, ConfigError, readCommon } from "../src/config.js";
 import { Keyring, randomToken, safeEqual } from "../src/crypto.js";
 import { hashPassword, verifyPassword } from "../src/passwords.js";
 import { LocalBus, NatsBus } from "../src/bus.js";
@@ -16,6 +16,21 @@ describe("config", () => {
     env.int("PORT", 8000);
     expect(() => env.done("data")).toThrow(ConfigError);
     expect(() => env.done("data")).toThrow(/DATABASE_URL, NATS_URL.*PORT must be an integer/);
+  });
+
+  it("reads SIGNET_DRAIN_DELAY_MS as a bounded integer with a per-service default", () => {
+    const drain = (value: string | undefined, defaults = {}) => {
+      const env = new EnvReader({ SIGNET_DRAIN_DELAY_MS: value });
+      const { drainDelayMs } = readCommon(env, 8000, defaults);
+      env.done("test");
+      return drainDelayMs;
+    };
+    expect(drain(undefined)).toBe(0);
+    expect(drain(undefined, { drainDelayMs: 2_000 })).toBe(2_000);
+    expect(drain("5000", { drainDelayMs: 2_000 })).toBe(5_000);
+    for (const bad of ["5s", "-1", "60001"]) {
+      expect(() => drain(bad), bad).toThrow(/SIGNET_DRAIN_DELAY_MS/);
+    }
   });
 });
 
@@ -61,9 +76,19 @@ describe("database", () => {
   it("is migrated and migrations are idempotent", async () => {
     const again = await migrateToLatest(t.db);
     expect(again.results).toEqual([]);
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(t.db);
+    const tables = await sql<{
+      table_name: string;
+    }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(t.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(["users", "consumers", "access_tokens", "nonces", "notes", "audit_events", "outbox"]),
+      expect.arrayContaining([
+        "users",
+        "consumers",
+        "access_tokens",
+        "nonces",
+        "notes",
+        "audit_events",
+        "outbox",
+      ]),
     );
   });
 });
@@ -73,7 +98,10 @@ describe("bus", () => {
     const bus = new LocalBus();
     bus.subscribe("s", (p) => ({ got: p }));
     bus.subscribe("s", () => ({ got: "second" }));
-    expect(await bus.gather("s", { a: 1 }, { windowMs: 100 })).toEqual([{ got: { a: 1 } }, { got: "second" }]);
+    expect(await bus.gather("s", { a: 1 }, { windowMs: 100 })).toEqual([
+      { got: { a: 1 } },
+      { got: "second" },
+    ]);
   });
 
   it("gathers replies over NATS", async () => {
