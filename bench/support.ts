@@ -4,11 +4,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
+import { freePort, waitForPort } from "@signet/shared/test-support/net";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const BASE_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -43,29 +43,8 @@ export async function createBenchDatabase(prefix = "signet_bench"): Promise<Benc
 
 // ---- networking -------------------------------------------------------------------------------
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net
-        .connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)))
-        .once("error", () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
-    await sleep(25);
-  }
-}
+// the test helpers' loopback utilities (plain node:net, no vitest)
+export { freePort, waitForPort };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
