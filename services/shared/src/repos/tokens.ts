@@ -44,34 +44,27 @@ export function openTokenSecret(keyring: Keyring, row: AccessToken): string {
   return keyring.open(row.secret_sealed, tokenContext(row.token));
 }
 
-export async function revokeToken(db: Db, token: string): Promise<boolean> {
+/** Revokes every live token whose `column` equals `value`; returns how many. */
+async function revokeWhere(db: Db, column: "token" | "user_id" | "consumer_key", value: string): Promise<number> {
   const result = await db
     .updateTable("access_tokens")
     .set({ revoked_at: new Date() })
-    .where("token", "=", token)
+    .where(column, "=", value)
     .where("revoked_at", "is", null)
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return Number(result.numUpdatedRows);
+}
+
+export async function revokeToken(db: Db, token: string): Promise<boolean> {
+  return (await revokeWhere(db, "token", token)) > 0;
 }
 
 /** Revokes every live token of a user; returns how many. */
-export async function revokeUserTokens(db: Db, userId: string): Promise<number> {
-  const result = await db
-    .updateTable("access_tokens")
-    .set({ revoked_at: new Date() })
-    .where("user_id", "=", userId)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+export function revokeUserTokens(db: Db, userId: string): Promise<number> {
+  return revokeWhere(db, "user_id", userId);
 }
 
 /** Revokes every live token issued through a consumer; returns how many. */
-export async function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
-  const result = await db
-    .updateTable("access_tokens")
-    .set({ revoked_at: new Date() })
-    .where("consumer_key", "=", consumerKey)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+export function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
+  return revokeWhere(db, "consumer_key", consumerKey);
 }
