@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { Keyring, NatsBus, SUBJECTS, createUser, issueToken, type ClientCredentials } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { startTcpProxy } from "@signet/shared/test-support/net";
 import { buildRegistryApp } from "../src/app.js";
 import { MASTER_KEY, registryConfig } from "./helpers.js";
 import { admin } from "./helpers-admin.js";
@@ -352,10 +353,15 @@ describe("one pod cut off from NATS", () => {
 
 describe("the registry's NATS is down", () => {
   it("commits and answers (confirmed_pods 0); the relay publishes once NATS is back", async () => {
+    // The registry reaches NATS through a proxy the test cuts, so a listener can be
+    // subscribed (directly) before the registry is let back in: the relay publishes as
+    // soon as it reconnects, and a listener that subscribed later could miss it.
     const nats = await startPrivateNats();
-    const bus = await NatsBus.connect({ servers: nats.url, name: "registry-nats-down" });
+    const proxy = await startTcpProxy(nats.port);
+    const viaProxy = `nats://127.0.0.1:${proxy.port}`;
+    const bus = await NatsBus.connect({ servers: viaProxy, name: "registry-nats-down" });
     const registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, nats.url, {
+      config: registryConfig(tdb.url, viaProxy, {
         confirmWindowMs: 300,
         relayIntervalMs: 100,
         relayMinAgeMs: 0,
@@ -365,11 +371,11 @@ describe("the registry's NATS is down", () => {
       logger: false,
       defaultMetrics: false,
     });
-    const listener = { bus: undefined as NatsBus | undefined };
+    const listener = await NatsBus.connect({ servers: nats.url, name: "listener" });
     try {
       await registry.ready();
       const created = await admin<{ key: string }>(registry, "POST", "/consumers", { name: "nats-down" });
-      await nats.stop();
+      proxy.cut();
       await waitFor("the registry to notice", () => !bus.isConnected());
       const started = Date.now();
       const revoke = await admin<{ confirmed_pods: number; status: string }>(
@@ -382,29 +388,28 @@ describe("the registry's NATS is down", () => {
       expect(revoke.status).toBe(200);
       expect(revoke.body).toMatchObject({ status: "revoked", confirmed_pods: 0 });
       expect((await registry.inject("/readyz")).statusCode).toBe(503);
+      const unsent = async () =>
+        (await tdb.db.selectFrom("outbox").selectAll().where("published_at", "is", null).execute()).some(
+          (r) => r.payload.key === created.body.key,
+        );
+      expect(await unsent()).toBe(true);
 
-      await nats.start();
-      await waitFor("the registry to reconnect", () => bus.isConnected(), 10_000);
       const seen: unknown[] = [];
-      listener.bus = await NatsBus.connect({ servers: nats.url, name: "listener" });
-      listener.bus.subscribe(SUBJECTS.consumerRevoked, (payload) => void seen.push(payload));
+      listener.subscribe(SUBJECTS.consumerRevoked, (payload) => void seen.push(payload));
+      await listener.publish("test.sync", {}); // publish flushes: the server has the subscription
+      proxy.restore();
+      await waitFor("the registry to reconnect", () => bus.isConnected(), 10_000);
       await waitFor(
         "the relay to publish",
         () => seen.some((p) => (p as { key: string }).key === created.body.key),
         10_000,
       );
-      await waitFor("the relay to mark the row published", async () => {
-        const rows = await tdb.db
-          .selectFrom("outbox")
-          .selectAll()
-          .where("published_at", "is", null)
-          .execute();
-        return !rows.some((r) => r.payload.key === created.body.key);
-      });
+      await waitFor("the relay to mark the row published", async () => !(await unsent()));
     } finally {
       await registry.close();
-      await listener.bus?.close();
+      await listener.close();
       await bus.close();
+      await proxy.close();
       await nats.dispose();
     }
   });
