@@ -1,11 +1,14 @@
 // The replay guard: nonces in PostgreSQL, shared by every data pod (DESIGN.md, 3).
 //
-// One row per (consumer_key, token, nonce) — the table's primary key — with expires_at =
-// oauth_timestamp + window, after which the timestamp check alone refuses a replay and the
-// row can go. This is on the hot path of every request, so concurrent use() calls are
+// One row per (consumer_key, token, nonce) — keyed by the first 16 bytes of a SHA-256 over
+// the three, length-prefixed (a lean primary key: every signed request inserts one) — with
+// expires_at = oauth_timestamp + window, after which the timestamp check alone refuses a
+// replay and the row can go. Two different triples sharing a key (odds about 2^-64 for
+// 2^32 rows) would refuse the second request: the failure is closed, never a replay. This is on the hot path of every request, so concurrent use() calls are
 // batched: calls arriving while the event loop is in the same turn, or while an insert is
 // in flight, go into ONE `insert … on conflict do nothing returning …`; a caller wins when
 // its row comes back. A duplicate inside one batch: only its first caller wins.
+import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Database, NonceStore } from "@signet/shared";
 
@@ -32,15 +35,23 @@ export interface PgNonceStoreOptions {
 }
 
 interface Pending {
-  consumerKey: string;
-  token: string;
-  nonce: string;
+  key: Buffer;
   expiresAt: number;
   resolve: (fresh: boolean) => void;
   reject: (error: unknown) => void;
 }
 
-const keyOf = (consumerKey: string, token: string, nonce: string) => `${consumerKey}\u0000${token}\u0000${nonce}`;
+/** The row key: SHA-256 over each part's UTF-8 length (4 bytes) and bytes, first 16 bytes. */
+export function nonceKey(consumerKey: string, token: string, nonce: string): Buffer {
+  const hash = createHash("sha256");
+  for (const part of [consumerKey, token, nonce]) {
+    const bytes = Buffer.from(part, "utf8");
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(bytes.length);
+    hash.update(length).update(bytes);
+  }
+  return hash.digest().subarray(0, 16);
+}
 
 export class PgNonceStore implements NonceStore {
   private queue: Pending[] = [];
@@ -71,7 +82,12 @@ export class PgNonceStore implements NonceStore {
   use(consumerKey: string, token: string, nonce: string, timestamp: number): Promise<boolean> {
     this.totals.calls++;
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ consumerKey, token, nonce, expiresAt: timestamp + this.options.timestampWindow, resolve, reject });
+      this.queue.push({
+        key: nonceKey(consumerKey, token, nonce),
+        expiresAt: timestamp + this.options.timestampWindow,
+        resolve,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -96,7 +112,7 @@ export class PgNonceStore implements NonceStore {
     const first = new Map<string, Pending>();
     const losers: Pending[] = [];
     for (const p of batch) {
-      const k = keyOf(p.consumerKey, p.token, p.nonce);
+      const k = p.key.toString("hex");
       if (first.has(k)) losers.push(p);
       else first.set(k, p);
     }
@@ -105,12 +121,12 @@ export class PgNonceStore implements NonceStore {
     const started = process.hrtime.bigint();
     try {
       const rows = await this.db
-        .insertInto("nonces")
-        .values([...first.values()].map((p) => ({ consumer_key: p.consumerKey, token: p.token, nonce: p.nonce, expires_at: p.expiresAt })))
+        .insertInto("nonce_keys")
+        .values([...first.values()].map((p) => ({ key: p.key, expires_at: p.expiresAt })))
         .onConflict((oc) => oc.doNothing())
-        .returning(["consumer_key", "token", "nonce"])
+        .returning(sql<string>`encode(key, 'hex')`.as("k"))
         .execute();
-      const inserted = new Set(rows.map((r) => keyOf(r.consumer_key, r.token, r.nonce)));
+      const inserted = new Set(rows.map((r) => r.k));
       for (const [k, p] of first) p.resolve(inserted.has(k));
     } catch (error) {
       for (const p of first.values()) p.reject(error);
@@ -125,7 +141,10 @@ export class PgNonceStore implements NonceStore {
 
   /** Deletes rows whose window has passed; returns how many. */
   async purge(): Promise<number> {
-    const result = await this.db.deleteFrom("nonces").where("expires_at", "<", this.now()).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom("nonce_keys")
+      .where("expires_at", "<", this.now())
+      .executeTakeFirst();
     const rows = Number(result.numDeletedRows);
     this.options.events?.purged?.(rows);
     return rows;
@@ -133,7 +152,7 @@ export class PgNonceStore implements NonceStore {
 
   /** Rows currently stored (tests). */
   async count(): Promise<number> {
-    const row = await sql<{ n: number }>`select count(*)::int as n from nonces`.execute(this.db);
+    const row = await sql<{ n: number }>`select count(*)::int as n from nonce_keys`.execute(this.db);
     return row.rows[0]?.n ?? 0;
   }
 

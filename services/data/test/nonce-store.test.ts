@@ -1,7 +1,7 @@
 // The nonce store: batching of concurrent calls, duplicates inside a batch, the purge.
 import { expect, it } from "vitest";
 import { useTestDatabase } from "@signet/shared/test-support/db";
-import { PgNonceStore } from "../src/nonce-store.js";
+import { nonceKey, PgNonceStore } from "../src/nonce-store.js";
 
 const tdb = useTestDatabase();
 
@@ -39,7 +39,7 @@ it("calls arriving while an insert is in flight form the next batch", async () =
 it("the purge removes rows whose window has passed and keeps the others", async () => {
   let clock = 1_000_000;
   const store = new PgNonceStore(tdb.db, { timestampWindow: 60, now: () => clock });
-  await tdb.db.deleteFrom("nonces").execute();
+  await tdb.db.deleteFrom("nonce_keys").execute();
   expect(await store.use("ck", "", "old", clock - 100)).toBe(true); // expires clock - 40
   expect(await store.use("ck", "", "fresh", clock)).toBe(true); // expires clock + 60
   expect(await store.purge()).toBe(1);
@@ -69,5 +69,17 @@ it("with several inserts in flight, a nonce used in two batches at once still wi
     expect((await Promise.all(results)).filter(Boolean)).toHaveLength(1);
   }
   expect(store.totals.batches).toBeGreaterThanOrEqual(40);
+  store.close();
+});
+
+it("the row key keeps consumer, token and nonce apart (length-prefixed, not concatenated)", async () => {
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 300 });
+  const ts = Math.floor(Date.now() / 1000);
+  // the same characters split differently across the three parts: different requests
+  expect(await store.use("ab", "c", "n", ts)).toBe(true);
+  expect(await store.use("a", "bc", "n", ts)).toBe(true);
+  expect(await store.use("a", "b", "cn", ts)).toBe(true);
+  expect(await store.use("ab", "c", "n", ts)).toBe(false);
+  expect(nonceKey("ab", "c", "n")).toHaveLength(16);
   store.close();
 });

@@ -85,6 +85,7 @@ describe("database", () => {
         "consumers",
         "access_tokens",
         "nonces",
+        "nonce_keys",
         "notes",
         "audit_events",
         "outbox",

@@ -43,11 +43,10 @@ export interface AccessTokensTable {
   revoked_at: NullableTimestamp;
 }
 
-export interface NoncesTable {
-  consumer_key: string;
-  /** "" for two-legged requests. */
-  token: string;
-  nonce: string;
+/** The replay guard (data service, nonce-store.ts). */
+export interface NonceKeysTable {
+  /** First 16 bytes of SHA-256 over the length-prefixed consumer key, token ("" when two-legged) and nonce. */
+  key: Buffer | Uint8Array;
   /** Seconds since the epoch after which the row may be purged. */
   expires_at: number;
 }
@@ -82,7 +81,7 @@ export interface Database {
   users: UsersTable;
   consumers: ConsumersTable;
   access_tokens: AccessTokensTable;
-  nonces: NoncesTable;
+  nonce_keys: NonceKeysTable;
   notes: NotesTable;
   audit_events: AuditEventsTable;
   outbox: OutboxTable;

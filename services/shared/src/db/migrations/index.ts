@@ -4,7 +4,9 @@
 // and .js in another.)
 import type { Migration } from "kysely";
 import * as initial from "./2026-11-28T00-00-initial.js";
+import * as nonceKeys from "./2026-11-29T00-00-nonce-keys.js";
 
 export const migrations: Record<string, Migration> = {
   "2026-11-28T00-00-initial": initial,
+  "2026-11-29T00-00-nonce-keys": nonceKeys,
 };
