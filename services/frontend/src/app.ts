@@ -1,11 +1,11 @@
 // The frontend as one Fastify app: HTML pages over the data service, sessions in a NATS
-// JetStream KV bucket (shared by every replica, surviving restarts), CSRF on every form,
-// strict security headers, rate-limited login and sign-up, friendly error pages.
+// JetStream KV bucket (shared by every replica, surviving restarts) for signed-in users only,
+// CSRF on every form (secret in a signed cookie, so anonymous pages store nothing), strict
+// security headers, rate-limited login and sign-up, friendly error pages.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import Fastify, { type FastifyInstance } from "fastify";
 import cookie from "@fastify/cookie";
-import csrf from "@fastify/csrf-protection";
 import formbody from "@fastify/formbody";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
@@ -13,6 +13,7 @@ import session from "@fastify/session";
 import fastifyStatic from "@fastify/static";
 import { baseServerOptions, chooseLogger, NatsBus, observability, type Bus } from "@signet/shared";
 import type { FrontendConfig } from "./config.js";
+import { csrfCookieName, registerCsrf } from "./csrf.js";
 import { DataClient } from "./data-client.js";
 import { sendPage } from "./pages.js";
 import { PICO_CSS_DIR, PUBLIC_DIR } from "./paths.js";
@@ -152,7 +153,13 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
     timeoutMs: config.dataTimeoutMs,
   });
   const cookieName = config.cookieSecure ? "__Host-signet.sid" : "signet.sid";
-  const ctx: PageContext = { config, views, data, cookieName };
+  const ctx: PageContext = {
+    config,
+    views,
+    data,
+    cookies: { session: cookieName, csrf: csrfCookieName(config.cookieSecure), secure: config.cookieSecure },
+  };
+  const sessionSecrets = config.sessionSecret.split(",").map((s) => s.trim());
 
   app.setNotFoundHandler((request, reply) => sendPage(views, request, reply, "not_found"));
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) =>
@@ -161,12 +168,14 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
 
   // ---- the pages: sessions, forms, CSRF, rate limits live only in this context ---------
   await app.register(async (pages) => {
-    await pages.register(cookie);
+    // the secrets sign the CSRF cookie (first signs, all verify)
+    await pages.register(cookie, { secret: sessionSecrets });
     await pages.register(session, {
-      secret: config.sessionSecret.split(",").map((s) => s.trim()),
+      secret: sessionSecrets,
       cookieName,
       store: sessionStore,
       idGenerator: newSessionId,
+      // stored only once something is put in it: a sign-in (anonymous visits cost the store nothing)
       saveUninitialized: false,
       rolling: true,
       cookie: {
@@ -179,7 +188,7 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
     });
     // a 10 000-character note of multi-byte text, percent-encoded, still fits
     await pages.register(formbody, { bodyLimit: 256 * 1024 });
-    await pages.register(csrf, { sessionPlugin: "@fastify/session" });
+    await registerCsrf(pages, { sessionSecrets, secure: config.cookieSecure });
     await pages.register(rateLimit, {
       global: false,
       errorResponseBuilder: (_request, context) =>

@@ -7,14 +7,22 @@ import type { FrontendConfig } from "./config.js";
 import type { DataClient, LoginResult, Note } from "./data-client.js";
 import { LOGIN_REASONS, classifyDataError, sendPage } from "./pages.js";
 import { loginUrl, safeNext } from "./safe-next.js";
-import { endSession, signedIn, type SignedIn } from "./session.js";
+import { csrfToken } from "./csrf.js";
+import {
+  endSession,
+  ensureFreshSessionId,
+  expireCookie,
+  signedIn,
+  type PageCookies,
+  type SignedIn,
+} from "./session.js";
 import type { Views } from "./views.js";
 
 export interface PageContext {
   config: FrontendConfig;
   views: Views;
   data: DataClient;
-  cookieName: string;
+  cookies: PageCookies;
 }
 
 const TITLE_MAX = 200;
@@ -33,7 +41,7 @@ function queryParam(request: FastifyRequest, name: string): string {
 }
 
 export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promise<void> {
-  const { views, data, config, cookieName } = ctx;
+  const { views, data, config, cookies } = ctx;
 
   const rateLimit = (setting: FrontendConfig["loginRateLimit"]) => ({
     rateLimit: { max: setting.max, timeWindow: setting.windowMs },
@@ -51,22 +59,30 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       return undefined;
     }
     if (state === "expired") {
-      await endSession(request, reply, cookieName);
+      await endSession(request, reply, cookies);
       await reply.redirect(loginUrl(next, "session_expired"), 303);
       return undefined;
     }
     return state;
   }
 
-  /** Starts a fresh session (new id) for a user the data service just authenticated. */
-  async function startSession(request: FastifyRequest, login: LoginResult): Promise<void> {
-    await request.session.regenerate();
+  /**
+   * Starts the session (a new id: no fixation) of a user the data service just authenticated:
+   * the first one stored for this browser. The anonymous CSRF secret is dropped too.
+   */
+  async function startSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    login: LoginResult,
+  ): Promise<void> {
+    await ensureFreshSessionId(request, cookies.session);
     request.session.user = {
       id: login.user.id,
       username: login.user.username,
       display_name: login.user.display_name,
     };
     request.session.auth = { token: login.token, secret: login.secret, expiresAt: login.expires_at };
+    expireCookie(reply, cookies.csrf, cookies.secure);
   }
 
   function renderLogin(
@@ -79,7 +95,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       "login",
       {
         title: "Log in",
-        csrfToken: reply.generateCsrf(),
+        csrfToken: csrfToken(request, reply),
         next: options.next,
         error: options.error,
         notice: options.notice,
@@ -90,6 +106,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
   }
 
   function renderSignup(
+    request: FastifyRequest,
     reply: FastifyReply,
     options: {
       status?: number;
@@ -104,7 +121,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       "signup",
       {
         title: "Sign up",
-        csrfToken: reply.generateCsrf(),
+        csrfToken: csrfToken(request, reply),
         next: options.next,
         error: options.error,
         field: options.field,
@@ -129,7 +146,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
         title: "Your notes",
         user: who.user,
         notes,
-        csrfToken: reply.generateCsrf(),
+        csrfToken: csrfToken(request, reply),
         error: options.error,
         draft: options.draft ?? { title: "", body: "" },
       },
@@ -216,7 +233,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
         }
         throw error;
       }
-      await startSession(request, login);
+      await startSession(request, reply, login);
       request.log.info({ user_id: login.user.id }, "user logged in");
       return reply.redirect(next, 303);
     },
@@ -227,7 +244,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
   app.get("/signup", async (request, reply) => {
     const next = safeNext(queryParam(request, "next"));
     if (typeof signedIn(request) === "object") return reply.redirect(next);
-    return renderSignup(reply, { next });
+    return renderSignup(request, reply, { next });
   });
 
   app.post(
@@ -241,7 +258,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       };
       const password = field(request.body, "password");
       const invalid = (error: string, which: string) =>
-        renderSignup(reply, { status: 400, error, field: which, values, next });
+        renderSignup(request, reply, { status: 400, error, field: which, values, next });
       if (!values.display_name || values.display_name.length > DISPLAY_NAME_MAX) {
         return invalid(`Enter a display name of at most ${DISPLAY_NAME_MAX} characters.`, "display_name");
       }
@@ -262,7 +279,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       } catch (error) {
         if (error instanceof SignetApiError) {
           if (error.code === "username_taken" || error.status === 409) {
-            return renderSignup(reply, {
+            return renderSignup(request, reply, {
               status: 409,
               error: `The username “${values.username}” is already taken. Please choose another one.`,
               field: "username",
@@ -280,7 +297,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
         { username: values.username, password, clientIp: request.ip },
         request.id,
       );
-      await startSession(request, login);
+      await startSession(request, reply, login);
       request.log.info({ user_id: login.user.id }, "user signed up");
       return reply.redirect(next, 303);
     },
@@ -298,7 +315,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
         request.log.warn({ err: error }, "data service logout failed");
       }
     }
-    await endSession(request, reply, cookieName);
+    await endSession(request, reply, cookies);
     return reply.redirect(loginUrl("/", "logged_out"), 303);
   });
 
@@ -366,7 +383,7 @@ export function pageErrorHandler(ctx: PageContext) {
     request: FastifyRequest,
     reply: FastifyReply,
   ) => {
-    const { views, cookieName } = ctx;
+    const { views, cookies } = ctx;
     if (error instanceof SignetApiError) {
       const failure = classifyDataError(error);
       if (failure.kind === "session_ended") {
@@ -374,7 +391,7 @@ export function pageErrorHandler(ctx: PageContext) {
           { reason: failure.reason, request_id: error.requestId },
           "data service refused the session's token; session ended",
         );
-        await endSession(request, reply, cookieName);
+        await endSession(request, reply, cookies);
         const next = request.method === "GET" ? safeNext(request.url) : "/";
         return reply.redirect(loginUrl(next, failure.reason), 303);
       }

@@ -1,5 +1,6 @@
 // What a session holds, server-side only: the user's public profile and the access token
-// with its secret. The cookie carries nothing but the signed session id.
+// with its secret. The cookie carries nothing but the signed session id. Only signed-in
+// users have a stored session (the CSRF secret lives in its own cookie: see csrf.ts).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { DataUser, TokenCredentials } from "./data-client.js";
 
@@ -8,8 +9,6 @@ declare module "fastify" {
     user?: DataUser;
     /** The OAuth access token and its secret (never sent to the browser). */
     auth?: { token: string; secret: string; expiresAt: string };
-    /** @fastify/csrf-protection's secret. */
-    _csrf?: string;
   }
 }
 
@@ -27,11 +26,39 @@ export function signedIn(request: FastifyRequest): SignedIn | "none" | "expired"
   return { user: session.user, token: { key: session.auth.token, secret: session.auth.secret } };
 }
 
-/** Removes the session from the store and the cookie from the browser. */
+/**
+ * Gives the request's session a new id unless it provably has one already. A session loaded
+ * from the store under the id the browser presented is regenerated (new id, the old one
+ * destroyed): no fixation. An anonymous visitor's session was made for this request
+ * (saveUninitialized: false), so its id was never stored nor sent and is new already;
+ * regenerating it would only write a purge marker into the bucket for a key that never existed.
+ * In doubt (a cookie this check cannot read), it regenerates.
+ */
+export async function ensureFreshSessionId(request: FastifyRequest, cookieName: string): Promise<void> {
+  const presented = request.cookies[cookieName];
+  if (presented) {
+    const unsigned = request.unsignCookie(presented);
+    if (!unsigned.valid || unsigned.value === request.session.sessionId) {
+      await request.session.regenerate();
+    }
+  }
+}
+
+/** The page cookies: the session id, the CSRF secret, and whether both are Secure. */
+export interface PageCookies {
+  session: string;
+  csrf: string;
+  secure: boolean;
+}
+
+/**
+ * Removes the session from the store, and the session and CSRF cookies from the browser (the
+ * next form gets a fresh CSRF secret: none spans a sign-in boundary).
+ */
 export async function endSession(
   request: FastifyRequest,
   reply: FastifyReply,
-  cookieName: string,
+  cookies: PageCookies,
 ): Promise<void> {
   const session = request.session as FastifyRequest["session"] | null | undefined;
   if (session && typeof session.destroy === "function" && session.sessionId) {
@@ -41,5 +68,11 @@ export async function endSession(
       request.log.warn({ err: error }, "could not remove the session from the store");
     }
   }
-  reply.clearCookie(cookieName, { path: "/" });
+  expireCookie(reply, cookies.session, cookies.secure);
+  expireCookie(reply, cookies.csrf, cookies.secure);
+}
+
+/** Expires a page cookie (a `__Host-` cookie is only replaced by one that is Secure too). */
+export function expireCookie(reply: FastifyReply, name: string, secure: boolean): void {
+  reply.clearCookie(name, { path: "/", httpOnly: true, sameSite: "lax", secure });
 }

@@ -112,6 +112,10 @@ describe.runIf(runBrowser)("in a real browser", () => {
     expect(new URL(page.url()).search).toBe("?next=/");
     await shot(page, "login-desktop");
     await shot(page, "login-phone", PHONE);
+    // an anonymous page: no session cookie, only the CSRF secret's (HttpOnly, SameSite=Lax)
+    const anonymous = await noJs.cookies(a.url);
+    expect(anonymous.map((c) => c.name)).toEqual(["signet.csrf"]);
+    expect(anonymous[0]).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
 
     await page.getByRole("link", { name: "Create an account" }).click();
     await shot(page, "signup-desktop");

@@ -3,6 +3,8 @@
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
+import { Signer } from "@fastify/cookie";
+import { Kvm } from "@nats-io/kv";
 import { findToken, NatsBus, revokeConsumer, revokeUserTokens, SUBJECTS } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { testNatsUrl } from "@signet/shared/test-support/nats";
@@ -12,6 +14,7 @@ import {
   Agent,
   csrfOf,
   frontendConfig,
+  SESSION_SECRET,
   seedUser,
   startData,
   startFrontend,
@@ -50,6 +53,7 @@ afterAll(async () => {
 });
 
 const cookieName = "signet.sid";
+const csrfCookie = "signet.csrf";
 
 describe("pages and sessions", () => {
   it("GET / without a session redirects to /login?next=/", async () => {
@@ -73,13 +77,21 @@ describe("pages and sessions", () => {
     const agent = new Agent(front.url);
     const loginPage = await agent.get("/login?next=/");
     expect(loginPage.status).toBe(200);
-    const before = agent.cookies.get(cookieName);
-    expect(before).toBeTruthy();
-    const cookieLine = loginPage.setCookie.find((c) => c.startsWith(`${cookieName}=`))!;
-    expect(cookieLine).toMatch(/; HttpOnly/i);
-    expect(cookieLine).toMatch(/; SameSite=Lax/i);
-    expect(cookieLine).not.toMatch(/; Secure/i);
+    // an anonymous page sets no session cookie, only the signed CSRF-secret cookie
+    expect(loginPage.setCookie.some((c) => c.startsWith(`${cookieName}=`))).toBe(false);
+    const csrfLine = loginPage.setCookie.find((c) => c.startsWith(`${csrfCookie}=`))!;
+    expect(csrfLine).toMatch(/; HttpOnly/i);
+    expect(csrfLine).toMatch(/; SameSite=Lax/i);
+    expect(csrfLine).not.toMatch(/; Secure/i);
+    expect(csrfLine).not.toMatch(/; Max-Age/i);
+    expect(new Signer(SESSION_SECRET).unsign(decodeURIComponent(agent.cookies.get(csrfCookie)!)).valid).toBe(
+      true,
+    );
 
+    // session fixation: a well-signed session cookie planted before login is not adopted
+    const planted = "plantedplantedplantedplanted1234";
+    const before = encodeURIComponent(new Signer(SESSION_SECRET).sign(planted));
+    agent.cookies.set(cookieName, before);
     const res = await agent.post("/login", {
       _csrf: csrfOf(loginPage.body),
       username: user.username,
@@ -88,13 +100,21 @@ describe("pages and sessions", () => {
     });
     expect(res.status).toBe(303);
     expect(res.location).toBe("/");
+    const cookieLine = res.setCookie.find((c) => c.startsWith(`${cookieName}=`))!;
+    expect(cookieLine).toMatch(/; HttpOnly/i);
+    expect(cookieLine).toMatch(/; SameSite=Lax/i);
+    expect(cookieLine).not.toMatch(/; Secure/i);
     const after = agent.cookies.get(cookieName);
     expect(after).toBeTruthy();
     expect(after).not.toBe(before);
-    // the old session id is dead: replaying the pre-login cookie is not signed in
+    expect(decodeURIComponent(after!)).not.toContain(planted);
+    // the anonymous CSRF secret does not outlive the login
+    expect(agent.cookies.has(csrfCookie)).toBe(false);
+    // the planted id is not a session: replaying it is not signed in
     const replay = new Agent(front.url);
-    replay.cookies.set(cookieName, before!);
+    replay.cookies.set(cookieName, before);
     expect((await replay.get("/")).status).toBe(302);
+    expect(await (await new Kvm(bus.nc).open(bucket)).get(planted)).toBeNull();
 
     const home = await agent.get("/");
     expect(home.status).toBe(200);
@@ -114,6 +134,30 @@ describe("pages and sessions", () => {
     const sessionId = decodeURIComponent(after!).split(".")[0]!;
     const stored = await store.kv.get(sessionId);
     expect(stored?.string()).toContain(token.token);
+  });
+
+  it("a session the browser presents from the store is replaced at login, and removed from the store", async () => {
+    // e.g. an anonymous session stored before anonymous visits stopped being stored
+    const user = await seedUser(tdb.db);
+    const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
+    const old = "oldoldoldoldoldoldoldoldoldold12";
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    await store.kv.put(
+      old,
+      JSON.stringify({
+        cookie: { originalMaxAge: 3_600_000, expires, path: "/", httpOnly: true },
+        _csrf: "x",
+      }),
+    );
+    const agent = new Agent(front.url);
+    agent.cookies.set(cookieName, encodeURIComponent(new Signer(SESSION_SECRET).sign(old)));
+    const res = await agent.login(user.username, user.password);
+    expect(res.status).toBe(303);
+    const after = decodeURIComponent(agent.cookies.get(cookieName)!).split(".")[0]!;
+    expect(after).not.toBe(old);
+    expect((await store.kv.get(old))?.operation ?? "gone").not.toBe("PUT");
+    expect((await store.kv.get(after))?.string()).toContain(user.username);
+    expect((await agent.get("/")).status).toBe(200);
   });
 
   it("notes: add two (newest first), delete one; titles are escaped", async () => {
@@ -164,6 +208,94 @@ describe("pages and sessions", () => {
     });
     expect(anonymous.status).toBe(403);
     expect((await agent.get("/")).body).not.toContain("forged");
+  });
+
+  it("anonymous forms (login, sign-up): no token, a wrong one, another visitor's, or a forged secret cookie: 403", async () => {
+    const user = await seedUser(tdb.db);
+    const creds = { username: user.username, password: user.password, next: "/" };
+    const agent = new Agent(front.url);
+    const token = csrfOf((await agent.get("/login")).body);
+    const otherToken = csrfOf((await new Agent(front.url).get("/login")).body);
+    const refused = async (who: Agent, path: string, form: Record<string, string>) => {
+      const res = await who.post(path, form);
+      expect(res.status, `${path} ${JSON.stringify(Object.keys(form))}`).toBe(403);
+      expect(res.body).toContain("This form has expired");
+      expect(res.setCookie.some((c) => c.startsWith(`${cookieName}=`))).toBe(false);
+    };
+    await refused(agent, "/login", creds);
+    await refused(agent, "/login", { ...creds, _csrf: "" });
+    await refused(agent, "/login", { ...creds, _csrf: "not-a-token" });
+    await refused(agent, "/login", { ...creds, _csrf: otherToken });
+    await refused(new Agent(front.url), "/login", { ...creds, _csrf: token }); // no secret cookie
+    const forged = new Agent(front.url);
+    const signed = agent.cookies.get(csrfCookie)!;
+    forged.cookies.set(csrfCookie, (signed.startsWith("x") ? "y" : "x") + signed.slice(1));
+    await refused(forged, "/login", { ...creds, _csrf: token }); // a secret cookie not signed by us
+    forged.cookies.set(csrfCookie, decodeURIComponent(signed).split(".")[0]!);
+    await refused(forged, "/login", { ...creds, _csrf: token }); // the right secret, unsigned
+    const signup = {
+      username: unique("nocsrf"),
+      password: "a long enough password",
+      display_name: "No Token",
+    };
+    const signupToken = csrfOf((await agent.get("/signup")).body);
+    await refused(agent, "/signup", signup);
+    await refused(agent, "/signup", { ...signup, _csrf: "not-a-token" });
+    await refused(agent, "/signup", { ...signup, _csrf: otherToken });
+    expect(
+      await tdb.db.selectFrom("users").select("id").where("username", "=", signup.username).execute(),
+    ).toEqual([]);
+    // the same forms with their tokens go through
+    expect((await agent.post("/signup", { ...signup, _csrf: signupToken })).status).toBe(303);
+    const again = new Agent(front.url);
+    expect(
+      (await again.post("/login", { ...creds, _csrf: csrfOf((await again.get("/login")).body) })).status,
+    ).toBe(303);
+  });
+
+  it("signed-in forms (notes add/delete, logout): tokens are bound to the session", async () => {
+    const user = await seedUser(tdb.db);
+    const agent = new Agent(front.url);
+    await agent.login(user.username, user.password);
+    expect((await agent.submit("/", "/notes", { title: "keep me", body: "" })).status).toBe(303);
+    const home = await agent.get("/");
+    const good = csrfOf(home.body);
+    const id = /action="\/notes\/([0-9a-f-]+)\/delete"/.exec(home.body)![1]!;
+
+    // an anonymous token minted with this browser's own CSRF secret cookie
+    const sameBrowser = new Agent(front.url);
+    sameBrowser.cookies.set(csrfCookie, agent.cookies.get(csrfCookie)!);
+    const anonymousToken = csrfOf((await sameBrowser.get("/login")).body);
+    // a token of another signed-in session, even with this browser's secret cookie
+    const other = new Agent(front.url);
+    await other.login(user.username, user.password);
+    other.cookies.set(csrfCookie, agent.cookies.get(csrfCookie)!);
+    const otherSessionToken = csrfOf((await other.get("/")).body);
+
+    for (const [path, form] of [
+      ["/notes", { title: "forged", body: "x" }],
+      [`/notes/${id}/delete`, {}],
+      ["/logout", {}],
+    ] as const) {
+      for (const _csrf of [undefined, "", "not-a-token", anonymousToken, otherSessionToken]) {
+        const res = await agent.post(path, _csrf === undefined ? form : { ...form, _csrf });
+        expect(res.status, `${path} with ${String(_csrf)}`).toBe(403);
+        expect(res.body).toContain("This form has expired");
+      }
+    }
+    const after = await agent.get("/");
+    expect(after.status).toBe(200); // still signed in: the refused logouts did nothing
+    expect(after.body).toContain("keep me");
+    expect(after.body).not.toContain("forged");
+
+    // with the page's own token each form works
+    expect((await agent.post(`/notes/${id}/delete`, { _csrf: good })).status).toBe(303);
+    expect((await agent.get("/")).body).not.toContain("keep me");
+    const logout = await agent.post("/logout", { _csrf: good });
+    expect(logout.status).toBe(303);
+    expect(logout.location).toBe("/login?reason=logged_out&next=/");
+    // after logout the session's tokens are dead too
+    expect((await agent.post("/notes", { _csrf: good, title: "late", body: "" })).status).toBe(403);
   });
 
   it("next returns only to local paths", async () => {
@@ -305,6 +437,86 @@ describe("pages and sessions", () => {
   });
 });
 
+describe("the session store holds signed-in users only", () => {
+  const ownBucket = uniqueBucket("anon");
+  let own: { app: FastifyInstance; url: string };
+
+  beforeAll(async () => {
+    own = await startFrontend({ config: frontendConfig(data, { sessionBucket: ownBucket }), bus });
+  });
+
+  afterAll(async () => {
+    await own?.app.close();
+    await (await new Kvm(bus.nc).open(ownBucket)).destroy();
+  });
+
+  /** The bucket's live keys, and how many messages its stream holds (every put and purge counts). */
+  async function bucketContents(): Promise<{ keys: string[]; messages: number }> {
+    const kv = await new Kvm(bus.nc).open(ownBucket);
+    const keys: string[] = [];
+    for await (const key of await kv.keys()) keys.push(key);
+    return { keys: keys.sort(), messages: (await kv.status()).values };
+  }
+
+  it("N anonymous visits to /login and /signup (bots and browsers) add no key; a login adds exactly one", async () => {
+    expect(await bucketContents()).toEqual({ keys: [], messages: 0 });
+    const N = 25;
+    const browser = new Agent(own.url); // keeps its cookies, like a person
+    for (let i = 0; i < N; i++) {
+      const bot = new Agent(own.url); // no cookies at all, like a crawler
+      for (const who of [bot, browser]) {
+        for (const path of ["/login", "/signup"]) {
+          const res = await who.get(path);
+          expect(res.status).toBe(200);
+          expect(res.setCookie.some((c) => c.startsWith(`${cookieName}=`))).toBe(false);
+        }
+      }
+    }
+    // the other anonymous answers: redirects, reasons, error pages, refused and failed forms
+    const user = await seedUser(tdb.db);
+    expect((await browser.get("/")).status).toBe(302);
+    expect((await browser.get("/login?reason=token_revoked&next=/")).body).toContain(
+      "your access was revoked",
+    );
+    expect((await browser.get("/no/such/page")).status).toBe(404);
+    expect((await browser.post("/login", { username: user.username, password: user.password })).status).toBe(
+      403,
+    );
+    expect(
+      (await browser.submit("/login", "/login", { username: user.username, password: "wrong" })).status,
+    ).toBe(401);
+    expect(
+      (await browser.submit("/signup", "/signup", { username: "x", password: "short", display_name: "" }))
+        .status,
+    ).toBe(400);
+    const stale = new Agent(own.url); // a session cookie whose session is gone
+    stale.cookies.set(
+      cookieName,
+      encodeURIComponent(new Signer(SESSION_SECRET).sign("gonegonegonegonegonegone")),
+    );
+    const cleared = await stale.get("/login");
+    expect(cleared.status).toBe(200);
+    expect(stale.cookies.has(cookieName)).toBe(false);
+    expect(await bucketContents()).toEqual({ keys: [], messages: 0 });
+
+    // a login stores exactly one session, under the id in the cookie
+    const res = await browser.submit("/login", "/login", {
+      username: user.username,
+      password: user.password,
+    });
+    expect(res.status).toBe(303);
+    const sessionId = decodeURIComponent(browser.cookies.get(cookieName)!).split(".")[0]!;
+    expect(await bucketContents()).toEqual({ keys: [sessionId], messages: 1 });
+    // using it (rolling expiry re-writes the same key) and more anonymous visits add nothing
+    expect((await browser.get("/")).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await new Agent(own.url).get("/login")).status).toBe(200);
+    expect((await bucketContents()).keys).toEqual([sessionId]);
+    // logout removes it
+    expect((await browser.submit("/", "/logout", {})).status).toBe(303);
+    expect((await bucketContents()).keys).toEqual([]);
+  });
+});
+
 describe("hardening and failure pages", () => {
   it("sends a strict CSP and the other security headers", async () => {
     const res = await new Agent(front.url).get("/login");
@@ -423,19 +635,52 @@ describe("hardening and failure pages", () => {
     }
   });
 
-  it("TRUST_PROXY: behind a TLS-terminating proxy the cookie is Secure and __Host- prefixed", async () => {
+  it("TRUST_PROXY: behind a TLS-terminating proxy the cookies are Secure and __Host- prefixed", async () => {
     const secure = await startFrontend({
       config: frontendConfig(data, { sessionBucket: bucket, cookieSecure: true, trustProxy: true }),
       bus,
     });
     try {
-      const res = await new Agent(secure.url).get("/login", { "x-forwarded-proto": "https" });
-      const line = res.setCookie.find((c) => c.startsWith("__Host-signet.sid="));
-      expect(line).toMatch(/; Secure/i);
-      expect(line).toMatch(/; HttpOnly/i);
-      expect(line).toMatch(/; SameSite=Lax/i);
+      const https = { "x-forwarded-proto": "https" };
+      const agent = new Agent(secure.url);
+      const res = await agent.get("/login", https);
+      expect(res.setCookie.some((c) => c.includes("signet.sid="))).toBe(false);
+      const csrfLine = res.setCookie.find((c) => c.startsWith("__Host-signet.csrf="));
+      for (const line of [csrfLine]) {
+        expect(line).toMatch(/; Path=\/(;|$)/i);
+        expect(line).toMatch(/; Secure/i);
+        expect(line).toMatch(/; HttpOnly/i);
+        expect(line).toMatch(/; SameSite=Lax/i);
+        expect(line).not.toMatch(/; Domain=/i);
+      }
       expect(res.headers.get("strict-transport-security")).toContain("max-age=");
       expect(res.headers.get("content-security-policy")).toContain("upgrade-insecure-requests");
+
+      const user = await seedUser(tdb.db);
+      const login = await agent.post(
+        "/login",
+        { _csrf: csrfOf(res.body), username: user.username, password: user.password, next: "/" },
+        https,
+      );
+      expect(login.status).toBe(303);
+      const sid = login.setCookie.find((c) => c.startsWith("__Host-signet.sid="));
+      expect(sid).toMatch(/; Secure/i);
+      expect(sid).toMatch(/; HttpOnly/i);
+      expect(sid).toMatch(/; SameSite=Lax/i);
+      // the anonymous CSRF secret is expired with the attributes a __Host- cookie needs
+      const expired = login.setCookie.find((c) => c.startsWith("__Host-signet.csrf="));
+      expect(expired).toMatch(/; Secure/i);
+      expect(expired).toMatch(/Expires=Thu, 01 Jan 1970/i);
+      expect((await agent.get("/", https)).status).toBe(200);
+      const logout = await agent
+        .get("/", https)
+        .then((home) => agent.post("/logout", { _csrf: csrfOf(home.body) }, https));
+      expect(logout.status).toBe(303);
+      for (const name of ["__Host-signet.sid", "__Host-signet.csrf"]) {
+        const line = logout.setCookie.find((c) => c.startsWith(`${name}=`));
+        expect(line, name).toMatch(/; Secure/i);
+        expect(line, name).toMatch(/Expires=Thu, 01 Jan 1970/i);
+      }
     } finally {
       await secure.app.close();
     }

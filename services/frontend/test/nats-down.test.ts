@@ -1,6 +1,7 @@
 // Sessions when NATS goes away (a private nats-server, so the shared one is never touched):
 // readiness turns false, pages answer a friendly 503 instead of hanging or crashing, and
-// once NATS is back the same session works again (JetStream keeps it on disk).
+// once NATS is back the same session works again (JetStream keeps it on disk). Anonymous
+// pages need no store at all.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { useTestDatabase } from "@signet/shared/test-support/db";
@@ -50,6 +51,10 @@ it("NATS down: /readyz 503 and a friendly 503 page; back up: the session is stil
   expect(page.headers.get("content-type")).toContain("text/html");
   expect(page.body).toContain("We can&#39;t reach your notes right now");
   expect((await agent.get("/healthz")).status).toBe(200);
+  // an anonymous visitor needs no session store: the login form still works
+  const anonymous = await new Agent(front.url).get("/login");
+  expect(anonymous.status).toBe(200);
+  expect(anonymous.body).toMatch(/name="_csrf" value="[^"]+"/);
 
   await nats.start();
   await expect

@@ -189,6 +189,43 @@ describe("pages that need no data service", () => {
     }
   });
 
+  it("anonymous pages store no session; their forms still carry a CSRF token", async () => {
+    const sessionStore = new MemorySessionStore();
+    const app = await buildFrontendApp({
+      config: frontendConfigDefaults({
+        consumerKey: "k",
+        consumerSecret: "s",
+        sessionSecret: SESSION_SECRET,
+        dataUrl: "http://127.0.0.1:9",
+        logLevel: "silent",
+        defaultMetrics: false,
+      }),
+      sessionStore,
+      logger: false,
+    });
+    try {
+      for (const url of ["/login", "/signup", "/login?reason=logged_out", "/", "/no/such/page"]) {
+        const res = await app.inject({ url });
+        expect(String(res.headers["set-cookie"] ?? "")).not.toContain("signet.sid=");
+      }
+      const page = await app.inject({ url: "/login" });
+      const csrf = page.cookies.find((c) => c.name === "signet.csrf");
+      expect(csrf).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+      expect(page.body).toMatch(/name="_csrf" value="[^"]+"/);
+      const refused = await app.inject({
+        method: "POST",
+        url: "/login",
+        cookies: { "signet.csrf": csrf!.value },
+        payload: { username: "someone", password: "something" },
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(sessionStore.size).toBe(0);
+    } finally {
+      await app.close();
+      await sessionStore.close();
+    }
+  });
+
   it("serves its CSS locally and answers unknown static files with the 404 page", async () => {
     const app = await build();
     try {
