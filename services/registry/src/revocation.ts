@@ -32,6 +32,7 @@ import {
   type ConsumerRotatedEvent,
   type Database,
   type Keyring,
+  type User,
   type UserDisabledEvent,
 } from "@signet/shared";
 
@@ -334,23 +335,9 @@ export async function disableUserEverywhere(
   announcer: Announcer,
   input: { username: string; actor: string },
 ): Promise<UserChangeResult> {
-  const { result, confirmedPods } = await announcer.commitAndAnnounce(SUBJECTS.userDisabled, async (trx) => {
-    const user = await disableUser(trx, input.username);
-    if (!user) throw notFound("user");
-    const tokensRevoked = await revokeUserTokens(trx, user.id);
-    await recordAudit(trx, {
-      actor: input.actor,
-      action: "user.disable",
-      target: user.username,
-      details: { user_id: user.id, tokens_revoked: tokensRevoked },
-    });
-    const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor: input.actor };
-    return {
-      payload: { ...payload },
-      result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked },
-    };
-  });
-  return { ...result, confirmed_pods: confirmedPods };
+  return announceUserTokensKilled(announcer, "user.disable", input.actor, (trx) =>
+    disableUser(trx, input.username),
+  );
 }
 
 /**
@@ -363,17 +350,33 @@ export async function resetPasswordEverywhere(
 ): Promise<UserChangeResult> {
   // Look the user up first so an unknown name does not cost an argon2 hash inside a transaction.
   if (!(await findUserByUsername(announcer.options.db, input.username))) throw notFound("user");
+  return announceUserTokensKilled(announcer, "user.password", input.actor, (trx) =>
+    setPassword(trx, input.username, input.password),
+  );
+}
+
+/**
+ * One transaction: `change` (disable, new password), every token of the user revoked, the
+ * audit row; announced as signet.user.disabled, the event that makes pods forget the
+ * user's cached tokens.
+ */
+async function announceUserTokensKilled(
+  announcer: Announcer,
+  action: "user.disable" | "user.password",
+  actor: string,
+  change: (trx: Transaction<Database>) => Promise<User | undefined>,
+): Promise<UserChangeResult> {
   const { result, confirmedPods } = await announcer.commitAndAnnounce(SUBJECTS.userDisabled, async (trx) => {
-    const user = await setPassword(trx, input.username, input.password);
+    const user = await change(trx);
     if (!user) throw notFound("user");
     const tokensRevoked = await revokeUserTokens(trx, user.id);
     await recordAudit(trx, {
-      actor: input.actor,
-      action: "user.password",
+      actor,
+      action,
       target: user.username,
       details: { user_id: user.id, tokens_revoked: tokensRevoked },
     });
-    const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor: input.actor };
+    const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor };
     return {
       payload: { ...payload },
       result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked },
