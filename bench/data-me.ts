@@ -8,10 +8,7 @@ import autocannon from "autocannon";
 import pg from "pg";
 import type { FastifyInstance } from "fastify";
 import {
-  createConsumer,
   createDb,
-  createUser,
-  issueToken,
   Keyring,
   LocalBus,
   migrateToLatest,
@@ -19,16 +16,9 @@ import {
   type ClientCredentials,
 } from "@signet/shared";
 import { buildDataApp, dataConfigDefaults, noopNonceStore } from "@signet/data";
+import { seedBenchCredentials, type LoadFigure } from "./support.js";
 
-export interface DataMeFigure {
-  name: string;
-  requestsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
+export type DataMeFigure = LoadFigure;
 
 export interface DataMeResult {
   figures: DataMeFigure[];
@@ -76,7 +66,13 @@ function cannon(name: string, options: autocannon.Options): Promise<DataMeFigure
   });
 }
 
-function signedMe(url: string, consumer: ClientCredentials, token: ClientCredentials, durationSec: number, connections: number) {
+function signedMe(
+  url: string,
+  consumer: ClientCredentials,
+  token: ClientCredentials,
+  durationSec: number,
+  connections: number,
+) {
   return {
     url,
     duration: durationSec,
@@ -88,14 +84,19 @@ function signedMe(url: string, consumer: ClientCredentials, token: ClientCredent
         // a fresh nonce and signature for every request
         setupRequest: (req: autocannon.Request) => ({
           ...req,
-          headers: { ...req.headers, authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }) },
+          headers: {
+            ...req.headers,
+            authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }),
+          },
         }),
       },
     ],
   };
 }
 
-export async function run(options: { durationSec?: number; connections?: number; nonceMaxInFlight?: number } = {}): Promise<DataMeResult> {
+export async function run(
+  options: { durationSec?: number; connections?: number; nonceMaxInFlight?: number } = {},
+): Promise<DataMeResult> {
   const durationSec = options.durationSec ?? 5;
   const connections = options.connections ?? 20;
   const name = `signet_bench_${randomBytes(5).toString("hex")}`;
@@ -109,11 +110,7 @@ export async function run(options: { durationSec?: number; connections?: number;
   const apps: FastifyInstance[] = [];
   try {
     await migrateToLatest(db);
-    const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench" });
-    const consumer = { key: c.key, secret };
-    const user = await createUser(db, { username: "bench-user", password: "bench-password", display_name: "Bench" });
-    const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: consumer.key, ttlSeconds: 3600 });
-    const token = { key: issued.token, secret: issued.secret };
+    const { consumer, user, token } = await seedBenchCredentials(db, keyring);
     const fixedUser = { id: user.id, username: user.username, display_name: user.display_name };
 
     const config = dataConfigDefaults({
@@ -145,10 +142,20 @@ export async function run(options: { durationSec?: number; connections?: number;
     const store = app.signetData.nonceStore!;
     const before = { ...store.totals };
 
-    const signed = await cannon("signed GET /me (PostgreSQL nonces)", signedMe(base, consumer, token, durationSec, connections));
+    const signed = await cannon(
+      "signed GET /me (PostgreSQL nonces)",
+      signedMe(base, consumer, token, durationSec, connections),
+    );
     const after = { ...store.totals };
-    const unsigned = await cannon("unsigned, same handler", { url: `${base}/me-unsigned`, duration: durationSec, connections });
-    const noop = await cannon("signed GET /me, no-op nonce store", signedMe(baseNoNonces, consumer, token, durationSec, connections));
+    const unsigned = await cannon("unsigned, same handler", {
+      url: `${base}/me-unsigned`,
+      duration: durationSec,
+      connections,
+    });
+    const noop = await cannon(
+      "signed GET /me, no-op nonce store",
+      signedMe(baseNoNonces, consumer, token, durationSec, connections),
+    );
 
     const signStart = process.hrtime.bigint();
     for (let i = 0; i < 5_000; i++) signRequest({ method: "GET", url: `${base}/me`, consumer, token });
@@ -161,7 +168,12 @@ export async function run(options: { durationSec?: number; connections?: number;
       signedToUnsignedRatio: signed.requestsPerSec / unsigned.requestsPerSec,
       // time per request with nonces vs without: the difference is the nonce store's share
       nonceStoreShare: 1 - signed.requestsPerSec / noop.requestsPerSec,
-      nonceBatches: { batches, calls, meanBatch: batches ? calls / batches : 0, largestBatch: after.largestBatch },
+      nonceBatches: {
+        batches,
+        calls,
+        meanBatch: batches ? calls / batches : 0,
+        largestBatch: after.largestBatch,
+      },
       clientSignUsPerRequest,
       settings: { durationSec, connections },
     };
@@ -175,7 +187,9 @@ export async function run(options: { durationSec?: number; connections?: number;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const result = await run();
-  console.log(`data GET /me — autocannon, ${result.settings.connections} connections, ${result.settings.durationSec} s each`);
+  console.log(
+    `data GET /me — autocannon, ${result.settings.connections} connections, ${result.settings.durationSec} s each`,
+  );
   console.table(
     result.figures.map((f) => ({
       run: f.name,
@@ -189,7 +203,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   );
   console.log(`signed / unsigned throughput: ${result.signedToUnsignedRatio.toFixed(3)}`);
   console.log(`nonce store share of a signed request's time: ${(result.nonceStoreShare * 100).toFixed(1)} %`);
-  console.log(`client-side signing (same process, same cores): ${result.clientSignUsPerRequest.toFixed(1)} µs per request`);
+  console.log(
+    `client-side signing (same process, same cores): ${result.clientSignUsPerRequest.toFixed(1)} µs per request`,
+  );
   console.log(
     `nonce batches: ${result.nonceBatches.batches} inserts for ${result.nonceBatches.calls} nonces (mean ${result.nonceBatches.meanBatch.toFixed(2)}, largest ${result.nonceBatches.largestBatch})`,
   );

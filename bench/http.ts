@@ -11,16 +11,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import {
-  createConsumer,
-  createDb,
-  createUser,
-  issueToken,
-  Keyring,
-  migrateToLatest,
-  signRequest,
-  type ClientCredentials,
-} from "@signet/shared";
+import { createDb, Keyring, migrateToLatest, signRequest } from "@signet/shared";
 import {
   cannon,
   createBenchDatabase,
@@ -30,6 +21,8 @@ import {
   stopChild,
   type CpuAccounting,
   type LoadFigure,
+  seedBenchCredentials,
+  signedGetMe,
 } from "./support.js";
 
 export interface HttpBenchResult {
@@ -94,16 +87,7 @@ export async function run(
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     await migrateToLatest(db);
-    const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench" });
-    const consumer: ClientCredentials = { key: c.key, secret };
-    const password = "bench-password-123";
-    const user = await createUser(db, { username: "bench-user", password, display_name: "Bench" });
-    const issued = await issueToken(db, keyring, {
-      userId: user.id,
-      consumerKey: consumer.key,
-      ttlSeconds: 3600,
-    });
-    const token: ClientCredentials = { key: issued.token, secret: issued.secret };
+    const { consumer, user, password, token } = await seedBenchCredentials(db, keyring);
     const jwtSecret = randomBytes(32).toString("base64url");
     const jwt = jwtHs256(jwtSecret, {
       sub: user.id,
@@ -127,20 +111,7 @@ export async function run(
       url: base,
       duration,
       connections,
-      requests: [
-        {
-          method: "GET",
-          path: "/me",
-          // a fresh nonce, timestamp and signature for every request
-          setupRequest: (req: autocannon.Request) => ({
-            ...req,
-            headers: {
-              ...req.headers,
-              authorization: signRequest({ method: "GET", url: `${base}/me`, consumer, token }),
-            },
-          }),
-        },
-      ],
+      requests: signedGetMe(base, consumer, token),
     });
     const unsignedMe = (duration: number): autocannon.Options => ({
       url: `${base}/me-unsigned`,
@@ -210,7 +181,7 @@ export async function run(
       accounting,
     );
 
-    const loginBody = new URLSearchParams({ username: "bench-user", password }).toString();
+    const loginBody = new URLSearchParams({ username: user.username, password }).toString();
     const loginConnections = 4;
     const login = await cannon(
       "POST /authenticate (argon2id m=19 MiB t=2 p=1)",

@@ -5,17 +5,15 @@
 // Run: node --conditions=@signet/source --import tsx bench/profile-signed.ts
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type autocannon from "autocannon";
+import { createDb, Keyring, migrateToLatest } from "@signet/shared";
 import {
-  createConsumer,
-  createDb,
-  createUser,
-  issueToken,
-  Keyring,
-  migrateToLatest,
-  signRequest,
-} from "@signet/shared";
-import { cannon, createBenchDatabase, ROOT, stopChild } from "./support.js";
+  cannon,
+  createBenchDatabase,
+  ROOT,
+  stopChild,
+  seedBenchCredentials,
+  signedGetMe,
+} from "./support.js";
 
 const profileDir = process.env.PROFILE_DIR ?? "/tmp/signet-profile";
 const database = await createBenchDatabase("signet_bench_profile");
@@ -24,15 +22,7 @@ const keyring = Keyring.fromEnv(masterKey);
 const db = createDb(database.url, { max: 2 });
 try {
   await migrateToLatest(db);
-  const { consumer: c, secret } = await createConsumer(db, keyring, { name: "profile" });
-  const consumer = { key: c.key, secret };
-  const user = await createUser(db, {
-    username: "profile-user",
-    password: "profile-password",
-    display_name: "Profile",
-  });
-  const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: c.key, ttlSeconds: 3600 });
-  const token = { key: issued.token, secret: issued.secret };
+  const { consumer, user, token } = await seedBenchCredentials(db, keyring, "profile");
   const child = spawn(
     process.execPath,
     [
@@ -64,19 +54,7 @@ try {
     url,
     duration: 6,
     connections: 20,
-    requests: [
-      {
-        method: "GET",
-        path: "/me",
-        setupRequest: (req: autocannon.Request) => ({
-          ...req,
-          headers: {
-            ...req.headers,
-            authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }),
-          },
-        }),
-      },
-    ],
+    requests: signedGetMe(url, consumer, token),
   });
   await stopChild(child);
   console.log(figure, `profile written to ${profileDir}`);

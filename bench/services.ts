@@ -14,16 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import {
-  createConsumer,
-  createDb,
-  createUser,
-  issueToken,
-  Keyring,
-  migrateToLatest,
-  signRequest,
-  type ClientCredentials,
-} from "@signet/shared";
+import { createDb, Keyring, migrateToLatest } from "@signet/shared";
 import {
   cannon,
   createBenchDatabase,
@@ -36,6 +27,8 @@ import {
   stopChild,
   summarize,
   type LoadFigure,
+  seedBenchCredentials,
+  signedGetMe,
 } from "./support.js";
 
 export type Variant = "tsx" | "compiled";
@@ -140,16 +133,7 @@ export async function run(
   const figures: ServiceFigure[] = [];
   try {
     await migrateToLatest(db);
-    const { consumer: c, secret } = await createConsumer(db, keyring, { name: "bench-frontend" });
-    const consumer: ClientCredentials = { key: c.key, secret };
-    const password = "bench-password-123";
-    const user = await createUser(db, { username: "bench-user", password, display_name: "Bench" });
-    const issued = await issueToken(db, keyring, {
-      userId: user.id,
-      consumerKey: consumer.key,
-      ttlSeconds: 3600,
-    });
-    const token: ClientCredentials = { key: issued.token, secret: issued.secret };
+    const { consumer, user, password, token } = await seedBenchCredentials(db, keyring, "bench-frontend");
     const adminToken = randomBytes(24).toString("base64url");
     const common = { DATABASE_URL: database.url, NATS_URL: nats.url, SIGNET_MASTER_KEY: masterKey };
 
@@ -192,19 +176,7 @@ export async function run(
       url,
       duration: loadSec,
       connections,
-      requests: [
-        {
-          method: "GET",
-          path: "/me",
-          setupRequest: (req: autocannon.Request) => ({
-            ...req,
-            headers: {
-              ...req.headers,
-              authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }),
-            },
-          }),
-        },
-      ],
+      requests: signedGetMe(url, consumer, token),
     }));
 
     await measure("registry", { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` }, (url) => ({
@@ -238,7 +210,7 @@ export async function run(
           method: "POST",
           redirect: "manual",
           headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies },
-          body: new URLSearchParams({ username: "bench-user", password, _csrf: csrf }).toString(),
+          body: new URLSearchParams({ username: user.username, password, _csrf: csrf }).toString(),
         });
         if (login.status !== 302 && login.status !== 303)
           throw new Error(`frontend login answered ${login.status}`);

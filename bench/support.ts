@@ -8,6 +8,17 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
+import type { Kysely } from "kysely";
+import {
+  createConsumer,
+  createUser,
+  issueToken,
+  signRequest,
+  type ClientCredentials,
+  type Database,
+  type Keyring,
+  type User,
+} from "@signet/shared";
 import { freePort, waitForPort } from "@signet/shared/test-support/net";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
@@ -39,6 +50,52 @@ export async function createBenchDatabase(prefix = "signet_bench"): Promise<Benc
   const url = new URL(BASE_DB);
   url.pathname = `/${name}`;
   return { name, url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+/** What a signed benchmark needs: a consumer, a user with a password, and a token (one hour). */
+export interface BenchCredentials {
+  consumer: ClientCredentials;
+  user: User;
+  password: string;
+  token: ClientCredentials;
+}
+
+export async function seedBenchCredentials(
+  db: Kysely<Database>,
+  keyring: Keyring,
+  name = "bench",
+): Promise<BenchCredentials> {
+  const { consumer: c, secret } = await createConsumer(db, keyring, { name });
+  const password = "bench-password-123";
+  const user = await createUser(db, { username: `${name}-user`, password, display_name: "Bench" });
+  const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: c.key, ttlSeconds: 3600 });
+  return {
+    consumer: { key: c.key, secret },
+    user,
+    password,
+    token: { key: issued.token, secret: issued.secret },
+  };
+}
+
+/** autocannon's request list for signed `GET /me`: a fresh nonce, timestamp and signature every time. */
+export function signedGetMe(
+  base: string,
+  consumer: ClientCredentials,
+  token: ClientCredentials,
+): autocannon.Request[] {
+  return [
+    {
+      method: "GET",
+      path: "/me",
+      setupRequest: (req: autocannon.Request) => ({
+        ...req,
+        headers: {
+          ...req.headers,
+          authorization: signRequest({ method: "GET", url: `${base}/me`, consumer, token }),
+        },
+      }),
+    },
+  ];
 }
 
 // ---- networking -------------------------------------------------------------------------------
