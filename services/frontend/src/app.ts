@@ -12,12 +12,13 @@ import rateLimit from "@fastify/rate-limit";
 import session from "@fastify/session";
 import fastifyStatic from "@fastify/static";
 import { baseServerOptions, chooseLogger, NatsBus, observability, type Bus } from "@signet/shared";
-import type { FrontendConfig } from "./config.js";
+import { defaultSessionRefreshMs, type FrontendConfig } from "./config.js";
 import { csrfCookieName, registerCsrf } from "./csrf.js";
 import { DataClient } from "./data-client.js";
 import { sendPage } from "./pages.js";
 import { PICO_CSS_DIR, PUBLIC_DIR } from "./paths.js";
 import { commonErrorPage, pageErrorHandler, pageRoutes, type PageContext } from "./routes.js";
+import { refreshIfDue } from "./session.js";
 import { MemorySessionStore, NatsKvSessionStore, type SessionStore } from "./session-store.js";
 import { Views } from "./views.js";
 
@@ -177,7 +178,8 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
       idGenerator: newSessionId,
       // stored only once something is put in it: a sign-in (anonymous visits cost the store nothing)
       saveUninitialized: false,
-      rolling: true,
+      // the session is re-saved when modified only; refreshIfDue (below) slides its expiry
+      rolling: false,
       cookie: {
         path: "/",
         httpOnly: true,
@@ -186,6 +188,8 @@ export async function buildFrontendApp(options: BuildFrontendAppOptions): Promis
         maxAge: config.sessionTtl * 1000,
       },
     });
+    const refreshMs = config.sessionRefreshMs ?? defaultSessionRefreshMs(config.sessionTtl);
+    pages.addHook("preHandler", async (request) => refreshIfDue(request, refreshMs));
     // a 10 000-character note of multi-byte text, percent-encoded, still fits
     await pages.register(formbody, { bodyLimit: 256 * 1024 });
     await registerCsrf(pages, { sessionSecrets, secure: config.cookieSecure });

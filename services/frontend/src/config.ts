@@ -24,6 +24,12 @@ export interface FrontendConfig extends CommonConfig {
   sessionBucket: string;
   /** Session lifetime in seconds (SESSION_TTL); also the bucket's TTL. */
   sessionTtl: number;
+  /**
+   * A signed-in session's expiry slides with use, but it is written back to the bucket (and
+   * its cookie re-issued) at most this often, in milliseconds (SESSION_REFRESH_MS; default
+   * the smaller of 5 minutes and a tenth of the lifetime) — not once per page view.
+   */
+  sessionRefreshMs?: number;
   /** Replicas of the session bucket's stream when it is created (SESSION_BUCKET_REPLICAS: 1, 3 or 5). */
   sessionBucketReplicas: number;
   /** Secure attribute of the session cookie (COOKIE_SECURE). */
@@ -41,6 +47,11 @@ export interface FrontendConfig extends CommonConfig {
 }
 
 export const FRONTEND_DEFAULT_PORT = 4444;
+
+/** The smaller of 5 minutes and a tenth of the session lifetime (seconds), in milliseconds. */
+export function defaultSessionRefreshMs(sessionTtlSeconds: number): number {
+  return Math.min(5 * 60_000, sessionTtlSeconds * 100);
+}
 export const DEFAULT_SESSION_BUCKET = "signet-sessions";
 
 /** Defaults for everything but credentials; used by tests and `npm start` (cookies not Secure there). */
@@ -90,6 +101,7 @@ export function loadFrontendConfig(env: Record<string, string | undefined> = pro
   }
   const sessionBucket = read.string("SESSION_BUCKET", DEFAULT_SESSION_BUCKET);
   if (!BUCKET_RE.test(sessionBucket)) read.fail("SESSION_BUCKET may hold only letters, digits, '-' and '_'");
+  const sessionTtl = read.int("SESSION_TTL", 28_800, { min: 60, max: 30 * 86_400 });
   const config: FrontendConfig = {
     ...common,
     dataUrl,
@@ -98,7 +110,11 @@ export function loadFrontendConfig(env: Record<string, string | undefined> = pro
     sessionSecret,
     natsUrl,
     sessionBucket,
-    sessionTtl: read.int("SESSION_TTL", 28_800, { min: 60, max: 30 * 86_400 }),
+    sessionTtl,
+    sessionRefreshMs: read.int("SESSION_REFRESH_MS", defaultSessionRefreshMs(sessionTtl), {
+      min: 0,
+      max: 86_400_000,
+    }),
     sessionBucketReplicas: read.int("SESSION_BUCKET_REPLICAS", 1, { min: 1, max: 5 }),
     cookieSecure: read.bool("COOKIE_SECURE", true),
     trustProxy: readTrustProxy(read),

@@ -82,6 +82,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       display_name: login.user.display_name,
     };
     request.session.auth = { token: login.token, secret: login.secret, expiresAt: login.expires_at };
+    request.session.refreshedAt = Date.now(); // written now; the next refresh is due an interval later
     expireCookie(reply, cookies.csrf, cookies.secure);
   }
 

@@ -9,7 +9,21 @@ declare module "fastify" {
     user?: DataUser;
     /** The OAuth access token and its secret (never sent to the browser). */
     auth?: { token: string; secret: string; expiresAt: string };
+    /** When the session was last written to the store (ms since the epoch): see refreshIfDue. */
+    refreshedAt?: number;
   }
+}
+
+/**
+ * Sliding expiry without a store write per page view (@fastify/session's `rolling` would
+ * re-save the session, a KV put, on every response): a signed-in session is marked modified
+ * — so saved, with a new TTL in the bucket and a new cookie expiry — at most once per
+ * `intervalMs`. It can therefore expire up to `intervalMs` earlier than a strictly rolling one.
+ */
+export function refreshIfDue(request: FastifyRequest, intervalMs: number, now = Date.now()): void {
+  const session = request.session as FastifyRequest["session"] | undefined;
+  if (!session?.user) return;
+  if (session.refreshedAt === undefined || now - session.refreshedAt >= intervalMs) session.refreshedAt = now;
 }
 
 export interface SignedIn {

@@ -517,6 +517,52 @@ describe("the session store holds signed-in users only", () => {
   });
 });
 
+describe("sliding session expiry without a store write per page view", () => {
+  const ownBucket = uniqueBucket("refresh");
+  const REFRESH_MS = 400;
+  let own: { app: FastifyInstance; url: string };
+
+  beforeAll(async () => {
+    own = await startFrontend({
+      config: frontendConfig(data, { sessionBucket: ownBucket, sessionRefreshMs: REFRESH_MS }),
+      bus,
+    });
+  });
+
+  afterAll(async () => {
+    await own?.app.close();
+    await (await new Kvm(bus.nc).open(ownBucket)).destroy();
+  });
+
+  it("page views inside the refresh interval write nothing; the first after it re-saves the session and its cookie", async () => {
+    const kv = await new Kvm(bus.nc).open(ownBucket);
+    const user = await seedUser(tdb.db);
+    const browser = new Agent(own.url);
+    expect(
+      (await browser.submit("/login", "/login", { username: user.username, password: user.password })).status,
+    ).toBe(303);
+    const sessionId = decodeURIComponent(browser.cookies.get(cookieName)!).split(".")[0]!;
+    const revision = async () => (await kv.get(sessionId))?.revision;
+    const written = await revision();
+    expect(written).toBeGreaterThan(0);
+
+    for (let i = 0; i < 5; i++) {
+      const page = await browser.get("/");
+      expect(page.status).toBe(200);
+      expect(page.setCookie.some((c) => c.startsWith(`${cookieName}=`))).toBe(false);
+    }
+    expect(await revision()).toBe(written);
+
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 50));
+    const page = await browser.get("/");
+    expect(page.status).toBe(200);
+    expect(page.setCookie.some((c) => c.startsWith(`${cookieName}=`))).toBe(true);
+    expect(await revision()).toBeGreaterThan(written!);
+    // still the same session: the refresh slides its expiry, it does not replace it
+    expect(decodeURIComponent(browser.cookies.get(cookieName)!).split(".")[0]).toBe(sessionId);
+  });
+});
+
 describe("hardening and failure pages", () => {
   it("sends a strict CSP and the other security headers", async () => {
     const res = await new Agent(front.url).get("/login");

@@ -59,6 +59,13 @@ describe("loadFrontendConfig (production mode)", () => {
     expect(config.dataUrl).toBe("http://data:8000");
     expect(config.natsUrl).toBe("nats://nats:4222");
     expect(config.sessionTtl).toBe(28_800);
+    // the session is written back at most every 5 minutes, or a tenth of a short lifetime
+    expect(config.sessionRefreshMs).toBe(300_000);
+    expect(loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_TTL: "600" }).sessionRefreshMs).toBe(60_000);
+    expect(loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_REFRESH_MS: "0" }).sessionRefreshMs).toBe(0);
+    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, SESSION_REFRESH_MS: "soon" })).toThrow(
+      /SESSION_REFRESH_MS/,
+    );
     const behindIngress = loadFrontendConfig({
       ...PRODUCTION_ENV,
       TRUST_PROXY: "true",
