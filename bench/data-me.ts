@@ -4,7 +4,6 @@
 // Run: npx tsx --conditions=@signet/source bench/data-me.ts   (DATABASE_URL, else local PostgreSQL)
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import autocannon from "autocannon";
 import pg from "pg";
 import type { FastifyInstance } from "fastify";
 import {
@@ -16,7 +15,7 @@ import {
   type ClientCredentials,
 } from "@signet/shared";
 import { buildDataApp, dataConfigDefaults, noopNonceStore } from "@signet/data";
-import { seedBenchCredentials, type LoadFigure } from "./support.js";
+import { cannon, seedBenchCredentials, signedGetMe, type LoadFigure } from "./support.js";
 
 export type DataMeFigure = LoadFigure;
 
@@ -49,23 +48,6 @@ async function listen(app: FastifyInstance): Promise<string> {
   return address.replace("localhost", "127.0.0.1");
 }
 
-function cannon(name: string, options: autocannon.Options): Promise<DataMeFigure> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => {
-      if (error) return reject(error);
-      resolve({
-        name,
-        requestsPerSec: result.requests.average,
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        requests: result.requests.total,
-        non2xx: result.non2xx,
-        errors: result.errors,
-      });
-    });
-  });
-}
-
 function signedMe(
   url: string,
   consumer: ClientCredentials,
@@ -77,20 +59,7 @@ function signedMe(
     url,
     duration: durationSec,
     connections,
-    requests: [
-      {
-        method: "GET" as const,
-        path: "/me",
-        // a fresh nonce and signature for every request
-        setupRequest: (req: autocannon.Request) => ({
-          ...req,
-          headers: {
-            ...req.headers,
-            authorization: signRequest({ method: "GET", url: `${url}/me`, consumer, token }),
-          },
-        }),
-      },
-    ],
+    requests: signedGetMe(url, consumer, token),
   };
 }
 
