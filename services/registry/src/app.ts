@@ -1,4 +1,4 @@
-// The registry: admin API (consumers, users, audit), the confirmed revocation path and
+// The registry: admin API (consumers, users, audit, known data pods), the confirmed revocation path and
 // the outbox relay, as one Fastify app. Passed-in db/bus are used and left open (npm
 // start shares them between services); otherwise they are created from config and
 // released in onClose.
@@ -31,6 +31,7 @@ import { ErrorBody } from "./schemas.js";
 import { consumerRoutes } from "./routes/consumers.js";
 import { userRoutes } from "./routes/users.js";
 import { auditRoutes } from "./routes/audit.js";
+import { podRoutes } from "./routes/pods.js";
 
 export type { RegistryConfig } from "./config.js";
 export { loadRegistryConfig } from "./config.js";
@@ -94,7 +95,7 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
         title: "Signet registry admin API",
         version: "0.1.0",
         description:
-          "Consumers, users and the audit log. Revocations are confirmed by the data pods over NATS.",
+          "Consumers, users, the audit log and the data pods the registry knows. Revocations are confirmed by the data pods over NATS.",
       },
       components: {
         securitySchemes: {
@@ -187,6 +188,7 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
     await admin.register(consumerRoutes, { deps });
     await admin.register(userRoutes, { deps });
     await admin.register(auditRoutes, { deps });
+    await admin.register(podRoutes, { presence });
   });
 
   if (options.relay !== false) app.addHook("onReady", async () => relay.start());

@@ -22,6 +22,18 @@ export interface PodPresenceOptions {
 interface PodEntry {
   lastSeen: number;
   expiresAt: number;
+  /** Wall-clock time the registry received the last heartbeat (shown to people, never compared). */
+  receivedAt: Date;
+  intervalMs: number;
+}
+
+/** A known pod as GET /pods shows it. */
+export interface KnownPod {
+  pod: string;
+  /** When the registry received its last heartbeat (this process's wall clock, not the pod's `at`). */
+  lastSeen: Date;
+  /** The heartbeat interval the registry uses for it: the announced one, clamped, or the default. */
+  intervalMs: number;
 }
 
 const MIN_INTERVAL_MS = 50;
@@ -75,6 +87,14 @@ export class PodPresence {
     return [...this.pods.keys()];
   }
 
+  /** The pods heard from recently, sorted by pod id, with their last heartbeat (GET /pods). */
+  list(): KnownPod[] {
+    this.prune();
+    return [...this.pods]
+      .map(([pod, e]) => ({ pod, lastSeen: e.receivedAt, intervalMs: Math.round(e.intervalMs) }))
+      .sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+  }
+
   get size(): number {
     this.prune();
     return this.pods.size;
@@ -99,14 +119,22 @@ export class PodPresence {
         ? Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, raw))
         : this.defaultIntervalMs;
     const now = this.now();
+    const receivedAt = new Date();
     const entry = this.pods.get(pod);
     if (entry) {
       entry.lastSeen = now;
       entry.expiresAt = now + this.missedBeats * interval;
+      entry.receivedAt = receivedAt;
+      entry.intervalMs = interval;
       return;
     }
     if (this.pods.size >= MAX_PODS) return;
-    this.pods.set(pod, { lastSeen: now, expiresAt: now + this.missedBeats * interval });
+    this.pods.set(pod, {
+      lastSeen: now,
+      expiresAt: now + this.missedBeats * interval,
+      receivedAt,
+      intervalMs: interval,
+    });
     this.options.log.info({ pod, known_pods: this.pods.size }, "data pod joined");
   }
 

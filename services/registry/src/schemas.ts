@@ -104,5 +104,17 @@ export const AuditEventView = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 });
 
+export const PodView = Type.Object({
+  pod: Type.String({ description: "the data pod's id (POD_NAME)" }),
+  last_seen: Type.String({
+    format: "date-time",
+    description: "when the registry received the pod's last heartbeat (the registry's clock)",
+  }),
+  interval_ms: Type.Integer({
+    minimum: 0,
+    description: "the pod's heartbeat interval; it is forgotten after 3 intervals without one",
+  }),
+});
+
 export type ConsumerViewT = Static<typeof ConsumerView>;
 export type UserViewT = Static<typeof UserView>;

@@ -82,6 +82,7 @@ describe("authentication", () => {
       { method: "POST", url: "/users/auth-user/disable", payload: {} },
       { method: "POST", url: "/users/auth-user/password", payload: { password: "another password" } },
       { method: "GET", url: "/audit" },
+      { method: "GET", url: "/pods" },
     ];
     const badHeaders: Record<string, string>[] = [
       {},
@@ -133,6 +134,7 @@ describe("authentication", () => {
       "/users/{username}/disable",
       "/users/{username}/password",
       "/audit",
+      "/pods",
     ]) {
       expect(doc.paths[path], path).toBeDefined();
       for (const op of Object.values(doc.paths[path]!)) expect(Object.keys(op.responses)).toContain("401");

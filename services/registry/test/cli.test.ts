@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { NatsBus } from "@signet/shared";
+import { NatsBus, SUBJECTS } from "@signet/shared";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { freePort } from "@signet/shared/test-support/net";
@@ -228,6 +228,50 @@ describe("signetctl users and audit", () => {
   });
 });
 
+describe("signetctl pods", () => {
+  it("lists the data pods the registry knows, by name, in both modes; a pod that said goodbye is gone", async () => {
+    const empty = await signetctl(["pods"]);
+    expect([empty.code, empty.stdout.trim()]).toEqual([0, "(no data pods known)"]);
+    expect(JSON.parse((await signetctl(["pods", "--json"])).stdout)).toEqual({ pods: [] });
+
+    // two pods announce themselves on the registry's NATS (the data service's heartbeat shape)
+    const beat = (pod: string, interval_ms: number) =>
+      bus.publish(SUBJECTS.podHeartbeat, { pod, at: new Date().toISOString(), interval_ms });
+    await beat("pod-zulu", 60_000);
+    await beat("pod-alpha-with-a-long-name", 90_500);
+    const deadline = Date.now() + 10_000;
+    while (registry.podPresence.known().length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+
+    const [people, json] = await Promise.all([signetctl(["pods"]), signetctl(["--json", "pods"])]);
+    expect(people.code, people.stderr).toBe(0);
+    const table = columns(people.stdout);
+    expect(table.headers).toEqual(["POD", "LAST SEEN", "INTERVAL"]);
+    expect(table.rows.map((r) => [r.POD, r.INTERVAL])).toEqual([
+      ["pod-alpha-with-a-long-name", "90.5s"],
+      ["pod-zulu", "60s"],
+    ]);
+    for (const row of table.rows) expect(row["LAST SEEN"]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      pods: [
+        { pod: "pod-alpha-with-a-long-name", last_seen: expect.any(String), interval_ms: 90_500 },
+        { pod: "pod-zulu", last_seen: expect.any(String), interval_ms: 60_000 },
+      ],
+    });
+
+    await bus.publish(SUBJECTS.podGoodbye, {
+      pod: "pod-alpha-with-a-long-name",
+      at: new Date().toISOString(),
+    });
+    while (registry.podPresence.known().length > 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    const after = JSON.parse((await signetctl(["pods", "--json"])).stdout) as { pods: { pod: string }[] };
+    expect(after.pods.map((p) => p.pod)).toEqual(["pod-zulu"]);
+    await bus.publish(SUBJECTS.podGoodbye, { pod: "pod-zulu", at: new Date().toISOString() });
+  });
+});
+
 describe("signetctl failures and help", () => {
   it("exit 4 on a wrong or missing token, 3 when unreachable, 2 on usage, 1 on an API error", async () => {
     const deadPort = await freePort();
@@ -267,14 +311,16 @@ describe("signetctl failures and help", () => {
   });
 
   it("--help everywhere, with the exit codes documented", async () => {
-    const [top, noun, verb, auditHelp, bare] = await Promise.all([
+    const [top, noun, verb, auditHelp, bare, podsHelp, podsExtra] = await Promise.all([
       signetctl(["--help"]),
       signetctl(["users", "--help"]),
       signetctl(["consumers", "revoke", "--help"]),
       signetctl(["audit", "-h"]),
       signetctl([]),
+      signetctl(["pods", "--help"]),
+      signetctl(["pods", "extra"]),
     ]);
-    for (const run of [top, noun, verb, auditHelp]) {
+    for (const run of [top, noun, verb, auditHelp, podsHelp]) {
       expect(run.code).toBe(0);
       expect(run.stdout).toContain("Exit codes:");
       expect(run.stdout).toMatch(/3 {2}the registry is unreachable/);
@@ -283,6 +329,13 @@ describe("signetctl failures and help", () => {
     expect(noun.stdout).toContain("signetctl users password <username> [--password-stdin]");
     expect(verb.stdout).toContain("Usage: signetctl consumers revoke <key> --reason <text>");
     expect(auditHelp.stdout).toContain("--limit <n>");
+    expect(top.stdout).toMatch(/^ {2}pods {2,}list the data pods/m);
+    expect(podsHelp.stdout).toContain("Usage: signetctl pods");
+    expect(podsHelp.stdout).toContain("LAST SEEN");
+    expect([podsExtra.code, podsExtra.stderr]).toEqual([
+      2,
+      expect.stringContaining('unexpected argument "extra"'),
+    ]);
     expect(bare.code).toBe(2);
   });
 

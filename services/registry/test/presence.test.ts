@@ -186,6 +186,87 @@ describe("three data pods announce themselves on NATS", () => {
   });
 });
 
+describe("GET /pods: the data pods the registry knows", () => {
+  it("lists two running data apps by name with their last heartbeat; a pod that said goodbye disappears; needs the admin token", async () => {
+    const HEARTBEAT_MS = 400;
+    // started in the reverse of name order: the answer is sorted, not in order of arrival
+    const podY = await startDataPod({
+      id: "pods-y",
+      databaseUrl: tdb.url,
+      natsUrl: nats.url,
+      masterKey: MASTER_KEY,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+    });
+    const podX = await startDataPod({
+      id: "pods-x",
+      databaseUrl: tdb.url,
+      natsUrl: nats.url,
+      masterKey: MASTER_KEY,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+    });
+    let running = [podX, podY];
+    const registry = await buildRegistryApp({
+      config: registryConfig(tdb.url, nats.url),
+      logger: false,
+      defaultMetrics: false,
+      relay: false,
+    });
+    type Pods = { pods: { pod: string; last_seen: string; interval_ms: number }[] };
+    const pods = async () => {
+      const res = await admin<Pods>(registry, "GET", "/pods");
+      expect(res.status).toBe(200);
+      return res.body.pods;
+    };
+    try {
+      const before = Date.now();
+      await waitFor("the registry to know both pods", async () => (await pods()).length === 2);
+      const listed = await pods();
+      expect(listed).toEqual([
+        { pod: "pods-x", last_seen: expect.any(String), interval_ms: HEARTBEAT_MS },
+        { pod: "pods-y", last_seen: expect.any(String), interval_ms: HEARTBEAT_MS },
+      ]);
+      for (const p of listed) {
+        expect(p.last_seen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        const seen = Date.parse(p.last_seen);
+        expect(seen).toBeGreaterThanOrEqual(before - 5_000);
+        expect(seen).toBeLessThanOrEqual(Date.now());
+      }
+      // the next heartbeat moves last_seen on
+      const firstSeen = Date.parse(listed[0]!.last_seen);
+      await waitFor(
+        "a newer heartbeat from pods-x",
+        async () => Date.parse((await pods())[0]!.last_seen) > firstSeen,
+        5_000,
+      );
+
+      // a clean shutdown says goodbye: gone well before three silent intervals
+      const stoppedAt = performance.now();
+      await stopDataPod(podX);
+      running = running.filter((p) => p !== podX);
+      await waitFor("pods-x to leave", async () => (await pods()).length === 1);
+      expect(performance.now() - stoppedAt).toBeLessThan(3 * HEARTBEAT_MS);
+      expect((await pods()).map((p) => p.pod)).toEqual(["pods-y"]);
+
+      // no token (or a wrong one): 401, like every admin route
+      for (const headers of [{}, { authorization: "Bearer wrong-token-wrong-token-wrong" }]) {
+        const res = await registry.inject({ method: "GET", url: "/pods", headers });
+        expect(res.statusCode).toBe(401);
+        expect(res.json()).toMatchObject({ error: "unauthorized" });
+      }
+      // in the OpenAPI document, with its response schema
+      const doc = (await registry.inject("/docs/json")).json() as {
+        paths: Record<string, { get?: { responses: Record<string, { content?: unknown }> } }>;
+      };
+      const get = doc.paths["/pods"]?.get;
+      expect(Object.keys(get?.responses ?? {})).toEqual(expect.arrayContaining(["200", "401"]));
+      expect(JSON.stringify(get?.responses["200"])).toContain("interval_ms");
+    } finally {
+      await registry.close();
+      await Promise.all(running.map(stopDataPod));
+    }
+  }, 30_000);
+});
+
 describe("expiry", () => {
   it("a pod is known while it heartbeats and forgotten three of its intervals after the last one", async () => {
     const registry = await buildRegistryApp({

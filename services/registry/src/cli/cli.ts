@@ -11,8 +11,9 @@ import { readSecret } from "./secret.js";
 import { consumers } from "./consumers.js";
 import { users } from "./users.js";
 import { audit } from "./audit.js";
+import { pods } from "./pods.js";
 
-const NOUNS: Noun[] = [consumers, users, audit];
+const NOUNS: Noun[] = [consumers, users, audit, pods];
 
 const GLOBAL_OPTIONS = `Options (every command):
   --json          machine-readable JSON on stdout (errors as JSON on stderr)
@@ -40,7 +41,7 @@ function mainHelp(): string {
   );
   const width = Math.max(...lines.map(([l]) => l.length));
   return [
-    "signetctl: operate the Signet registry (consumers, users, audit log)",
+    "signetctl: operate the Signet registry (consumers, users, audit log, data pods)",
     "",
     "Usage: signetctl <noun> <verb> [arguments] [options]",
     "",
