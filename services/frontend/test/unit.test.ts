@@ -160,7 +160,7 @@ describe("MemorySessionStore", () => {
 });
 
 describe("pages that need no data service", () => {
-  const build = (overrides = {}) =>
+  const build = (overrides = {}, sessionStore = new MemorySessionStore()) =>
     buildFrontendApp({
       config: frontendConfigDefaults({
         consumerKey: "k",
@@ -171,7 +171,7 @@ describe("pages that need no data service", () => {
         defaultMetrics: false,
         ...overrides,
       }),
-      sessionStore: new MemorySessionStore(),
+      sessionStore,
       logger: false,
     });
 
@@ -198,18 +198,7 @@ describe("pages that need no data service", () => {
 
   it("anonymous pages store no session; their forms still carry a CSRF token", async () => {
     const sessionStore = new MemorySessionStore();
-    const app = await buildFrontendApp({
-      config: frontendConfigDefaults({
-        consumerKey: "k",
-        consumerSecret: "s",
-        sessionSecret: SESSION_SECRET,
-        dataUrl: "http://127.0.0.1:9",
-        logLevel: "silent",
-        defaultMetrics: false,
-      }),
-      sessionStore,
-      logger: false,
-    });
+    const app = await build({}, sessionStore);
     try {
       for (const url of ["/login", "/signup", "/login?reason=logged_out", "/", "/no/such/page"]) {
         const res = await app.inject({ url });

@@ -10,24 +10,15 @@ import { buildDataApp } from "@signet/data";
 import { dataConfigDefaults } from "@signet/data/config";
 import { buildRegistryApp } from "../src/app.js";
 import type { AnnouncementReport } from "../src/revocation.js";
-import { MASTER_KEY, registryConfig } from "./helpers.js";
+import { MASTER_KEY, registryConfig, sleep, waitFor as pollUntil } from "./helpers.js";
 import { admin } from "./helpers-admin.js";
 import { startDataPod, stopDataPod, type DataPod } from "./cluster.js";
 
 const tdb = useTestDatabase();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** The shared poller with this file's default timeout. */
+const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
+  pollUntil(what, check, timeoutMs);
 
 async function metric(
   app: FastifyInstance,

@@ -7,25 +7,16 @@ import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { startTcpProxy } from "@signet/shared/test-support/net";
 import { buildRegistryApp } from "../src/app.js";
-import { MASTER_KEY, registryConfig } from "./helpers.js";
+import { MASTER_KEY, registryConfig, sleep, waitFor as pollUntil } from "./helpers.js";
 import { admin } from "./helpers-admin.js";
 import { signedGet, startDataPod, stopDataPod, type DataPod, type SignedAnswer } from "./cluster.js";
 
 const tdb = useTestDatabase();
 const keyring = Keyring.fromEnv(MASTER_KEY);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** The shared poller with this file's default timeout. */
+const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000) =>
+  pollUntil(what, check, timeoutMs);
 
 async function eventsHandled(pod: DataPod, subject: string): Promise<number> {
   const metric = await pod.app.metrics.getSingleMetric("signet_revocation_events_total")?.get();
