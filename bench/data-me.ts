@@ -6,14 +6,10 @@ import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
 import type { FastifyInstance } from "fastify";
-import {
-  createDb,
-  Keyring,
-  LocalBus,
-  migrateToLatest,
-  signRequest,
-  type ClientCredentials,
-} from "@signet/shared";
+import { LocalBus } from "@signet/shared/bus";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, migrateToLatest } from "@signet/shared/db";
+import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
 import { buildDataApp, dataConfigDefaults, noopNonceStore } from "@signet/data";
 import { cannon, seedBenchCredentials, signedGetMe, type LoadFigure } from "./support.js";
 

@@ -4,7 +4,8 @@
 // Environment: BENCH_DATABASE_URL (migrated), SIGNET_MASTER_KEY, BENCH_JWT_SECRET, BENCH_USER (JSON).
 // Prints one JSON line {"url": …} once listening; closes on SIGTERM.
 import fastifyJwt from "@fastify/jwt";
-import { createDb, LocalBus } from "@signet/shared";
+import { LocalBus } from "@signet/shared/bus";
+import { createDb } from "@signet/shared/db";
 import { buildDataApp, dataConfigDefaults, type AuthUser } from "@signet/data";
 
 declare module "@fastify/jwt" {

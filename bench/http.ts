@@ -11,7 +11,9 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import { createDb, Keyring, migrateToLatest, signRequest } from "@signet/shared";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, migrateToLatest } from "@signet/shared/db";
+import { signRequest } from "@signet/shared/oauth";
 import {
   cannon,
   createBenchDatabase,

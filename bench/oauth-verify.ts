@@ -2,12 +2,7 @@
 // HMAC-SHA256, three-legged, 1 KiB JSON body, in-memory credential and nonce stores.
 // Run: npx tsx --conditions=@signet/source bench/oauth-verify.ts
 import { pathToFileURL } from "node:url";
-import {
-  createVerifier,
-  signRequest,
-  type CredentialStore,
-  type NonceStore,
-} from "../services/shared/src/oauth/index.js";
+import { createVerifier, signRequest, type CredentialStore, type NonceStore } from "@signet/shared/oauth";
 
 export interface OAuthBenchResult {
   name: string;

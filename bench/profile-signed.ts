@@ -5,7 +5,8 @@
 // Run: node --conditions=@signet/source --import tsx bench/profile-signed.ts
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { createDb, Keyring, migrateToLatest } from "@signet/shared";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, migrateToLatest } from "@signet/shared/db";
 import {
   cannon,
   createBenchDatabase,

@@ -18,18 +18,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
-import {
-  Keyring,
-  NatsBus,
-  createConsumer,
-  createDb,
-  createUser,
-  issueToken,
-  migrateToLatest,
-  type Bus,
-  type BusHandler,
-  type GatherOptions,
-} from "@signet/shared";
+import { NatsBus, type Bus, type BusHandler, type GatherOptions } from "@signet/shared/bus";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, migrateToLatest } from "@signet/shared/db";
+import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
 import { buildRegistryApp } from "@signet/registry";
 import { signedGet, startDataPod, stopDataPod, type DataPod } from "../services/registry/test/cluster.js";
 

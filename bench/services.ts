@@ -14,7 +14,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import { createDb, Keyring, migrateToLatest } from "@signet/shared";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, migrateToLatest } from "@signet/shared/db";
 import {
   cannon,
   createBenchDatabase,

@@ -9,16 +9,10 @@ import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
 import type { Kysely } from "kysely";
-import {
-  createConsumer,
-  createUser,
-  issueToken,
-  signRequest,
-  type ClientCredentials,
-  type Database,
-  type Keyring,
-  type User,
-} from "@signet/shared";
+import { type Keyring } from "@signet/shared/crypto";
+import { type Database, type User } from "@signet/shared/db";
+import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
+import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
 import { freePort, waitForPort } from "@signet/shared/test-support/net";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");

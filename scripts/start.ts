@@ -6,19 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import {
-  createDb,
-  createPgliteDb,
-  createUser,
-  findUserByUsername,
-  Keyring,
-  LocalBus,
-  migrateToLatest,
-  NatsBus,
-  randomToken,
-  type Bus,
-  type Database,
-} from "@signet/shared";
+import { LocalBus, NatsBus, type Bus } from "@signet/shared/bus";
+import { Keyring, randomToken } from "@signet/shared/crypto";
+import { createDb, createPgliteDb, migrateToLatest, type Database } from "@signet/shared/db";
+import { createUser, findUserByUsername } from "@signet/shared/repos";
 import { buildDataApp, dataConfigDefaults } from "@signet/data";
 import { buildRegistryApp } from "@signet/registry";
 import { buildFrontendApp, frontendConfigDefaults, MemorySessionStore } from "@signet/frontend";
@@ -61,11 +52,18 @@ function loadState(): { state: State; fresh: boolean } {
 async function openDatabase(): Promise<{ db: Kysely<Database>; label: string }> {
   if (env.DATABASE_URL) return { db: createDb(env.DATABASE_URL), label: "PostgreSQL (DATABASE_URL)" };
   const dir = path.join(home, "pgdata");
-  return { db: await createPgliteDb(dir), label: `embedded PostgreSQL (PGlite) in ${path.relative(process.cwd(), dir) || dir}` };
+  return {
+    db: await createPgliteDb(dir),
+    label: `embedded PostgreSQL (PGlite) in ${path.relative(process.cwd(), dir) || dir}`,
+  };
 }
 
 async function openBus(): Promise<{ bus: Bus; label: string }> {
-  if (env.NATS_URL) return { bus: await NatsBus.connect({ servers: env.NATS_URL, name: "signet-all-in-one" }), label: "NATS (NATS_URL)" };
+  if (env.NATS_URL)
+    return {
+      bus: await NatsBus.connect({ servers: env.NATS_URL, name: "signet-all-in-one" }),
+      label: "NATS (NATS_URL)",
+    };
   return { bus: new LocalBus(), label: "in-process event bus" };
 }
 

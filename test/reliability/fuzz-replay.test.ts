@@ -4,14 +4,8 @@
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  formatAuthorizationHeader,
-  issueToken,
-  revokeConsumer,
-  revokeToken,
-  signRequestDetailed,
-  type ClientCredentials,
-} from "@signet/shared";
+import { formatAuthorizationHeader, signRequestDetailed, type ClientCredentials } from "@signet/shared/oauth";
+import { issueToken, revokeConsumer, revokeToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { keyring, LONG, seed, startPod, type Pod, type Seeded } from "./support.js";

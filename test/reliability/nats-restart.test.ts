@@ -6,7 +6,7 @@
 // after the restart the pods cache again and a revocation is confirmed by both of them.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Bus } from "@signet/shared";
+import type { Bus } from "@signet/shared/bus";
 import { buildRegistryApp } from "@signet/registry";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";

@@ -5,7 +5,7 @@
 // nothing refused during the outage was written.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import pg from "pg";
-import { createDb, migrateToLatest, type Database } from "@signet/shared";
+import { createDb, migrateToLatest, type Database } from "@signet/shared/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import type { Kysely } from "kysely";
 import { startPrivatePostgres, type PrivatePostgres } from "./pg-cluster.js";

@@ -10,7 +10,7 @@
 // sent over a keep-alive connection the stopping server closed, as in a real cluster.
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { signRequest } from "@signet/shared";
+import { signRequest } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { freePort, waitForPort } from "@signet/shared/test-support/net";

@@ -2,16 +2,10 @@
 // PostgreSQL pool and NATS connection), seeded credentials, signed requests.
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import {
-  createConsumer,
-  createDb,
-  createUser,
-  issueToken,
-  Keyring,
-  signRequest,
-  type ClientCredentials,
-  type Database,
-} from "@signet/shared";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, type Database } from "@signet/shared/db";
+import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
+import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
 import { buildDataApp, dataConfigDefaults, type DataConfig } from "@signet/data";
 
 export const MASTER_KEY = Buffer.alloc(32, 11).toString("base64");

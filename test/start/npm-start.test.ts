@@ -30,7 +30,12 @@ async function start(): Promise<Running> {
   delete env.DATABASE_URL;
   delete env.NATS_URL;
   // Its own process group, so "Ctrl-C" can reach the group as a terminal's would.
-  const child = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("npm", ["start"], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -50,10 +55,17 @@ async function stop(running: Running): Promise<void> {
 }
 
 /** Logs in through the frontend's form like a browser: CSRF token, cookie, redirect. */
-async function login(frontend: number, username: string, password: string): Promise<{ status: number; home: string }> {
+async function login(
+  frontend: number,
+  username: string,
+  password: string,
+): Promise<{ status: number; home: string }> {
   const base = `http://127.0.0.1:${frontend}`;
   const page = await fetch(`${base}/login`);
-  const cookie = page.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
   expect(csrf).toBeTruthy();
   const post = await fetch(`${base}/login`, {
@@ -62,7 +74,11 @@ async function login(frontend: number, username: string, password: string): Prom
     headers: { "content-type": "application/x-www-form-urlencoded", cookie },
     body: new URLSearchParams({ _csrf: csrf!, username, password, next: "/" }).toString(),
   });
-  const session = post.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") || cookie;
+  const session =
+    post.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ") || cookie;
   const home = await fetch(`${base}/`, { headers: { cookie: session }, redirect: "manual" });
   return { status: post.status, home: await home.text() };
 }

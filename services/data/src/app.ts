@@ -7,19 +7,12 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { sql, type Kysely } from "kysely";
 import { Counter, Histogram } from "prom-client";
-import {
-  ApiError,
-  baseServerOptions,
-  chooseLogger,
-  createDb,
-  installErrorHandlers,
-  Keyring,
-  NatsBus,
-  observability,
-  type Bus,
-  type Database,
-  type NonceStore,
-} from "@signet/shared";
+import { NatsBus, type Bus } from "@signet/shared/bus";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, type Database } from "@signet/shared/db";
+import { ApiError, installErrorHandlers, observability } from "@signet/shared/http";
+import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
+import { type NonceStore } from "@signet/shared/oauth";
 import type { DataConfig } from "./config.js";
 import type { DataContext } from "./context.js";
 import { CredentialCache, type CacheStats } from "./credential-cache.js";

@@ -4,12 +4,12 @@
 import { hostname } from "node:os";
 import {
   EnvReader,
-  Keyring,
   readCommon,
   readMasterKey,
   readTrustProxy,
   type CommonConfig,
-} from "@signet/shared";
+} from "@signet/shared/config";
+import { Keyring } from "@signet/shared/crypto";
 
 export interface RateLimitSetting {
   /** Attempts allowed per window. */

@@ -12,20 +12,16 @@
 //  * a fill that raced an eviction never re-inserts the stale entry: the generation is read
 //    before the database read and the entry is stored only if no eviction happened since.
 import type { Kysely } from "kysely";
+import { type Bus } from "@signet/shared/bus";
+import { type Keyring } from "@signet/shared/crypto";
+import { type Database, type UserStatus } from "@signet/shared/db";
 import {
-  consumerSecrets,
-  findConsumer,
-  openTokenSecret,
   OAuthError,
-  secretsValidUntil,
-  type Bus,
   type ConsumerLookup,
   type CredentialStore,
-  type Database,
-  type Keyring,
   type TokenLookup,
-  type UserStatus,
-} from "@signet/shared";
+} from "@signet/shared/oauth";
+import { consumerSecrets, findConsumer, openTokenSecret, secretsValidUntil } from "@signet/shared/repos";
 
 /** The consumer as routes see it (no secrets). */
 export interface AuthConsumer {
@@ -202,7 +198,8 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     const generation = this.generation;
     const row = await findConsumer(this.options.db, key);
     if (!row) return null;
-    if (row.status !== "active") throw new OAuthError("consumer_key_rejected", "this consumer has been revoked");
+    if (row.status !== "active")
+      throw new OAuthError("consumer_key_rejected", "this consumer has been revoked");
     const now = this.now();
     const value: CachedConsumer = {
       consumer: { key: row.key, name: row.name, scopes: [...row.scopes] },
@@ -266,12 +263,19 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
         consumer_key: row.consumer_key,
         user_id: row.user_id,
         expires_at: row.expires_at,
-        user: { id: row.user_id, username: row.username, display_name: row.display_name, status: row.user_status },
+        user: {
+          id: row.user_id,
+          username: row.username,
+          display_name: row.display_name,
+          status: row.user_status,
+        },
       },
       secret: openTokenSecret(this.options.keyring, row),
     };
     if (useCache) {
-      this.store(generation, () => this.tokens.set(token, value, Math.min(now + this.options.maxAgeMs, expiresAt)));
+      this.store(generation, () =>
+        this.tokens.set(token, value, Math.min(now + this.options.maxAgeMs, expiresAt)),
+      );
     }
     return { record: value.token, secret: value.secret };
   }
@@ -325,6 +329,11 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
   }
 
   stats(): CacheStats {
-    return { ...this.counts, consumers: this.consumers.size, tokens: this.tokens.size, generation: this.generation };
+    return {
+      ...this.counts,
+      consumers: this.consumers.size,
+      tokens: this.tokens.size,
+      generation: this.generation,
+    };
   }
 }

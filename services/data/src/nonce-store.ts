@@ -10,7 +10,8 @@
 // its row comes back. A duplicate inside one batch: only its first caller wins.
 import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
-import type { Database, NonceStore } from "@signet/shared";
+import type { Database } from "@signet/shared/db";
+import type { NonceStore } from "@signet/shared/oauth";
 
 export interface NonceStoreEvents {
   /** One insert statement: how many nonces it carried and how long it took (seconds). */

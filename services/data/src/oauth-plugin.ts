@@ -6,15 +6,15 @@
 import fp from "fastify-plugin";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Counter } from "prom-client";
+import { ApiError } from "@signet/shared/http";
 import {
-  ApiError,
   baseUrlFor,
   createVerifier,
   OAuthError,
   type CredentialStore,
   type NonceStore,
   type Verifier,
-} from "@signet/shared";
+} from "@signet/shared/oauth";
 import type { AuthConsumer, AuthToken, AuthUser } from "./credential-cache.js";
 
 export interface OAuthRouteOptions {
@@ -108,12 +108,17 @@ export const oauthRequired = fp(
           }
         }
         if (!hasScopes(verified.consumer.scopes, route.scopes)) {
-          throw new ApiError(403, "insufficient_scope", `this consumer lacks the scope(s): ${route.scopes?.join(", ")}`);
+          throw new ApiError(
+            403,
+            "insufficient_scope",
+            `this consumer lacks the scope(s): ${route.scopes?.join(", ")}`,
+          );
         }
         outcomes.inc({ outcome: "ok" });
       } catch (error) {
         outcomes.inc({
-          outcome: error instanceof OAuthError ? error.problem : error instanceof ApiError ? error.code : "error",
+          outcome:
+            error instanceof OAuthError ? error.problem : error instanceof ApiError ? error.code : "error",
         });
         throw error;
       }

@@ -4,7 +4,8 @@
 // subscriptions exist, so a known pod can always confirm), every `intervalMs`, after a
 // NATS reconnect, and whenever a registry asks (signet.pod.discover, sent at its start);
 // a goodbye goes out on a clean shutdown. Payloads: PodHeartbeatEvent / PodGoodbyeEvent.
-import { SUBJECTS, type Bus, type PodGoodbyeEvent, type PodHeartbeatEvent } from "@signet/shared";
+import { SUBJECTS, type Bus } from "@signet/shared/bus";
+import { type PodGoodbyeEvent, type PodHeartbeatEvent } from "@signet/shared/events";
 
 export interface PresenceOptions {
   bus: Bus;

@@ -2,7 +2,8 @@
 // pod's caches, and the handler's answer — sent only after the eviction — is the pod's
 // confirmation, counted by the registry as confirmed_pods. Connection changes clear the
 // caches (while disconnected they are bypassed anyway, see credential-cache.ts).
-import { SUBJECTS, type Bus, type EvictionConfirmation } from "@signet/shared";
+import { SUBJECTS, type Bus } from "@signet/shared/bus";
+import { type EvictionConfirmation } from "@signet/shared/events";
 import type { CredentialCache } from "./credential-cache.js";
 
 export interface RevocationOptions {

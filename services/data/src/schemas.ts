@@ -1,19 +1,26 @@
 // TypeBox schemas of the data API: request bodies, params and every response status.
 // The same schemas validate, serialise and feed the OpenAPI document.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { DISPLAY_NAME_MAX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from "@signet/shared";
-
-export const TITLE_MAX = 200;
-/** PostgreSQL text cannot hold NUL; refuse it as invalid input rather than fail on insert. */
-const NO_NUL = "^[^\\u0000]*$";
-export const BODY_MAX = 10_000;
+import {
+  DISPLAY_NAME_MAX,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_PATTERN,
+  LOGIN_USERNAME_MAX,
+  NOTE_BODY_MAX,
+  NOTE_TITLE_MAX,
+  NO_NUL_PATTERN,
+} from "@signet/shared/rules";
 
 export const ErrorBody = Type.Object(
   {
     error: Type.String({ description: "machine-readable code, e.g. invalid_input, nonce_used" }),
     message: Type.String(),
   },
-  { $id: "Error", description: 'OAuth failures also carry `WWW-Authenticate: OAuth realm="signet", oauth_problem="CODE"`' },
+  {
+    $id: "Error",
+    description: 'OAuth failures also carry `WWW-Authenticate: OAuth realm="signet", oauth_problem="CODE"`',
+  },
 );
 
 const err = (description: string): TSchema => Type.Ref("Error", { description });
@@ -21,7 +28,9 @@ const err = (description: string): TSchema => Type.Ref("Error", { description })
 /** The error statuses every OAuth route can answer. */
 export const oauthErrors: Record<400 | 401 | 403 | 413 | 503, TSchema> = {
   400: err("invalid_input, or a malformed OAuth request (parameter_rejected)"),
-  401: err("OAuth failure: parameter_absent, version_rejected, signature_method_rejected, signature_invalid, timestamp_refused, nonce_used, consumer_key_unknown, consumer_key_rejected, token_rejected, token_revoked, token_expired, body_hash_invalid"),
+  401: err(
+    "OAuth failure: parameter_absent, version_rejected, signature_method_rejected, signature_invalid, timestamp_refused, nonce_used, consumer_key_unknown, consumer_key_rejected, token_rejected, token_revoked, token_expired, body_hash_invalid",
+  ),
   403: err("insufficient_scope (the consumer lacks the route's scope) or user_disabled"),
   413: err("invalid_input: body larger than the limit"),
   503: err("unavailable: the database cannot be reached"),
@@ -36,24 +45,28 @@ export const PublicUserSchema = Type.Object(
   { $id: "User" },
 );
 
-export const Username = Type.String({ pattern: USERNAME_PATTERN, description: `matches ${USERNAME_PATTERN}` });
+export const Username = Type.String({
+  pattern: USERNAME_PATTERN,
+  description: `matches ${USERNAME_PATTERN}`,
+});
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 
 export const SignUpBody = Type.Object({
   username: Username,
   password: Password,
-  display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX, pattern: NO_NUL }),
+  display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX, pattern: NO_NUL_PATTERN }),
 });
 export type SignUpBody = Static<typeof SignUpBody>;
 
 export const LoginBody = Type.Object({
   // Loose on purpose: a username that cannot exist is answered like a wrong password.
-  username: Type.String({ minLength: 1, maxLength: 256 }),
+  username: Type.String({ minLength: 1, maxLength: LOGIN_USERNAME_MAX }),
   password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
   client_ip: Type.Optional(
     Type.String({
       maxLength: 64,
-      description: "the end user's address, as seen by the calling service; signed, so trusted as the per-address rate-limit key",
+      description:
+        "the end user's address, as seen by the calling service; signed, so trusted as the per-address rate-limit key",
     }),
   ),
 });
@@ -80,15 +93,15 @@ export const NoteSchema = Type.Object(
 export const NoteList = Type.Object({ notes: Type.Array(Type.Ref("Note"), { description: "newest first" }) });
 
 export const NewNoteBody = Type.Object({
-  title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: NO_NUL }),
-  body: Type.String({ maxLength: BODY_MAX, pattern: NO_NUL }),
+  title: Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX, pattern: NO_NUL_PATTERN }),
+  body: Type.String({ maxLength: NOTE_BODY_MAX, pattern: NO_NUL_PATTERN }),
 });
 export type NewNoteBody = Static<typeof NewNoteBody>;
 
 export const NotePatchBody = Type.Object(
   {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: NO_NUL })),
-    body: Type.Optional(Type.String({ maxLength: BODY_MAX, pattern: NO_NUL })),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX, pattern: NO_NUL_PATTERN })),
+    body: Type.Optional(Type.String({ maxLength: NOTE_BODY_MAX, pattern: NO_NUL_PATTERN })),
   },
   { minProperties: 1 },
 );

@@ -1,5 +1,5 @@
 // Production entry point: `npm run start:data` (or `node services/data/dist/server.js`).
-import { runServer } from "@signet/shared";
+import { runServer } from "@signet/shared/http";
 import { buildDataApp } from "./app.js";
 import { loadDataConfig } from "./config.js";
 

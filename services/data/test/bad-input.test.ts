@@ -4,10 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import { LocalBus, type ClientCredentials } from "@signet/shared";
+import { LocalBus } from "@signet/shared/bus";
+import { type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { buildDataApp } from "../src/app.js";
-import { seedConsumer, seedToken, seedUser, signedInject, signedRequest, testConfig, type SeededUser } from "./helpers.js";
+import {
+  seedConsumer,
+  seedToken,
+  seedUser,
+  signedInject,
+  signedRequest,
+  testConfig,
+  type SeededUser,
+} from "./helpers.js";
 
 const tdb = useTestDatabase();
 let app: FastifyInstance;
@@ -20,7 +29,10 @@ beforeAll(async () => {
   bus = new LocalBus();
   app = await buildDataApp({
     // generous login limits: this file hammers /authenticate on purpose
-    config: testConfig({ loginLimitPerUser: { max: 10_000, windowMs: 60_000 }, loginLimitPerAddress: { max: 10_000, windowMs: 60_000 } }),
+    config: testConfig({
+      loginLimitPerUser: { max: 10_000, windowMs: 60_000 },
+      loginLimitPerAddress: { max: 10_000, windowMs: 60_000 },
+    }),
     db: tdb.db,
     bus,
     logger: false,
@@ -78,7 +90,10 @@ describe("malformed headers", () => {
     ["unknown parameter", 'OAuth oauth_evil="1"'],
     ["latin-1 bytes", 'OAuth oauth_consumer_key="caf\u00e9"'],
     ["very long", `OAuth oauth_consumer_key="${"a".repeat(10_000)}"`],
-    ["SQL in the key", `OAuth oauth_consumer_key="x'%3B%20drop%20table%20consumers%3B--", oauth_signature_method="HMAC-SHA256", oauth_signature="x", oauth_timestamp="${Math.floor(Date.now() / 1000)}", oauth_nonce="n"`],
+    [
+      "SQL in the key",
+      `OAuth oauth_consumer_key="x'%3B%20drop%20table%20consumers%3B--", oauth_signature_method="HMAC-SHA256", oauth_signature="x", oauth_timestamp="${Math.floor(Date.now() / 1000)}", oauth_nonce="n"`,
+    ],
   ])("%s → clean 4xx", async (_label, authorization) => {
     const res = await app.inject({ method: "GET", url: "/me", headers: { authorization } });
     expectClean4xx(res);
@@ -86,7 +101,11 @@ describe("malformed headers", () => {
   });
 
   it("oauth_* parameters in the query → 400 parameter_rejected; a malformed query → 4xx", async () => {
-    expectClean4xx(await signedInject(app, { method: "GET", url: "/notes?oauth_token=x", consumer, token }), 400, "parameter_rejected");
+    expectClean4xx(
+      await signedInject(app, { method: "GET", url: "/notes?oauth_token=x", consumer, token }),
+      400,
+      "parameter_rejected",
+    );
     const req = signedRequest({ method: "GET", url: "/notes", consumer, token });
     req.url = "/notes?a=%zz&b=%";
     expectClean4xx(await app.inject(req));
@@ -113,41 +132,137 @@ describe("malformed headers", () => {
 describe("bodies", () => {
   it("an oversized body → 413 invalid_input", async () => {
     const big = { title: "t", body: "x".repeat(70 * 1024) };
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: big }), 413, "invalid_input");
     expectClean4xx(
-      await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: "u".repeat(70 * 1024), password: "p" } }),
+      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: big }),
+      413,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        form: { username: "u".repeat(70 * 1024), password: "p" },
+      }),
       413,
       "invalid_input",
     );
   });
 
   it("wrong content types → 400 invalid_input once signed, 401 when not", async () => {
-    const text = await signedInject(app, { method: "POST", url: "/notes", consumer, token, body: "title=a&body=b", contentType: "text/plain" });
+    const text = await signedInject(app, {
+      method: "POST",
+      url: "/notes",
+      consumer,
+      token,
+      body: "title=a&body=b",
+      contentType: "text/plain",
+    });
     expectClean4xx(text, 400, "invalid_input");
-    const xml = await signedInject(app, { method: "POST", url: "/authenticate", consumer, body: "<login/>", contentType: "application/xml" });
+    const xml = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      body: "<login/>",
+      contentType: "application/xml",
+    });
     expectClean4xx(xml, 400, "invalid_input");
-    const unsigned = await app.inject({ method: "POST", url: "/notes", headers: { "content-type": "text/plain" }, payload: "hello" });
+    const unsigned = await app.inject({
+      method: "POST",
+      url: "/notes",
+      headers: { "content-type": "text/plain" },
+      payload: "hello",
+    });
     expectClean4xx(unsigned, 401, "parameter_absent");
-    const multipart = await signedInject(app, { method: "POST", url: "/users", consumer, body: "--x\r\n\r\n--x--", contentType: "multipart/form-data; boundary=x" });
+    const multipart = await signedInject(app, {
+      method: "POST",
+      url: "/users",
+      consumer,
+      body: "--x\r\n\r\n--x--",
+      contentType: "multipart/form-data; boundary=x",
+    });
     expectClean4xx(multipart, 400, "invalid_input");
   });
 
   it("malformed JSON → 400 invalid_input; JSON of the wrong shape → 400 invalid_input", async () => {
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, body: "{not json", contentType: "application/json" }), 400, "invalid_input");
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: ["a", "b"] }), 400, "invalid_input");
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: "just a string" }), 400, "invalid_input");
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: { $ne: 1 }, body: "x" } }), 400, "invalid_input");
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { __proto__: { admin: true }, title: "x" } }), 400, "invalid_input");
-  });
-
-  it("NUL bytes in stored text → 400 invalid_input (PostgreSQL cannot store them)", async () => {
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: "a\u0000b", body: "x" } }), 400, "invalid_input");
     expectClean4xx(
-      await signedInject(app, { method: "POST", url: "/users", consumer, json: { username: "nulname", password: "password123", display_name: "a\u0000" } }),
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        body: "{not json",
+        contentType: "application/json",
+      }),
       400,
       "invalid_input",
     );
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/authenticate", consumer, json: { username: "a\u0000b", password: "pw\u0000" } }), 401, "invalid_credentials");
+    expectClean4xx(
+      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: ["a", "b"] }),
+      400,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: "just a string" }),
+      400,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title: { $ne: 1 }, body: "x" },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { __proto__: { admin: true }, title: "x" },
+      }),
+      400,
+      "invalid_input",
+    );
+  });
+
+  it("NUL bytes in stored text → 400 invalid_input (PostgreSQL cannot store them)", async () => {
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title: "a\u0000b", body: "x" },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/users",
+        consumer,
+        json: { username: "nulname", password: "password123", display_name: "a\u0000" },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        json: { username: "a\u0000b", password: "pw\u0000" },
+      }),
+      401,
+      "invalid_credentials",
+    );
   });
 });
 
@@ -163,25 +278,69 @@ describe("usernames and SQL metacharacters", () => {
     ["long (256)", "a".repeat(256)],
     ["right-to-left override", "\u202Eresu"],
   ])("login with a %s username → 401 invalid_credentials", async (_label, username) => {
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username, password: "whatever1" } }), 401, "invalid_credentials");
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        form: { username, password: "whatever1" },
+      }),
+      401,
+      "invalid_credentials",
+    );
   });
 
   it("a very long username → 400 invalid_input at login and at sign-up", async () => {
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/authenticate", consumer, json: { username: "a".repeat(5000), password: "x" } }), 400, "invalid_input");
-    expectClean4xx(await signedInject(app, { method: "POST", url: "/users", consumer, json: { username: "a".repeat(65), password: "password123", display_name: "L" } }), 400, "invalid_input");
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        json: { username: "a".repeat(5000), password: "x" },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/users",
+        consumer,
+        json: { username: "a".repeat(65), password: "password123", display_name: "L" },
+      }),
+      400,
+      "invalid_input",
+    );
   });
 
-  it.each([["unicode", "żółć"], ["SQL", "x';drop table users;--"], ["spaces", "a b c"], ["empty", ""]])(
-    "sign-up with a %s username → 400 invalid_input",
-    async (_label, username) => {
-      expectClean4xx(await signedInject(app, { method: "POST", url: "/users", consumer, json: { username, password: "password123", display_name: "X" } }), 400, "invalid_input");
-    },
-  );
+  it.each([
+    ["unicode", "żółć"],
+    ["SQL", "x';drop table users;--"],
+    ["spaces", "a b c"],
+    ["empty", ""],
+  ])("sign-up with a %s username → 400 invalid_input", async (_label, username) => {
+    expectClean4xx(
+      await signedInject(app, {
+        method: "POST",
+        url: "/users",
+        consumer,
+        json: { username, password: "password123", display_name: "X" },
+      }),
+      400,
+      "invalid_input",
+    );
+  });
 
   it("SQL metacharacters in note text are stored verbatim; the users table is intact", async () => {
     const title = "'); delete from notes; --";
     const body = "\\x00 $1 %s ' \" ; -- /* */ 🙂 ".repeat(20);
-    const res = await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title, body } });
+    const res = await signedInject(app, {
+      method: "POST",
+      url: "/notes",
+      consumer,
+      token,
+      json: { title, body },
+    });
     expect(res.statusCode).toBe(201);
     const back = await signedInject(app, { method: "GET", url: `/notes/${res.json().id}`, consumer, token });
     expect(back.json()).toMatchObject({ title, body });
@@ -191,12 +350,26 @@ describe("usernames and SQL metacharacters", () => {
 
   it("random login and sign-up inputs never cause a 5xx", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 80, unit: "grapheme" }), fc.string({ maxLength: 40, unit: "grapheme" }), async (username, password) => {
-        const login = await signedInject(app, { method: "POST", url: "/authenticate", consumer, json: { username, password } });
-        expectClean4xx(login);
-        const signup = await signedInject(app, { method: "POST", url: "/users", consumer, form: { username, password, display_name: username } });
-        if (signup.statusCode !== 201) expectClean4xx(signup);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 80, unit: "grapheme" }),
+        fc.string({ maxLength: 40, unit: "grapheme" }),
+        async (username, password) => {
+          const login = await signedInject(app, {
+            method: "POST",
+            url: "/authenticate",
+            consumer,
+            json: { username, password },
+          });
+          expectClean4xx(login);
+          const signup = await signedInject(app, {
+            method: "POST",
+            url: "/users",
+            consumer,
+            form: { username, password, display_name: username },
+          });
+          if (signup.statusCode !== 201) expectClean4xx(signup);
+        },
+      ),
       { numRuns: 40 },
     );
   });

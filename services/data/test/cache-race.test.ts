@@ -9,7 +9,9 @@
 import net from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { LocalBus, revokeConsumer, SUBJECTS, type ClientCredentials } from "@signet/shared";
+import { LocalBus, SUBJECTS } from "@signet/shared/bus";
+import { type ClientCredentials } from "@signet/shared/oauth";
+import { revokeConsumer } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import { CredentialCache } from "../src/credential-cache.js";
@@ -75,12 +77,19 @@ it("concurrent requests while consumers are revoked: a revoked consumer never st
     const consumer: ClientCredentials = await seedConsumer(tdb.db);
     const token = await seedToken(tdb.db, user, consumer);
     const requests = Array.from({ length: 10 }, (_, k) =>
-      new Promise((resolve) => setTimeout(resolve, k % 5)).then(() => signedInject(app, { method: "GET", url: "/me", consumer, token })),
+      new Promise((resolve) => setTimeout(resolve, k % 5)).then(() =>
+        signedInject(app, { method: "GET", url: "/me", consumer, token }),
+      ),
     );
     const revocation = (async () => {
       await new Promise((resolve) => setTimeout(resolve, 2 + (i % 8)));
       await revokeConsumer(tdb.db, consumer.key, "race");
-      await bus.publish(SUBJECTS.consumerRevoked, { key: consumer.key, at: new Date().toISOString(), reason: "race", actor: "test" });
+      await bus.publish(SUBJECTS.consumerRevoked, {
+        key: consumer.key,
+        at: new Date().toISOString(),
+        reason: "race",
+        actor: "test",
+      });
     })();
     const results = await Promise.all([...requests, revocation]);
     for (const res of results.slice(0, -1) as Awaited<ReturnType<typeof signedInject>>[]) {
@@ -101,6 +110,10 @@ it("concurrent requests while consumers are revoked: a revoked consumer never st
   const steady = await seedConsumer(tdb.db);
   const steadyToken = await seedToken(tdb.db, user, steady);
   const hits = app.signetData.cacheStats().consumerHits;
-  for (let k = 0; k < 2; k++) expect((await signedInject(app, { method: "GET", url: "/me", consumer: steady, token: steadyToken })).statusCode).toBe(200);
+  for (let k = 0; k < 2; k++)
+    expect(
+      (await signedInject(app, { method: "GET", url: "/me", consumer: steady, token: steadyToken }))
+        .statusCode,
+    ).toBe(200);
   expect(app.signetData.cacheStats().consumerHits).toBe(hits + 1);
 });

@@ -2,7 +2,8 @@
 // checked on status, body and WWW-Authenticate.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { LocalBus, SUBJECTS, type ClientCredentials } from "@signet/shared";
+import { LocalBus, SUBJECTS } from "@signet/shared/bus";
+import { type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import {
@@ -28,7 +29,12 @@ beforeAll(async () => {
   bus = new LocalBus();
   // login limits are exercised by their own app below; this one logs the same user in often
   const roomy = { max: 1_000, windowMs: 60_000 };
-  app = await buildDataApp({ config: testConfig({ loginLimitPerUser: roomy, loginLimitPerAddress: roomy }), db: tdb.db, bus, logger: false });
+  app = await buildDataApp({
+    config: testConfig({ loginLimitPerUser: roomy, loginLimitPerAddress: roomy }),
+    db: tdb.db,
+    bus,
+    logger: false,
+  });
   consumer = await seedConsumer(tdb.db);
   user = await seedUser(tdb.db);
   token = await seedToken(tdb.db, user, consumer);
@@ -52,7 +58,12 @@ const expectApiError = (res: Awaited<ReturnType<typeof signedInject>>, status: n
 
 describe("POST /authenticate", () => {
   it("logs in with a form body and answers token, secret, expiry and the user", async () => {
-    const res = await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: user.username, password: user.password } });
+    const res = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: user.username, password: user.password },
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body).toEqual({
@@ -65,15 +76,29 @@ describe("POST /authenticate", () => {
     expect(ttl).toBeGreaterThan(28_700_000);
     expect(ttl).toBeLessThanOrEqual(28_800_000);
     // the token works, and its secret is not stored in clear
-    const me = await signedInject(app, { method: "GET", url: "/me", consumer, token: { key: body.token, secret: body.secret } });
+    const me = await signedInject(app, {
+      method: "GET",
+      url: "/me",
+      consumer,
+      token: { key: body.token, secret: body.secret },
+    });
     expect(me.statusCode).toBe(200);
-    const row = await tdb.db.selectFrom("access_tokens").selectAll().where("token", "=", body.token).executeTakeFirstOrThrow();
+    const row = await tdb.db
+      .selectFrom("access_tokens")
+      .selectAll()
+      .where("token", "=", body.token)
+      .executeTakeFirstOrThrow();
     expect(row.secret_sealed).not.toContain(body.secret);
     expect(row.consumer_key).toBe(consumer.key);
   });
 
   it("logs in with a JSON body (oauth_body_hash), with HMAC-SHA1 too, case-insensitively", async () => {
-    const json = await signedInject(app, { method: "POST", url: "/authenticate", consumer, json: { username: user.username.toUpperCase(), password: user.password } });
+    const json = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      json: { username: user.username.toUpperCase(), password: user.password },
+    });
     expect(json.statusCode, json.body).toBe(200);
     const sha1 = await signedInject(app, {
       method: "POST",
@@ -86,8 +111,20 @@ describe("POST /authenticate", () => {
   });
 
   it("answers a wrong password and an unknown user alike, in about the same time", async () => {
-    const wrong = () => signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: user.username, password: "not the password" } });
-    const unknown = () => signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: unique("nobody"), password: "whatever123" } });
+    const wrong = () =>
+      signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        form: { username: user.username, password: "not the password" },
+      });
+    const unknown = () =>
+      signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        form: { username: unique("nobody"), password: "whatever123" },
+      });
     const a = await wrong();
     const b = await unknown();
     expectApiError(a, 401, "invalid_credentials");
@@ -97,7 +134,10 @@ describe("POST /authenticate", () => {
     const wrongMs: number[] = [];
     const unknownMs: number[] = [];
     for (let i = 0; i < 7; i++) {
-      for (const [fn, into] of [[wrong, wrongMs], [unknown, unknownMs]] as const) {
+      for (const [fn, into] of [
+        [wrong, wrongMs],
+        [unknown, unknownMs],
+      ] as const) {
         const t = performance.now();
         await fn();
         into.push(performance.now() - t);
@@ -113,19 +153,40 @@ describe("POST /authenticate", () => {
   it("refuses a disabled user with 403 user_disabled, but only after a correct password", async () => {
     const disabled = await seedUser(tdb.db);
     await tdb.db.updateTable("users").set({ status: "disabled" }).where("id", "=", disabled.id).execute();
-    const right = await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: disabled.username, password: disabled.password } });
+    const right = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: disabled.username, password: disabled.password },
+    });
     expectApiError(right, 403, "user_disabled");
-    const wrong = await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: disabled.username, password: "wrong password" } });
+    const wrong = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: disabled.username, password: "wrong password" },
+    });
     expectApiError(wrong, 401, "invalid_credentials");
   });
 
   it("answers 400 invalid_input for a missing password", async () => {
-    const res = await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: user.username } });
+    const res = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: user.username },
+    });
     expectApiError(res, 400, "invalid_input");
   });
 
   it("refuses a token-signed request (consumer-only route) with parameter_rejected", async () => {
-    const res = await signedInject(app, { method: "POST", url: "/authenticate", consumer, token, form: { username: user.username, password: user.password } });
+    const res = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      token,
+      form: { username: user.username, password: user.password },
+    });
     expectOAuthError(res, 401, "parameter_rejected");
   });
 });
@@ -134,7 +195,10 @@ describe("login rate limits", () => {
   let limited: FastifyInstance;
   beforeAll(async () => {
     limited = await buildDataApp({
-      config: testConfig({ loginLimitPerUser: { max: 3, windowMs: 60_000 }, loginLimitPerAddress: { max: 5, windowMs: 60_000 } }),
+      config: testConfig({
+        loginLimitPerUser: { max: 3, windowMs: 60_000 },
+        loginLimitPerAddress: { max: 5, windowMs: 60_000 },
+      }),
       db: tdb.db,
       bus,
       logger: false,
@@ -145,13 +209,23 @@ describe("login rate limits", () => {
   it("limits attempts per username (case-insensitive) with 429 rate_limited and Retry-After", async () => {
     const target = await seedUser(tdb.db);
     const attempt = (name: string, ip: string) =>
-      signedInject(limited, { method: "POST", url: "/authenticate", consumer, form: { username: name, password: "bad password", client_ip: ip } });
+      signedInject(limited, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        form: { username: name, password: "bad password", client_ip: ip },
+      });
     for (let i = 0; i < 3; i++) expect((await attempt(target.username, `10.0.0.${i}`)).statusCode).toBe(401);
     const res = await attempt(target.username.toUpperCase(), "10.0.0.9");
     expectApiError(res, 429, "rate_limited");
     expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
     // even the right password is refused while limited
-    const right = await signedInject(limited, { method: "POST", url: "/authenticate", consumer, form: { username: target.username, password: target.password } });
+    const right = await signedInject(limited, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: target.username, password: target.password },
+    });
     expect(right.statusCode).toBe(429);
     // another username is not affected
     expect((await attempt(unique("other"), "10.0.0.10")).statusCode).toBe(401);
@@ -159,7 +233,12 @@ describe("login rate limits", () => {
 
   it("limits attempts per client address, keyed by the signed client_ip", async () => {
     const attempt = (ip: string) =>
-      signedInject(limited, { method: "POST", url: "/authenticate", consumer, form: { username: unique("spray"), password: "bad password", client_ip: ip } });
+      signedInject(limited, {
+        method: "POST",
+        url: "/authenticate",
+        consumer,
+        form: { username: unique("spray"), password: "bad password", client_ip: ip },
+      });
     for (let i = 0; i < 5; i++) expect((await attempt("192.0.2.7")).statusCode).toBe(401);
     const res = await attempt("192.0.2.7");
     expectApiError(res, 429, "rate_limited");
@@ -171,16 +250,31 @@ describe("login rate limits", () => {
 describe("POST /users", () => {
   it("creates a user (201) who can then log in", async () => {
     const username = unique("new.user-");
-    const res = await signedInject(app, { method: "POST", url: "/users", consumer, json: { username, password: "a good password", display_name: "Zoë Ünïcode ✓" } });
+    const res = await signedInject(app, {
+      method: "POST",
+      url: "/users",
+      consumer,
+      json: { username, password: "a good password", display_name: "Zoë Ünïcode ✓" },
+    });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toEqual({ id: expect.any(String), username, display_name: "Zoë Ünïcode ✓" });
     expect(res.json()).not.toHaveProperty("password_hash");
-    const login = await signedInject(app, { method: "POST", url: "/authenticate", consumer, json: { username, password: "a good password" } });
+    const login = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      json: { username, password: "a good password" },
+    });
     expect(login.statusCode).toBe(200);
   });
 
   it("answers 409 username_taken, whatever the case", async () => {
-    const res = await signedInject(app, { method: "POST", url: "/users", consumer, form: { username: user.username.toUpperCase(), password: "another password", display_name: "Dup" } });
+    const res = await signedInject(app, {
+      method: "POST",
+      url: "/users",
+      consumer,
+      form: { username: user.username.toUpperCase(), password: "another password", display_name: "Dup" },
+    });
     expectApiError(res, 409, "username_taken");
   });
 
@@ -215,15 +309,33 @@ describe("GET /me and POST /logout", () => {
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe("");
     expect(seen).toEqual([{ token: t.key, at: expect.any(String) }]);
-    const row = await tdb.db.selectFrom("access_tokens").select("revoked_at").where("token", "=", t.key).executeTakeFirstOrThrow();
+    const row = await tdb.db
+      .selectFrom("access_tokens")
+      .select("revoked_at")
+      .where("token", "=", t.key)
+      .executeTakeFirstOrThrow();
     expect(row.revoked_at).not.toBeNull();
-    const outbox = await tdb.db.selectFrom("outbox").selectAll().where("subject", "=", SUBJECTS.tokenRevoked).execute();
-    expect(outbox.some((e) => (e.payload as { token?: string }).token === t.key && e.published_at !== null)).toBe(true);
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token: t }), 401, "token_revoked");
+    const outbox = await tdb.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("subject", "=", SUBJECTS.tokenRevoked)
+      .execute();
+    expect(
+      outbox.some((e) => (e.payload as { token?: string }).token === t.key && e.published_at !== null),
+    ).toBe(true);
+    expectOAuthError(
+      await signedInject(app, { method: "GET", url: "/me", consumer, token: t }),
+      401,
+      "token_revoked",
+    );
   });
 
   it("a token route without a token answers parameter_absent", async () => {
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer }), 401, "parameter_absent");
+    expectOAuthError(
+      await signedInject(app, { method: "GET", url: "/me", consumer }),
+      401,
+      "parameter_absent",
+    );
   });
 });
 
@@ -236,43 +348,117 @@ describe("notes", () => {
   it("creates, lists newest first, reads, patches and deletes the user's notes", async () => {
     const created = [];
     for (const title of ["first", "second", "third"]) {
-      const res = await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title, body: `${title} body` } });
+      const res = await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title, body: `${title} body` },
+      });
       expect(res.statusCode, res.body).toBe(201);
-      expect(res.json()).toEqual({ id: expect.any(String), title, body: `${title} body`, created_at: expect.any(String), updated_at: expect.any(String) });
+      expect(res.json()).toEqual({
+        id: expect.any(String),
+        title,
+        body: `${title} body`,
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      });
       created.push(res.json());
     }
     const list = await signedInject(app, { method: "GET", url: "/notes", consumer, token });
     expect(list.statusCode).toBe(200);
     expect(list.json().notes.map((n: { title: string }) => n.title)).toEqual(["third", "second", "first"]);
-    expect(Object.keys(list.json().notes[0]).sort()).toEqual(["body", "created_at", "id", "title", "updated_at"]);
+    expect(Object.keys(list.json().notes[0]).sort()).toEqual([
+      "body",
+      "created_at",
+      "id",
+      "title",
+      "updated_at",
+    ]);
 
     const id = created[0].id as string;
     const one = await signedInject(app, { method: "GET", url: `/notes/${id}`, consumer, token });
     expect(one.statusCode).toBe(200);
     expect(one.json()).toEqual(created[0]);
 
-    const titleOnly = await signedInject(app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json: { title: "renamed" } });
+    const titleOnly = await signedInject(app, {
+      method: "PATCH",
+      url: `/notes/${id}`,
+      consumer,
+      token,
+      json: { title: "renamed" },
+    });
     expect(titleOnly.statusCode, titleOnly.body).toBe(200);
     expect(titleOnly.json()).toMatchObject({ id, title: "renamed", body: "first body" });
-    const bodyOnly = await signedInject(app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json: { body: "new body" } });
+    const bodyOnly = await signedInject(app, {
+      method: "PATCH",
+      url: `/notes/${id}`,
+      consumer,
+      token,
+      json: { body: "new body" },
+    });
     expect(bodyOnly.json()).toMatchObject({ id, title: "renamed", body: "new body" });
     expect(Date.parse(bodyOnly.json().updated_at)).toBeGreaterThanOrEqual(Date.parse(created[0].updated_at));
-    const both = await signedInject(app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json: { title: "t", body: "b" } });
+    const both = await signedInject(app, {
+      method: "PATCH",
+      url: `/notes/${id}`,
+      consumer,
+      token,
+      json: { title: "t", body: "b" },
+    });
     expect(both.json()).toMatchObject({ title: "t", body: "b" });
-    expectApiError(await signedInject(app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json: {} }), 400, "invalid_input");
+    expectApiError(
+      await signedInject(app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json: {} }),
+      400,
+      "invalid_input",
+    );
 
     const del = await signedInject(app, { method: "DELETE", url: `/notes/${id}`, consumer, token });
     expect(del.statusCode).toBe(204);
     expect(del.body).toBe("");
-    expectApiError(await signedInject(app, { method: "GET", url: `/notes/${id}`, consumer, token }), 404, "not_found");
-    expectApiError(await signedInject(app, { method: "DELETE", url: `/notes/${id}`, consumer, token }), 404, "not_found");
+    expectApiError(
+      await signedInject(app, { method: "GET", url: `/notes/${id}`, consumer, token }),
+      404,
+      "not_found",
+    );
+    expectApiError(
+      await signedInject(app, { method: "DELETE", url: `/notes/${id}`, consumer, token }),
+      404,
+      "not_found",
+    );
   });
 
   it("answers 404 not_found for another user's note, on every verb, and leaves it alone", async () => {
-    const mine = (await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: "private", body: "mine" } })).json();
-    expectApiError(await signedInject(app, { method: "GET", url: `/notes/${mine.id}`, consumer, token: other }), 404, "not_found");
-    expectApiError(await signedInject(app, { method: "PATCH", url: `/notes/${mine.id}`, consumer, token: other, json: { title: "x" } }), 404, "not_found");
-    expectApiError(await signedInject(app, { method: "DELETE", url: `/notes/${mine.id}`, consumer, token: other }), 404, "not_found");
+    const mine = (
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title: "private", body: "mine" },
+      })
+    ).json();
+    expectApiError(
+      await signedInject(app, { method: "GET", url: `/notes/${mine.id}`, consumer, token: other }),
+      404,
+      "not_found",
+    );
+    expectApiError(
+      await signedInject(app, {
+        method: "PATCH",
+        url: `/notes/${mine.id}`,
+        consumer,
+        token: other,
+        json: { title: "x" },
+      }),
+      404,
+      "not_found",
+    );
+    expectApiError(
+      await signedInject(app, { method: "DELETE", url: `/notes/${mine.id}`, consumer, token: other }),
+      404,
+      "not_found",
+    );
     const list = await signedInject(app, { method: "GET", url: "/notes", consumer, token: other });
     expect(list.json().notes).toEqual([]);
     const still = await signedInject(app, { method: "GET", url: `/notes/${mine.id}`, consumer, token });
@@ -280,19 +466,68 @@ describe("notes", () => {
   });
 
   it("answers 404 for an id that is not a uuid, and 400 for bad note input", async () => {
-    expectApiError(await signedInject(app, { method: "GET", url: "/notes/not-a-uuid", consumer, token }), 404, "not_found");
-    expectApiError(await signedInject(app, { method: "GET", url: "/notes/1'%20or%20'1'='1", consumer, token }), 404, "not_found");
-    expectApiError(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: "t".repeat(201), body: "" } }), 400, "invalid_input");
-    expectApiError(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: "ok", body: "b".repeat(10_001) } }), 400, "invalid_input");
-    expectApiError(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: "", body: "x" } }), 400, "invalid_input");
-    expectApiError(await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { body: "no title" } }), 400, "invalid_input");
-    const edge = await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { title: "é".repeat(200), body: "b".repeat(10_000) } });
+    expectApiError(
+      await signedInject(app, { method: "GET", url: "/notes/not-a-uuid", consumer, token }),
+      404,
+      "not_found",
+    );
+    expectApiError(
+      await signedInject(app, { method: "GET", url: "/notes/1'%20or%20'1'='1", consumer, token }),
+      404,
+      "not_found",
+    );
+    expectApiError(
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title: "t".repeat(201), body: "" },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectApiError(
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title: "ok", body: "b".repeat(10_001) },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectApiError(
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer,
+        token,
+        json: { title: "", body: "x" },
+      }),
+      400,
+      "invalid_input",
+    );
+    expectApiError(
+      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { body: "no title" } }),
+      400,
+      "invalid_input",
+    );
+    const edge = await signedInject(app, {
+      method: "POST",
+      url: "/notes",
+      consumer,
+      token,
+      json: { title: "é".repeat(200), body: "b".repeat(10_000) },
+    });
     expect(edge.statusCode).toBe(201);
   });
 });
 
 describe("OAuth failures", () => {
-  const me = (extra: Partial<Parameters<typeof signedRequest>[0]> = {}) => signedRequest({ method: "GET", url: "/me", consumer, token, ...extra });
+  const me = (extra: Partial<Parameters<typeof signedRequest>[0]> = {}) =>
+    signedRequest({ method: "GET", url: "/me", consumer, token, ...extra });
   const send = (req: ReturnType<typeof signedRequest>) => app.inject(req);
 
   it("parameter_absent: no Authorization header, or a required parameter missing", async () => {
@@ -303,8 +538,17 @@ describe("OAuth failures", () => {
   });
 
   it("parameter_rejected (400): a malformed header, an unknown or duplicated parameter", async () => {
-    for (const authorization of ['OAuth oauth_consumer_key="unterminated', "Basic dXNlcjpwYXNz", 'OAuth oauth_bogus="1"', "OAuth \u0001"]) {
-      expectOAuthError(await app.inject({ method: "GET", url: "/me", headers: { authorization } }), 400, "parameter_rejected");
+    for (const authorization of [
+      'OAuth oauth_consumer_key="unterminated',
+      "Basic dXNlcjpwYXNz",
+      'OAuth oauth_bogus="1"',
+      "OAuth \u0001",
+    ]) {
+      expectOAuthError(
+        await app.inject({ method: "GET", url: "/me", headers: { authorization } }),
+        400,
+        "parameter_rejected",
+      );
     }
     const req = me();
     req.headers.authorization += `, oauth_nonce="again"`;
@@ -313,19 +557,38 @@ describe("OAuth failures", () => {
 
   it("version_rejected", async () => {
     const req = me();
-    req.headers.authorization = req.headers.authorization!.replace('oauth_version="1.0"', 'oauth_version="2.0"');
+    req.headers.authorization = req.headers.authorization!.replace(
+      'oauth_version="1.0"',
+      'oauth_version="2.0"',
+    );
     expectOAuthError(await send(req), 401, "version_rejected");
   });
 
   it("signature_method_rejected", async () => {
     const req = me();
-    req.headers.authorization = req.headers.authorization!.replace('oauth_signature_method="HMAC-SHA256"', 'oauth_signature_method="PLAINTEXT"');
+    req.headers.authorization = req.headers.authorization!.replace(
+      'oauth_signature_method="HMAC-SHA256"',
+      'oauth_signature_method="PLAINTEXT"',
+    );
     expectOAuthError(await send(req), 401, "signature_method_rejected");
   });
 
   it("signature_invalid: a wrong consumer secret, a wrong token secret, a tampered URL", async () => {
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer: { ...consumer, secret: "wrong" }, token }), 401, "signature_invalid");
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token: { ...token, secret: "wrong" } }), 401, "signature_invalid");
+    expectOAuthError(
+      await signedInject(app, {
+        method: "GET",
+        url: "/me",
+        consumer: { ...consumer, secret: "wrong" },
+        token,
+      }),
+      401,
+      "signature_invalid",
+    );
+    expectOAuthError(
+      await signedInject(app, { method: "GET", url: "/me", consumer, token: { ...token, secret: "wrong" } }),
+      401,
+      "signature_invalid",
+    );
     const req = signedRequest({ method: "GET", url: "/notes?a=1", consumer, token });
     req.url = "/notes?a=2";
     expectOAuthError(await send(req), 401, "signature_invalid");
@@ -334,9 +597,16 @@ describe("OAuth failures", () => {
   it("timestamp_refused: outside the window, or not a number", async () => {
     const old = Math.floor(Date.now() / 1000) - 301;
     expectOAuthError(await send(me({ timestamp: old })), 401, "timestamp_refused");
-    expectOAuthError(await send(me({ timestamp: Math.floor(Date.now() / 1000) + 400 })), 401, "timestamp_refused");
+    expectOAuthError(
+      await send(me({ timestamp: Math.floor(Date.now() / 1000) + 400 })),
+      401,
+      "timestamp_refused",
+    );
     const req = me();
-    req.headers.authorization = req.headers.authorization!.replace(/oauth_timestamp="\d+"/, 'oauth_timestamp="soon"');
+    req.headers.authorization = req.headers.authorization!.replace(
+      /oauth_timestamp="\d+"/,
+      'oauth_timestamp="soon"',
+    );
     expectOAuthError(await send(req), 401, "timestamp_refused");
   });
 
@@ -347,34 +617,95 @@ describe("OAuth failures", () => {
   });
 
   it("consumer_key_unknown and consumer_key_rejected", async () => {
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer: { key: "ck_nobody", secret: "x" }, token }), 401, "consumer_key_unknown");
+    expectOAuthError(
+      await signedInject(app, {
+        method: "GET",
+        url: "/me",
+        consumer: { key: "ck_nobody", secret: "x" },
+        token,
+      }),
+      401,
+      "consumer_key_unknown",
+    );
     const revoked = await seedConsumer(tdb.db);
     const revokedToken = await seedToken(tdb.db, user, revoked);
-    expect((await signedInject(app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken })).statusCode).toBe(200);
-    await tdb.db.updateTable("consumers").set({ status: "revoked", revoked_at: new Date() }).where("key", "=", revoked.key).execute();
-    await bus.publish(SUBJECTS.consumerRevoked, { key: revoked.key, at: new Date().toISOString(), reason: "test", actor: "test" });
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }), 401, "consumer_key_rejected");
+    expect(
+      (await signedInject(app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }))
+        .statusCode,
+    ).toBe(200);
+    await tdb.db
+      .updateTable("consumers")
+      .set({ status: "revoked", revoked_at: new Date() })
+      .where("key", "=", revoked.key)
+      .execute();
+    await bus.publish(SUBJECTS.consumerRevoked, {
+      key: revoked.key,
+      at: new Date().toISOString(),
+      reason: "test",
+      actor: "test",
+    });
     expectOAuthError(
-      await signedInject(app, { method: "POST", url: "/authenticate", consumer: revoked, form: { username: user.username, password: user.password } }),
+      await signedInject(app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }),
+      401,
+      "consumer_key_rejected",
+    );
+    expectOAuthError(
+      await signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer: revoked,
+        form: { username: user.username, password: user.password },
+      }),
       401,
       "consumer_key_rejected",
     );
   });
 
   it("token_rejected, token_revoked, token_expired", async () => {
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token: { key: "no-such-token", secret: "x" } }), 401, "token_rejected");
+    expectOAuthError(
+      await signedInject(app, {
+        method: "GET",
+        url: "/me",
+        consumer,
+        token: { key: "no-such-token", secret: "x" },
+      }),
+      401,
+      "token_rejected",
+    );
     // a token issued through another consumer is unknown to this one
     const elsewhere = await seedToken(tdb.db, user, await seedConsumer(tdb.db));
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token: elsewhere }), 401, "token_rejected");
+    expectOAuthError(
+      await signedInject(app, { method: "GET", url: "/me", consumer, token: elsewhere }),
+      401,
+      "token_rejected",
+    );
     const revoked = await seedToken(tdb.db, user, consumer);
-    await tdb.db.updateTable("access_tokens").set({ revoked_at: new Date() }).where("token", "=", revoked.key).execute();
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token: revoked }), 401, "token_revoked");
+    await tdb.db
+      .updateTable("access_tokens")
+      .set({ revoked_at: new Date() })
+      .where("token", "=", revoked.key)
+      .execute();
+    expectOAuthError(
+      await signedInject(app, { method: "GET", url: "/me", consumer, token: revoked }),
+      401,
+      "token_revoked",
+    );
     const expired = await seedToken(tdb.db, user, consumer, -5);
-    expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token: expired }), 401, "token_expired");
+    expectOAuthError(
+      await signedInject(app, { method: "GET", url: "/me", consumer, token: expired }),
+      401,
+      "token_expired",
+    );
   });
 
   it("body_hash_invalid: a JSON body without, or with a wrong, oauth_body_hash", async () => {
-    const req = signedRequest({ method: "POST", url: "/notes", consumer, token, json: { title: "a", body: "b" } });
+    const req = signedRequest({
+      method: "POST",
+      url: "/notes",
+      consumer,
+      token,
+      json: { title: "a", body: "b" },
+    });
     req.payload = JSON.stringify({ title: "a", body: "tampered" });
     expectOAuthError(await send(req), 401, "body_hash_invalid");
     const noHash = signedRequest({ method: "POST", url: "/notes", consumer, token });
@@ -384,7 +715,12 @@ describe("OAuth failures", () => {
   });
 
   it("a tampered form body fails the signature", async () => {
-    const req = signedRequest({ method: "POST", url: "/authenticate", consumer, form: { username: user.username, password: "x" } });
+    const req = signedRequest({
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: user.username, password: "x" },
+    });
     req.payload = new URLSearchParams({ username: user.username, password: user.password }).toString();
     expectOAuthError(await send(req), 401, "signature_invalid");
   });
@@ -393,24 +729,57 @@ describe("OAuth failures", () => {
 describe("scopes and disabled users", () => {
   it("insufficient_scope (403) when the consumer lacks the route's scope; an empty list is unrestricted", async () => {
     const loginOnly = await seedConsumer(tdb.db, ["authenticate"]);
-    const login = await signedInject(app, { method: "POST", url: "/authenticate", consumer: loginOnly, form: { username: user.username, password: user.password } });
+    const login = await signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer: loginOnly,
+      form: { username: user.username, password: user.password },
+    });
     expect(login.statusCode).toBe(200);
     const t = { key: login.json().token, secret: login.json().secret };
     expectApiError(
-      await signedInject(app, { method: "POST", url: "/users", consumer: loginOnly, json: { username: unique("s"), password: "password123", display_name: "S" } }),
+      await signedInject(app, {
+        method: "POST",
+        url: "/users",
+        consumer: loginOnly,
+        json: { username: unique("s"), password: "password123", display_name: "S" },
+      }),
       403,
       "insufficient_scope",
     );
-    expectApiError(await signedInject(app, { method: "GET", url: "/notes", consumer: loginOnly, token: t }), 403, "insufficient_scope");
+    expectApiError(
+      await signedInject(app, { method: "GET", url: "/notes", consumer: loginOnly, token: t }),
+      403,
+      "insufficient_scope",
+    );
     // /me and /logout need no scope
-    expect((await signedInject(app, { method: "GET", url: "/me", consumer: loginOnly, token: t })).statusCode).toBe(200);
+    expect(
+      (await signedInject(app, { method: "GET", url: "/me", consumer: loginOnly, token: t })).statusCode,
+    ).toBe(200);
 
     const reader = await seedConsumer(tdb.db, ["notes:read"]);
     const rt = await seedToken(tdb.db, user, reader);
-    expect((await signedInject(app, { method: "GET", url: "/notes", consumer: reader, token: rt })).statusCode).toBe(200);
-    expectApiError(await signedInject(app, { method: "POST", url: "/notes", consumer: reader, token: rt, json: { title: "x", body: "y" } }), 403, "insufficient_scope");
+    expect(
+      (await signedInject(app, { method: "GET", url: "/notes", consumer: reader, token: rt })).statusCode,
+    ).toBe(200);
     expectApiError(
-      await signedInject(app, { method: "POST", url: "/authenticate", consumer: reader, form: { username: user.username, password: user.password } }),
+      await signedInject(app, {
+        method: "POST",
+        url: "/notes",
+        consumer: reader,
+        token: rt,
+        json: { title: "x", body: "y" },
+      }),
+      403,
+      "insufficient_scope",
+    );
+    expectApiError(
+      await signedInject(app, {
+        method: "POST",
+        url: "/authenticate",
+        consumer: reader,
+        form: { username: user.username, password: user.password },
+      }),
       403,
       "insufficient_scope",
     );
@@ -420,30 +789,72 @@ describe("scopes and disabled users", () => {
     const u = await seedUser(tdb.db);
     const t = await seedToken(tdb.db, u, consumer);
     await tdb.db.updateTable("users").set({ status: "disabled" }).where("id", "=", u.id).execute();
-    expectApiError(await signedInject(app, { method: "GET", url: "/me", consumer, token: t }), 403, "user_disabled");
+    expectApiError(
+      await signedInject(app, { method: "GET", url: "/me", consumer, token: t }),
+      403,
+      "user_disabled",
+    );
   });
 });
 
 describe("the URL clients sign against", () => {
   it("SIGNET_PUBLIC_URL: requests are verified against the public origin", async () => {
-    const behind = await buildDataApp({ config: testConfig({ publicUrl: "https://api.example.com" }), db: tdb.db, bus, logger: false });
+    const behind = await buildDataApp({
+      config: testConfig({ publicUrl: "https://api.example.com" }),
+      db: tdb.db,
+      bus,
+      logger: false,
+    });
     try {
-      const ok = await signedInject(behind, { method: "GET", url: "/me?x=1", consumer, token, origin: "https://api.example.com" });
+      const ok = await signedInject(behind, {
+        method: "GET",
+        url: "/me?x=1",
+        consumer,
+        token,
+        origin: "https://api.example.com",
+      });
       expect(ok.statusCode, ok.body).toBe(200);
-      expectOAuthError(await signedInject(behind, { method: "GET", url: "/me", consumer, token }), 401, "signature_invalid");
+      expectOAuthError(
+        await signedInject(behind, { method: "GET", url: "/me", consumer, token }),
+        401,
+        "signature_invalid",
+      );
     } finally {
       await behind.close();
     }
   });
 
   it("trustProxy: X-Forwarded-Proto/Host are honoured only when trusted", async () => {
-    const proxied = await buildDataApp({ config: testConfig({ trustProxy: true }), db: tdb.db, bus, logger: false });
+    const proxied = await buildDataApp({
+      config: testConfig({ trustProxy: true }),
+      db: tdb.db,
+      bus,
+      logger: false,
+    });
     const forwarded = { "x-forwarded-proto": "https", "x-forwarded-host": "signet.example" };
     try {
-      const ok = await signedInject(proxied, { method: "GET", url: "/me", consumer, token, origin: "https://signet.example", headers: forwarded });
+      const ok = await signedInject(proxied, {
+        method: "GET",
+        url: "/me",
+        consumer,
+        token,
+        origin: "https://signet.example",
+        headers: forwarded,
+      });
       expect(ok.statusCode, ok.body).toBe(200);
       // the same forwarded headers at an app that does not trust a proxy change nothing
-      expectOAuthError(await signedInject(app, { method: "GET", url: "/me", consumer, token, origin: "https://signet.example", headers: forwarded }), 401, "signature_invalid");
+      expectOAuthError(
+        await signedInject(app, {
+          method: "GET",
+          url: "/me",
+          consumer,
+          token,
+          origin: "https://signet.example",
+          headers: forwarded,
+        }),
+        401,
+        "signature_invalid",
+      );
     } finally {
       await proxied.close();
     }
@@ -472,7 +883,9 @@ describe("health, readiness, metrics, OpenAPI", () => {
     ]) {
       expect(res.body).toContain(name);
     }
-    expect(await metricValue(app, "signet_auth_outcomes_total", { outcome: "signature_invalid" })).toBeGreaterThan(0);
+    expect(
+      await metricValue(app, "signet_auth_outcomes_total", { outcome: "signature_invalid" }),
+    ).toBeGreaterThan(0);
   });
 
   it("serves an OpenAPI document generated from the route schemas, with the OAuth scheme", async () => {

@@ -1,16 +1,10 @@
 // Test helpers: a config, seeded consumers and users, and signed app.inject requests.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { Kysely } from "kysely";
-import {
-  createConsumer,
-  createUser,
-  issueToken,
-  Keyring,
-  signRequest,
-  type ClientCredentials,
-  type Database,
-  type SignatureMethod,
-} from "@signet/shared";
+import { Keyring } from "@signet/shared/crypto";
+import { type Database } from "@signet/shared/db";
+import { signRequest, type ClientCredentials, type SignatureMethod } from "@signet/shared/oauth";
+import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
 import { dataConfigDefaults, type DataConfig } from "../src/config.js";
 
 export const MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
@@ -42,7 +36,10 @@ export interface SeededUser {
   display_name: string;
 }
 
-export async function seedUser(db: Kysely<Database>, password = "correct horse battery"): Promise<SeededUser> {
+export async function seedUser(
+  db: Kysely<Database>,
+  password = "correct horse battery",
+): Promise<SeededUser> {
   const username = unique("u");
   const user = await createUser(db, { username, password, display_name: `User ${username}` });
   return { id: user.id, username, password, display_name: user.display_name };
@@ -100,22 +97,37 @@ export function signedRequest(options: SignedInjectOptions) {
     ...(options.nonce ? { nonce: options.nonce } : {}),
     ...(options.timestamp ? { timestamp: options.timestamp } : {}),
   });
-  const headers: Record<string, string> = { authorization, ...(contentType ? { "content-type": contentType } : {}), ...options.headers };
+  const headers: Record<string, string> = {
+    authorization,
+    ...(contentType ? { "content-type": contentType } : {}),
+    ...options.headers,
+  };
   return { method: options.method, url: options.url, headers, ...(payload !== undefined ? { payload } : {}) };
 }
 
-export function signedInject(app: FastifyInstance, options: SignedInjectOptions): Promise<LightMyRequestResponse> {
+export function signedInject(
+  app: FastifyInstance,
+  options: SignedInjectOptions,
+): Promise<LightMyRequestResponse> {
   return app.inject(signedRequest(options));
 }
 
 /** Reads one counter/histogram sample from the app's Prometheus registry. */
-export async function metricValue(app: FastifyInstance, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  app: FastifyInstance,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = await app.metrics.getSingleMetric(name)?.get();
   if (!metric) return 0;
   let total = 0;
   for (const v of metric.values) {
-    if ((v as { metricName?: string }).metricName && (v as { metricName?: string }).metricName !== name) continue;
-    if (Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)) total += v.value;
+    if ((v as { metricName?: string }).metricName && (v as { metricName?: string }).metricName !== name)
+      continue;
+    if (
+      Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)
+    )
+      total += v.value;
   }
   return total;
 }

@@ -3,7 +3,7 @@
 // caches are cleared and caching resumes.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { revokeToken, revokeConsumer } from "@signet/shared";
+import { revokeToken, revokeConsumer } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { buildDataApp } from "../src/app.js";
@@ -15,7 +15,10 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   nats = await startPrivateNats();
-  app = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url }), logger: false });
+  app = await buildDataApp({
+    config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url }),
+    logger: false,
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -32,10 +35,15 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   const doomedToken = await seedToken(tdb.db, user, consumer);
   const doomedConsumer = await seedConsumer(tdb.db);
   const doomedConsumerToken = await seedToken(tdb.db, user, doomedConsumer);
-  const me = (c = consumer, t = token) => signedInject(app, { method: "GET", url: "/me", consumer: c, token: t });
+  const me = (c = consumer, t = token) =>
+    signedInject(app, { method: "GET", url: "/me", consumer: c, token: t });
 
   // warm the caches
-  for (const [c, t] of [[consumer, token], [consumer, doomedToken], [doomedConsumer, doomedConsumerToken]] as const) {
+  for (const [c, t] of [
+    [consumer, token],
+    [consumer, doomedToken],
+    [doomedConsumer, doomedConsumerToken],
+  ] as const) {
     expect((await me(c, t)).statusCode).toBe(200);
   }
   const hitsBefore = await hits();
@@ -64,11 +72,15 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   expect((await me(doomedConsumer, doomedConsumerToken)).json().error).toBe("consumer_key_rejected");
   // logout still works (the event is left to the outbox relay)
   const other = await seedToken(tdb.db, user, consumer);
-  expect((await signedInject(app, { method: "POST", url: "/logout", consumer, token: other })).statusCode).toBe(204);
+  expect(
+    (await signedInject(app, { method: "POST", url: "/logout", consumer, token: other })).statusCode,
+  ).toBe(204);
   expect((await me(consumer, other)).json().error).toBe("token_revoked");
 
   await nats.start();
-  await expect.poll(() => app.signetData.context.bus.isConnected(), { timeout: 10_000, interval: 50 }).toBe(true);
+  await expect
+    .poll(() => app.signetData.context.bus.isConnected(), { timeout: 10_000, interval: 50 })
+    .toBe(true);
   expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   expect((await me()).statusCode).toBe(200); // miss: fills the caches again
   const h1 = await hits();

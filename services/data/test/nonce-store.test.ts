@@ -10,7 +10,11 @@ it("concurrent calls go into one insert; a duplicate inside the batch: only the 
   const store = new PgNonceStore(tdb.db, { timestampWindow: 300, events: { batch: (n) => batches.push(n) } });
   const ts = Math.floor(Date.now() / 1000);
   const calls = Array.from({ length: 50 }, (_, i) => store.use("ck", "tok", `n${i}`, ts));
-  const dupes = [store.use("ck", "tok", "dup", ts), store.use("ck", "tok", "dup", ts), store.use("ck", "tok", "dup", ts)];
+  const dupes = [
+    store.use("ck", "tok", "dup", ts),
+    store.use("ck", "tok", "dup", ts),
+    store.use("ck", "tok", "dup", ts),
+  ];
   const results = await Promise.all(calls);
   expect(results.every(Boolean)).toBe(true);
   expect(await Promise.all(dupes)).toEqual([true, false, false]);
@@ -51,7 +55,11 @@ it("the purge removes rows whose window has passed and keeps the others", async 
 });
 
 it("the periodic purge runs on its own", async () => {
-  const store = new PgNonceStore(tdb.db, { timestampWindow: 1, purgeIntervalMs: 50, now: () => Math.floor(Date.now() / 1000) });
+  const store = new PgNonceStore(tdb.db, {
+    timestampWindow: 1,
+    purgeIntervalMs: 50,
+    now: () => Math.floor(Date.now() / 1000),
+  });
   await store.use("ck", "", "soon-gone", Math.floor(Date.now() / 1000) - 10);
   await expect.poll(() => store.count(), { timeout: 2_000 }).toBe(0);
   store.close();

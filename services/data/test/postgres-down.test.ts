@@ -3,7 +3,7 @@
 // credentials do not let a request through while the database is gone.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { LocalBus } from "@signet/shared";
+import { LocalBus } from "@signet/shared/bus";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startTcpProxy, type TcpProxy } from "@signet/shared/test-support/net";
 import { buildDataApp } from "../src/app.js";
@@ -17,7 +17,11 @@ beforeAll(async () => {
   const url = new URL(tdb.url);
   proxy = await startTcpProxy(Number(url.port || 5432), url.hostname);
   url.host = `127.0.0.1:${proxy.port}`;
-  app = await buildDataApp({ config: testConfig({ databaseUrl: url.toString() }), bus: new LocalBus(), logger: false });
+  app = await buildDataApp({
+    config: testConfig({ databaseUrl: url.toString() }),
+    bus: new LocalBus(),
+    logger: false,
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -36,8 +40,18 @@ it("answers 503 unavailable while PostgreSQL is unreachable and recovers when it
     me(),
     me(),
     signedInject(app, { method: "GET", url: "/notes", consumer, token }),
-    signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: user.username, password: user.password } }),
-    signedInject(app, { method: "POST", url: "/users", consumer, json: { username: "while_down", password: "password123", display_name: "D" } }),
+    signedInject(app, {
+      method: "POST",
+      url: "/authenticate",
+      consumer,
+      form: { username: user.username, password: user.password },
+    }),
+    signedInject(app, {
+      method: "POST",
+      url: "/users",
+      consumer,
+      json: { username: "while_down", password: "password123", display_name: "D" },
+    }),
   ])) {
     expect(res.statusCode, res.body).toBe(503);
     expect(res.json()).toEqual({ error: "unavailable", message: expect.any(String) });
@@ -50,6 +64,11 @@ it("answers 503 unavailable while PostgreSQL is unreachable and recovers when it
   proxy.restore();
   await expect.poll(async () => (await me()).statusCode, { timeout: 10_000, interval: 100 }).toBe(200);
   expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
-  const login = await signedInject(app, { method: "POST", url: "/authenticate", consumer, form: { username: user.username, password: user.password } });
+  const login = await signedInject(app, {
+    method: "POST",
+    url: "/authenticate",
+    consumer,
+    form: { username: user.username, password: user.password },
+  });
   expect(login.statusCode).toBe(200);
 });

@@ -1,7 +1,8 @@
 // A data pod's presence announcements (signet.pod.heartbeat / .goodbye, answers to
 // signet.pod.discover), seen from the bus.
 import { expect, it } from "vitest";
-import { LocalBus, SUBJECTS, type PodHeartbeatEvent } from "@signet/shared";
+import { LocalBus, SUBJECTS } from "@signet/shared/bus";
+import { type PodHeartbeatEvent } from "@signet/shared/events";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { buildDataApp, loadDataConfig } from "../src/app.js";
 import { MASTER_KEY, testConfig } from "./helpers.js";

@@ -2,7 +2,8 @@
 // database is accepted exactly once; the other instance answers nonce_used.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { LocalBus, type ClientCredentials } from "@signet/shared";
+import { LocalBus } from "@signet/shared/bus";
+import { type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import { seedConsumer, seedToken, seedUser, signedRequest, testConfig } from "./helpers.js";
@@ -15,8 +16,16 @@ let token: ClientCredentials;
 
 beforeAll(async () => {
   // each instance has its own pool, as two pods would
-  a = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, podId: "pod-a" }), bus: new LocalBus(), logger: false });
-  b = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, podId: "pod-b" }), bus: new LocalBus(), logger: false });
+  a = await buildDataApp({
+    config: testConfig({ databaseUrl: tdb.url, podId: "pod-a" }),
+    bus: new LocalBus(),
+    logger: false,
+  });
+  b = await buildDataApp({
+    config: testConfig({ databaseUrl: tdb.url, podId: "pod-b" }),
+    bus: new LocalBus(),
+    logger: false,
+  });
   consumer = await seedConsumer(tdb.db);
   token = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
 });
@@ -38,9 +47,16 @@ it("a request replayed to the other instance is refused (sequentially)", async (
 
 it("the same request sent to both instances at once: exactly one succeeds, the other answers nonce_used", async () => {
   for (let i = 0; i < 25; i++) {
-    const req = i % 2
-      ? signedRequest({ method: "POST", url: "/notes", consumer, token, json: { title: `n${i}`, body: "x" } })
-      : signedRequest({ method: "GET", url: "/me", consumer, token });
+    const req =
+      i % 2
+        ? signedRequest({
+            method: "POST",
+            url: "/notes",
+            consumer,
+            token,
+            json: { title: `n${i}`, body: "x" },
+          })
+        : signedRequest({ method: "GET", url: "/me", consumer, token });
     const results = await Promise.all([a.inject(req), b.inject(req), a.inject(req)]);
     const ok = results.filter((r) => r.statusCode < 300);
     const replayed = results.filter((r) => r.statusCode === 401 && r.json().error === "nonce_used");
@@ -55,7 +71,17 @@ it("the same request sent to both instances at once: exactly one succeeds, the o
 it("a two-legged nonce and a three-legged nonce are separate; a consumer's nonce is its own", async () => {
   const other = await seedConsumer(tdb.db);
   const nonce = "shared-nonce-value";
-  expect((await a.inject(signedRequest({ method: "GET", url: "/me", consumer, token, nonce }))).statusCode).toBe(200);
-  const login = await b.inject(signedRequest({ method: "POST", url: "/authenticate", consumer: other, nonce, form: { username: "nobody", password: "whatever1" } }));
+  expect(
+    (await a.inject(signedRequest({ method: "GET", url: "/me", consumer, token, nonce }))).statusCode,
+  ).toBe(200);
+  const login = await b.inject(
+    signedRequest({
+      method: "POST",
+      url: "/authenticate",
+      consumer: other,
+      nonce,
+      form: { username: "nobody", password: "whatever1" },
+    }),
+  );
   expect(login.json().error).toBe("invalid_credentials");
 });

@@ -4,15 +4,9 @@
 // and each instance confirms the eviction.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import {
-  NatsBus,
-  revokeConsumer,
-  revokeConsumerTokens,
-  revokeUserTokens,
-  disableUser,
-  SUBJECTS,
-  type ClientCredentials,
-} from "@signet/shared";
+import { NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { type ClientCredentials } from "@signet/shared/oauth";
+import { revokeConsumer, revokeConsumerTokens, revokeUserTokens, disableUser } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { buildDataApp } from "../src/app.js";
@@ -27,8 +21,14 @@ let b: FastifyInstance;
 beforeAll(async () => {
   nats = await startPrivateNats();
   registry = await NatsBus.connect({ servers: nats.url, name: "test-registry" });
-  a = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url, podId: "pod-a" }), logger: false });
-  b = await buildDataApp({ config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url, podId: "pod-b" }), logger: false });
+  a = await buildDataApp({
+    config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url, podId: "pod-a" }),
+    logger: false,
+  });
+  b = await buildDataApp({
+    config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url, podId: "pod-b" }),
+    logger: false,
+  });
 });
 afterAll(async () => {
   await a?.close();
@@ -39,7 +39,8 @@ afterAll(async () => {
 
 const me = (app: FastifyInstance, consumer: ClientCredentials, token: ClientCredentials) =>
   signedInject(app, { method: "GET", url: "/me", consumer, token });
-const problemOf = (res: Awaited<ReturnType<typeof me>>) => (res.statusCode === 200 ? "ok" : (res.json() as { error: string }).error);
+const problemOf = (res: Awaited<ReturnType<typeof me>>) =>
+  res.statusCode === 200 ? "ok" : (res.json() as { error: string }).error;
 
 it("a revoked consumer is refused by both instances once announced, and both confirm", async () => {
   const consumer = await seedConsumer(tdb.db);
@@ -59,7 +60,8 @@ it("a revoked consumer is refused by both instances once announced, and both con
   );
   expect(replies).toHaveLength(2);
   expect(new Set(replies.map((r) => (r as { pod: string }).pod))).toEqual(new Set(["pod-a", "pod-b"]));
-  for (const reply of replies) expect(reply).toMatchObject({ subject: SUBJECTS.consumerRevoked, evicted: true });
+  for (const reply of replies)
+    expect(reply).toMatchObject({ subject: SUBJECTS.consumerRevoked, evicted: true });
 
   for (const app of [a, b]) {
     const res = await me(app, consumer, token);
@@ -74,16 +76,22 @@ it("a disabled user's tokens are refused by both instances once announced", asyn
   const t1 = await seedToken(tdb.db, user, consumer);
   const t2 = await seedToken(tdb.db, user, consumer);
   const bystander = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
-  for (const app of [a, b]) for (const t of [t1, t2, bystander]) expect((await me(app, consumer, t)).statusCode).toBe(200);
+  for (const app of [a, b])
+    for (const t of [t1, t2, bystander]) expect((await me(app, consumer, t)).statusCode).toBe(200);
 
   await disableUser(tdb.db, user.username);
   await revokeUserTokens(tdb.db, user.id);
   expect((await me(b, consumer, t1)).statusCode).toBe(200); // cached until the event
 
-  const replies = await registry.gather(SUBJECTS.userDisabled, { user_id: user.id, at: new Date().toISOString(), actor: "test" }, { windowMs: 2_000, expected: 2 });
+  const replies = await registry.gather(
+    SUBJECTS.userDisabled,
+    { user_id: user.id, at: new Date().toISOString(), actor: "test" },
+    { windowMs: 2_000, expected: 2 },
+  );
   expect(replies.map((r) => (r as { pod: string }).pod).sort()).toEqual(["pod-a", "pod-b"]);
   for (const app of [a, b]) {
-    for (const t of [t1, t2]) expect(["token_revoked", "user_disabled"]).toContain(problemOf(await me(app, consumer, t)));
+    for (const t of [t1, t2])
+      expect(["token_revoked", "user_disabled"]).toContain(problemOf(await me(app, consumer, t)));
     expect((await me(app, consumer, bystander)).statusCode).toBe(200);
   }
 });
@@ -96,7 +104,12 @@ it("a logged-out token is refused by the other instance as soon as the event rea
 
   const out = await signedInject(a, { method: "POST", url: "/logout", consumer, token });
   expect(out.statusCode).toBe(204);
-  await expect.poll(() => metricValue(b, "signet_revocation_events_total", { subject: SUBJECTS.tokenRevoked }), { timeout: 2_000, interval: 5 }).toBeGreaterThan(before);
+  await expect
+    .poll(() => metricValue(b, "signet_revocation_events_total", { subject: SUBJECTS.tokenRevoked }), {
+      timeout: 2_000,
+      interval: 5,
+    })
+    .toBeGreaterThan(before);
   for (const app of [a, b]) expect(problemOf(await me(app, consumer, token))).toBe("token_revoked");
 });
 

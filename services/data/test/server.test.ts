@@ -2,7 +2,8 @@
 // in-flight request finishes and the process exits cleanly.
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ConfigError, signRequest, type ClientCredentials } from "@signet/shared";
+import { ConfigError } from "@signet/shared/config";
+import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { testNatsUrl } from "@signet/shared/test-support/nats";
 import { freePort, waitForPort } from "@signet/shared/test-support/net";

@@ -1,7 +1,7 @@
 // The frontend's settings, read once from the environment and typed.
 // Production mode (`npm run start:frontend`) needs SESSION_SECRET, SIGNET_CONSUMER_KEY,
 // SIGNET_CONSUMER_SECRET, DATA_URL and NATS_URL; every missing one is named in one ConfigError.
-import { EnvReader, readCommon, readTrustProxy, type CommonConfig } from "@signet/shared";
+import { EnvReader, readCommon, readTrustProxy, type CommonConfig } from "@signet/shared/config";
 
 export interface RateLimitSetting {
   /** Attempts allowed per client address and window. */

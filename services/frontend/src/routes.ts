@@ -1,7 +1,15 @@
 // The pages: login, sign-up, home (notes), logout. Every POST is CSRF-checked; login and
 // sign-up are rate-limited per client address; failed data calls end in friendly pages.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DISPLAY_NAME_MAX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_RE } from "@signet/shared";
+import {
+  DISPLAY_NAME_MAX,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_RE,
+  LOGIN_USERNAME_MAX,
+  NOTE_BODY_MAX,
+  NOTE_TITLE_MAX,
+} from "@signet/shared/rules";
 import { SignetApiError } from "@signet/shared/client";
 import type { FrontendConfig } from "./config.js";
 import type { DataClient, LoginResult, Note } from "./data-client.js";
@@ -24,9 +32,6 @@ export interface PageContext {
   data: DataClient;
   cookies: PageCookies;
 }
-
-const TITLE_MAX = 200;
-const BODY_MAX = 10_000;
 
 /** One form field as a string ("" when absent; the first value when repeated). */
 function field(body: unknown, name: string): string {
@@ -190,7 +195,7 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
           next,
         });
       }
-      if (username.length > 256 || password.length > PASSWORD_MAX_LENGTH) {
+      if (username.length > LOGIN_USERNAME_MAX || password.length > PASSWORD_MAX_LENGTH) {
         return renderLogin(request, reply, {
           status: 401,
           error: "Incorrect username or password.",
@@ -329,17 +334,17 @@ export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promis
       title: field(request.body, "title").trim(),
       body: field(request.body, "body").replace(/\r\n/g, "\n"),
     };
-    if (!draft.title || draft.title.length > TITLE_MAX) {
+    if (!draft.title || draft.title.length > NOTE_TITLE_MAX) {
       return renderHome(request, reply, who, {
         status: 400,
-        error: `Give your note a title of 1 to ${TITLE_MAX} characters.`,
+        error: `Give your note a title of 1 to ${NOTE_TITLE_MAX} characters.`,
         draft,
       });
     }
-    if (draft.body.length > BODY_MAX) {
+    if (draft.body.length > NOTE_BODY_MAX) {
       return renderHome(request, reply, who, {
         status: 400,
-        error: `A note can hold at most ${BODY_MAX} characters.`,
+        error: `A note can hold at most ${NOTE_BODY_MAX} characters.`,
         draft,
       });
     }

@@ -1,5 +1,5 @@
 // `npm run start:frontend`: production mode, configured only by the environment.
-import { runServer } from "@signet/shared";
+import { runServer } from "@signet/shared/http";
 import { buildFrontendApp } from "./app.js";
 import { loadFrontendConfig } from "./config.js";
 

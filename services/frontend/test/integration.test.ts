@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { Signer } from "@fastify/cookie";
 import { Kvm } from "@nats-io/kv";
-import { findToken, NatsBus, revokeConsumer, revokeUserTokens, SUBJECTS } from "@signet/shared";
+import { NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { findToken, revokeConsumer, revokeUserTokens } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { testNatsUrl } from "@signet/shared/test-support/nats";
 import { freePort } from "@signet/shared/test-support/net";
@@ -626,7 +627,7 @@ describe("hardening and failure pages", () => {
       bus,
     });
     const revokedKey = unique("ck_revoked_");
-    const { createConsumer } = await import("@signet/shared");
+    const { createConsumer } = await import("@signet/shared/repos");
     const { keyring } = await import("./helpers.js");
     await createConsumer(tdb.db, keyring, {
       name: unique("revoked-"),

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "@signet/shared";
+import { ConfigError } from "@signet/shared/config";
 import { buildFrontendApp, MemorySessionStore } from "../src/app.js";
 import { frontendConfigDefaults, loadFrontendConfig } from "../src/config.js";
 import { loginUrl, safeNext } from "../src/safe-next.js";

@@ -9,17 +9,11 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Counter, Gauge, Histogram } from "prom-client";
-import {
-  Keyring,
-  NatsBus,
-  baseServerOptions,
-  chooseLogger,
-  createDb,
-  installErrorHandlers,
-  observability,
-  type Bus,
-  type Database,
-} from "@signet/shared";
+import { NatsBus, type Bus } from "@signet/shared/bus";
+import { Keyring } from "@signet/shared/crypto";
+import { createDb, type Database } from "@signet/shared/db";
+import { installErrorHandlers, observability } from "@signet/shared/http";
+import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
 import type { RegistryConfig } from "./config.js";
 import type { RegistryDeps } from "./deps.js";
 import { bearerHook } from "./auth.js";

@@ -3,7 +3,8 @@
 // sides first), with no early exit, so neither timing nor the order of the list tells
 // anything about which tokens exist.
 import type { FastifyRequest } from "fastify";
-import { ApiError, safeEqual } from "@signet/shared";
+import { safeEqual } from "@signet/shared/crypto";
+import { ApiError } from "@signet/shared/http";
 import type { AdminToken } from "./config.js";
 
 declare module "fastify" {

@@ -9,14 +9,9 @@
 //    by a restart); a warning is logged.
 // A name already used by another key is an error that stops the start.
 import type { FastifyBaseLogger } from "fastify";
-import {
-  ApiError,
-  consumerContext,
-  createConsumer,
-  findConsumer,
-  recordAudit,
-  safeEqual,
-} from "@signet/shared";
+import { safeEqual } from "@signet/shared/crypto";
+import { ApiError } from "@signet/shared/http";
+import { consumerContext, createConsumer, findConsumer, recordAudit } from "@signet/shared/repos";
 import type { BootstrapConsumer } from "./config.js";
 import type { RegistryDeps } from "./deps.js";
 import { replaceConsumerSecret } from "./revocation.js";

@@ -1,5 +1,6 @@
 // The registry's settings, read once from the environment and validated together.
-import { EnvReader, Keyring, readCommon, readMasterKey, type CommonConfig } from "@signet/shared";
+import { EnvReader, readCommon, readMasterKey, type CommonConfig } from "@signet/shared/config";
+import { Keyring } from "@signet/shared/crypto";
 
 export interface AdminToken {
   /** The actor written to the audit log. */

@@ -5,7 +5,8 @@
 // each row is published by one relay.
 import { sql, type Kysely } from "kysely";
 import type { FastifyBaseLogger } from "fastify";
-import type { Bus, Database } from "@signet/shared";
+import type { Bus } from "@signet/shared/bus";
+import type { Database } from "@signet/shared/db";
 
 export interface OutboxRelayOptions {
   db: Kysely<Database>;

@@ -6,7 +6,8 @@
 // At start and after every NATS reconnect the registry asks every pod for a heartbeat
 // (signet.pod.discover), so it does not have to wait an interval to know them.
 import type { FastifyBaseLogger } from "fastify";
-import { SUBJECTS, type Bus, type PodDiscoverEvent } from "@signet/shared";
+import { SUBJECTS, type Bus } from "@signet/shared/bus";
+import { type PodDiscoverEvent } from "@signet/shared/events";
 
 export interface PodPresenceOptions {
   bus: Bus;

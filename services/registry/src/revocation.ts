@@ -13,28 +13,27 @@
 import type { Kysely, Transaction } from "kysely";
 import type { FastifyBaseLogger } from "fastify";
 import type { PodPresence } from "./presence.js";
+import { SUBJECTS, type Bus } from "@signet/shared/bus";
+import { type Keyring } from "@signet/shared/crypto";
+import { type Database, type User } from "@signet/shared/db";
 import {
-  ApiError,
-  SUBJECTS,
+  type ConsumerRevokedEvent,
+  type ConsumerRotatedEvent,
+  type UserDisabledEvent,
+} from "@signet/shared/events";
+import { ApiError, notFound } from "@signet/shared/http";
+import {
   addOutboxEvent,
   consumerContext,
   disableUser,
   findUserByUsername,
   markPublished,
-  notFound,
   recordAudit,
   revokeConsumerTokens,
   revokeUserTokens,
   rotateConsumer,
   setPassword,
-  type Bus,
-  type ConsumerRevokedEvent,
-  type ConsumerRotatedEvent,
-  type Database,
-  type Keyring,
-  type User,
-  type UserDisabledEvent,
-} from "@signet/shared";
+} from "@signet/shared/repos";
 
 export interface AnnouncedEvent {
   subject: string;

@@ -1,6 +1,11 @@
 // TypeBox schemas of the admin API; the same schemas validate, serialise and feed /docs/json.
 import { Type, type Static } from "@sinclair/typebox";
-import { DISPLAY_NAME_MAX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from "@signet/shared";
+import {
+  DISPLAY_NAME_MAX,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_PATTERN,
+} from "@signet/shared/rules";
 
 export const ErrorBody = Type.Object(
   { error: Type.String({ examples: ["not_found"] }), message: Type.String() },

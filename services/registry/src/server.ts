@@ -1,5 +1,5 @@
 // `npm run start:registry`: production mode, configured only by the environment.
-import { runServer } from "@signet/shared";
+import { runServer } from "@signet/shared/http";
 import { buildRegistryApp } from "./app.js";
 import { loadRegistryConfig } from "./config.js";
 

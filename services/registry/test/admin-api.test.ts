@@ -2,7 +2,9 @@
 // consumers, users, audit, bootstrap import, OpenAPI, config rules.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { NatsBus, consumerContext, consumerSecrets, findConsumer, issueToken, Keyring } from "@signet/shared";
+import { NatsBus } from "@signet/shared/bus";
+import { Keyring } from "@signet/shared/crypto";
+import { consumerContext, consumerSecrets, findConsumer, issueToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { buildRegistryApp } from "../src/app.js";

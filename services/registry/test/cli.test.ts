@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { NatsBus, SUBJECTS } from "@signet/shared";
+import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { freePort } from "@signet/shared/test-support/net";

@@ -3,7 +3,9 @@
 // Used by the multi-pod tests and by bench/revocation.ts; free of vitest on purpose.
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import { createDb, signRequest, type Bus, type ClientCredentials, type Database } from "@signet/shared";
+import { type Bus } from "@signet/shared/bus";
+import { createDb, type Database } from "@signet/shared/db";
+import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
 import { buildDataApp } from "@signet/data";
 import { dataConfigDefaults } from "@signet/data/config";
 

@@ -1,5 +1,5 @@
 // Shared set-up for the registry tests: config, admin headers, app construction.
-import { Keyring } from "@signet/shared";
+import { Keyring } from "@signet/shared/crypto";
 import type { RegistryConfig } from "../src/config.js";
 
 export const MASTER_KEY = Keyring.generateKey();

@@ -3,7 +3,9 @@
 // request that wrote them, nothing lost while NATS is down.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
-import { NatsBus, addOutboxEvent, createDb } from "@signet/shared";
+import { NatsBus } from "@signet/shared/bus";
+import { createDb } from "@signet/shared/db";
+import { addOutboxEvent } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { OutboxRelay } from "../src/outbox-relay.js";

@@ -3,7 +3,7 @@
 // another test file is heard), real PostgreSQL, real data apps.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { LocalBus, NatsBus, SUBJECTS } from "@signet/shared";
+import { LocalBus, NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { buildDataApp } from "@signet/data";

@@ -2,7 +2,10 @@
 // connection), real PostgreSQL and NATS, signed HTTP requests.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { Keyring, NatsBus, SUBJECTS, createUser, issueToken, type ClientCredentials } from "@signet/shared";
+import { NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { Keyring } from "@signet/shared/crypto";
+import { type ClientCredentials } from "@signet/shared/oauth";
+import { createUser, issueToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/shared/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
 import { startTcpProxy } from "@signet/shared/test-support/net";

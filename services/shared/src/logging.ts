@@ -28,7 +28,10 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
   };
   if (process.stdout.isTTY && !process.env.CI) {
-    options.transport = { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" } };
+    options.transport = {
+      target: "pino-pretty",
+      options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" },
+    };
   }
   return options;
 }

@@ -32,7 +32,9 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /** Creates a fresh, migrated database. */
-export async function createTestDatabase(options: { migrate?: boolean; db?: DbOptions } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrate?: boolean; db?: DbOptions } = {},
+): Promise<TestDatabase> {
   const name = `signet_test_${randomBytes(6).toString("hex")}`;
   await admin((client) => client.query(`create database ${name}`));
   const url = withDatabase(inject("databaseUrl"), name);

@@ -8,7 +8,9 @@ export default async function setup(project: TestProject) {
   const services = await resolveTestServices();
   project.provide("databaseUrl", services.databaseUrl);
   project.provide("natsUrl", services.natsUrl);
-  console.log(`test services (${services.source}): PostgreSQL and NATS at ${redact(services.databaseUrl)}, ${services.natsUrl}`);
+  console.log(
+    `test services (${services.source}): PostgreSQL and NATS at ${redact(services.databaseUrl)}, ${services.natsUrl}`,
+  );
   return () => services.stop();
 }
 

@@ -33,7 +33,9 @@ export async function startPrivateNats(): Promise<PrivateNats> {
 
   const start = async () => {
     if (child) return;
-    child = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: "ignore" });
+    child = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
+      stdio: "ignore",
+    });
     await waitForPort(port);
   };
   const stop = async () => {

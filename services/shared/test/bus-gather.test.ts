@@ -1,6 +1,7 @@
 // bus.gather's `until`: the gathering ends at the reply that satisfies it, on both buses.
 import { describe, expect, it } from "vitest";
-import { LocalBus, NatsBus, randomToken } from "../src/index.js";
+import { LocalBus, NatsBus } from "@signet/shared/bus";
+import { randomToken } from "@signet/shared/crypto";
 import { testNatsUrl } from "../test-support/nats.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,7 +17,10 @@ describe("PGlite", () => {
     const keyring = Keyring.fromEnv(Keyring.generateKey());
     let db = await createPgliteDb(dir);
     await migrateToLatest(db);
-    const { consumer, secret } = await createConsumer(db, keyring, { name: "frontend", scopes: ["notes:read"] });
+    const { consumer, secret } = await createConsumer(db, keyring, {
+      name: "frontend",
+      scopes: ["notes:read"],
+    });
     await db.destroy();
 
     db = await createPgliteDb(dir);

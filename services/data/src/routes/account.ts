@@ -2,8 +2,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import { SUBJECTS } from "@signet/shared/bus";
+import { type TokenRevokedEvent } from "@signet/shared/events";
+import { ApiError } from "@signet/shared/http";
+import { verifyPassword } from "@signet/shared/passwords";
 import {
-  ApiError,
   addOutboxEvent,
   createUser,
   findUserByUsername,
@@ -11,11 +14,8 @@ import {
   markPublished,
   publicUser,
   revokeToken,
-  SUBJECTS,
-  USERNAME_RE,
-  verifyPassword,
-  type TokenRevokedEvent,
-} from "@signet/shared";
+} from "@signet/shared/repos";
+import { USERNAME_RE } from "@signet/shared/rules";
 import type { DataContext } from "../context.js";
 import { LoginBody, LoginResponse, oauthErrors, SignUpBody, Username } from "../schemas.js";
 
@@ -30,12 +30,14 @@ export async function accountRoutes(instance: FastifyInstance, ctx: DataContext)
   const byUser = app.createRateLimit({
     max: config.loginLimitPerUser.max,
     timeWindow: config.loginLimitPerUser.windowMs,
-    keyGenerator: (req: FastifyRequest) => `user:${String((req.body as { username?: unknown } | undefined)?.username ?? "").toLowerCase()}`,
+    keyGenerator: (req: FastifyRequest) =>
+      `user:${String((req.body as { username?: unknown } | undefined)?.username ?? "").toLowerCase()}`,
   });
   const byAddress = app.createRateLimit({
     max: config.loginLimitPerAddress.max,
     timeWindow: config.loginLimitPerAddress.windowMs,
-    keyGenerator: (req: FastifyRequest) => `addr:${(req.body as { client_ip?: string } | undefined)?.client_ip ?? req.ip}`,
+    keyGenerator: (req: FastifyRequest) =>
+      `addr:${(req.body as { client_ip?: string } | undefined)?.client_ip ?? req.ip}`,
   });
 
   app.post(

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { invalidInput, notFound, type Note } from "@signet/shared";
+import { type Note } from "@signet/shared/db";
+import { invalidInput, notFound } from "@signet/shared/http";
 import type { DataContext } from "../context.js";
 import { NewNoteBody, NoteList, NoteParams, NotePatchBody, oauthErrors } from "../schemas.js";
 
@@ -17,7 +18,9 @@ const noteView = (n: Note) => ({
   updated_at: n.updated_at.toISOString(),
 });
 
-const notFoundResponse = { 404: Type.Ref("Error", { description: "not_found (also for another user's note)" }) };
+const notFoundResponse = {
+  404: Type.Ref("Error", { description: "not_found (also for another user's note)" }),
+};
 
 export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -28,7 +31,12 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
   /** The user's note, or 404 (a malformed id cannot name a note either). */
   const findOwn = async (userId: string, id: string) => {
     if (!UUID_RE.test(id)) throw notFound("note");
-    const note = await db.selectFrom("notes").selectAll().where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+    const note = await db
+      .selectFrom("notes")
+      .selectAll()
+      .where("id", "=", id)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
     if (!note) throw notFound("note");
     return note;
   };
@@ -64,7 +72,8 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
       config: write,
       schema: {
         summary: "Create a note",
-        description: "Signed with consumer + token; JSON body signed through oauth_body_hash. Scope: `notes:write`. title 1–200 characters, body up to 10 000.",
+        description:
+          "Signed with consumer + token; JSON body signed through oauth_body_hash. Scope: `notes:write`. title 1–200 characters, body up to 10 000.",
         tags: ["notes"],
         security: SECURITY,
         body: NewNoteBody,
@@ -103,7 +112,8 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
       config: write,
       schema: {
         summary: "Change a note's title and/or body",
-        description: "Signed with consumer + token; JSON body signed through oauth_body_hash. Scope: `notes:write`.",
+        description:
+          "Signed with consumer + token; JSON body signed through oauth_body_hash. Scope: `notes:write`.",
         tags: ["notes"],
         security: SECURITY,
         params: NoteParams,

@@ -1,7 +1,7 @@
 // GET /audit?limit=n: newest first.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { listAudit } from "@signet/shared";
+import { listAudit } from "@signet/shared/repos";
 import type { RegistryDeps } from "../deps.js";
 import { AuditEventView, AuditQuery, errors } from "../schemas.js";
 

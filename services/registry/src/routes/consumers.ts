@@ -1,14 +1,8 @@
 // POST/GET /consumers, GET /consumers/:key, POST /consumers/:key/rotate, POST /consumers/:key/revoke.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import {
-  consumerView,
-  createConsumer,
-  findConsumer,
-  listConsumers,
-  notFound,
-  recordAudit,
-} from "@signet/shared";
+import { notFound } from "@signet/shared/http";
+import { consumerView, createConsumer, findConsumer, listConsumers, recordAudit } from "@signet/shared/repos";
 import type { RegistryDeps } from "../deps.js";
 import { revokeConsumerEverywhere, rotateConsumerEverywhere } from "../revocation.js";
 import {

@@ -1,7 +1,8 @@
 // POST/GET /users, POST /users/:username/disable, POST /users/:username/password.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { createUser, listUsers, recordAudit, type User } from "@signet/shared";
+import { type User } from "@signet/shared/db";
+import { createUser, listUsers, recordAudit } from "@signet/shared/repos";
 import type { RegistryDeps } from "../deps.js";
 import { disableUserEverywhere, resetPasswordEverywhere } from "../revocation.js";
 import { CreateUserBody, PasswordBody, UserChanged, UserView, UsernameParams, errors } from "../schemas.js";

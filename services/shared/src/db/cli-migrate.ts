@@ -10,7 +10,8 @@ if (!url) {
 const db = createDb(url, { max: 1, applicationName: "signet-migrate", connectionTimeoutMillis: 10_000 });
 try {
   const { results = [] } = await migrateToLatest(db);
-  for (const r of results) console.log(`${r.status === "Success" ? "applied" : r.status}: ${r.migrationName}`);
+  for (const r of results)
+    console.log(`${r.status === "Success" ? "applied" : r.status}: ${r.migrationName}`);
   if (results.length === 0) console.log("database is up to date");
 } catch (error) {
   console.error(String(error));

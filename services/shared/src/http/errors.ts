@@ -25,7 +25,17 @@ export function isUnavailableError(error: unknown): boolean {
   const message = String((error as Error | null)?.message ?? "");
   return (
     (typeof code === "string" &&
-      (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P03", "53300"].includes(code) ||
+      ([
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ETIMEDOUT",
+        "EPIPE",
+        "ENOTFOUND",
+        "EHOSTUNREACH",
+        "57P01",
+        "57P03",
+        "53300",
+      ].includes(code) ||
         code.startsWith("08"))) ||
     /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(
       message,
@@ -33,8 +43,18 @@ export function isUnavailableError(error: unknown): boolean {
   );
 }
 
-function send(reply: FastifyReply, status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  return reply.code(status).headers(headers).type("application/json; charset=utf-8").send({ error: code, message });
+function send(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  return reply
+    .code(status)
+    .headers(headers)
+    .type("application/json; charset=utf-8")
+    .send({ error: code, message });
 }
 
 /** Installs the JSON error and not-found handlers. */
@@ -53,7 +73,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (isUnavailableError(error)) {
       request.log.warn({ err: error }, "backing service unavailable");
-      return send(reply, 503, "unavailable", "a backing service is unavailable, try again shortly", { "retry-after": "1" });
+      return send(reply, 503, "unavailable", "a backing service is unavailable, try again shortly", {
+        "retry-after": "1",
+      });
     }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -63,5 +85,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     request.log.error({ err: error }, "unhandled error");
     return send(reply, 500, "internal", "internal error");
   });
-  app.setNotFoundHandler((request, reply) => send(reply, 404, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, 404, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`),
+  );
 }

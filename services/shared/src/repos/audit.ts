@@ -10,7 +10,12 @@ export async function recordAudit(
 ): Promise<void> {
   await db
     .insertInto("audit_events")
-    .values({ actor: event.actor, action: event.action, target: event.target, details: JSON.stringify(event.details ?? {}) })
+    .values({
+      actor: event.actor,
+      action: event.action,
+      target: event.target,
+      details: JSON.stringify(event.details ?? {}),
+    })
     .execute();
 }
 

@@ -49,7 +49,8 @@ export async function createConsumer(
       .executeTakeFirstOrThrow();
     return { consumer, secret };
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError(409, "conflict", "a consumer with that key or name exists");
+    if (isUniqueViolation(error))
+      throw new ApiError(409, "conflict", "a consumer with that key or name exists");
     throw error;
   }
 }
@@ -65,7 +66,11 @@ export function listConsumers(db: Db): Promise<Consumer[]> {
 /** The secrets that verify right now: the current one, and the previous one during its grace period. */
 export function consumerSecrets(keyring: Keyring, c: Consumer, now = Date.now()): string[] {
   const secrets = [keyring.open(c.secret_sealed, consumerContext(c.key))];
-  if (c.previous_secret_sealed && c.previous_secret_expires_at && c.previous_secret_expires_at.getTime() > now) {
+  if (
+    c.previous_secret_sealed &&
+    c.previous_secret_expires_at &&
+    c.previous_secret_expires_at.getTime() > now
+  ) {
     secrets.push(keyring.open(c.previous_secret_sealed, consumerContext(c.key)));
   }
   return secrets;

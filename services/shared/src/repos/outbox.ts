@@ -5,7 +5,11 @@ import type { Database, OutboxEvent } from "../db/schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export async function addOutboxEvent(db: Db, subject: string, payload: Record<string, unknown>): Promise<string> {
+export async function addOutboxEvent(
+  db: Db,
+  subject: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
   const row = await db
     .insertInto("outbox")
     .values({ subject, payload: JSON.stringify(payload) })

@@ -45,7 +45,11 @@ export function openTokenSecret(keyring: Keyring, row: AccessToken): string {
 }
 
 /** Revokes every live token whose `column` equals `value`; returns how many. */
-async function revokeWhere(db: Db, column: "token" | "user_id" | "consumer_key", value: string): Promise<number> {
+async function revokeWhere(
+  db: Db,
+  column: "token" | "user_id" | "consumer_key",
+  value: string,
+): Promise<number> {
   const result = await db
     .updateTable("access_tokens")
     .set({ revoked_at: new Date() })

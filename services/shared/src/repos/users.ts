@@ -7,17 +7,17 @@ import type { Database, User } from "../db/schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export const USERNAME_PATTERN = "^[A-Za-z0-9._-]{3,64}$";
-export const USERNAME_RE = new RegExp(USERNAME_PATTERN);
-export const DISPLAY_NAME_MAX = 100;
-
 export interface PublicUser {
   id: string;
   username: string;
   display_name: string;
 }
 
-export const publicUser = (u: User): PublicUser => ({ id: u.id, username: u.username, display_name: u.display_name });
+export const publicUser = (u: User): PublicUser => ({
+  id: u.id,
+  username: u.username,
+  display_name: u.display_name,
+});
 
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === "23505";

@@ -9,7 +9,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("username", "text", (c) => c.notNull())
     .addColumn("display_name", "text", (c) => c.notNull())
     .addColumn("password_hash", "text", (c) => c.notNull())
-    .addColumn("status", "text", (c) => c.notNull().defaultTo("active").check(sql`status in ('active', 'disabled')`))
+    .addColumn("status", "text", (c) =>
+      c
+        .notNull()
+        .defaultTo("active")
+        .check(sql`status in ('active', 'disabled')`),
+    )
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
@@ -21,7 +26,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("key", "text", (c) => c.primaryKey())
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("scopes", sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'::text[]`))
-    .addColumn("status", "text", (c) => c.notNull().defaultTo("active").check(sql`status in ('active', 'revoked')`))
+    .addColumn("status", "text", (c) =>
+      c
+        .notNull()
+        .defaultTo("active")
+        .check(sql`status in ('active', 'revoked')`),
+    )
     .addColumn("secret_sealed", "text", (c) => c.notNull())
     .addColumn("previous_secret_sealed", "text")
     .addColumn("previous_secret_expires_at", "timestamptz")
@@ -42,7 +52,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("revoked_at", "timestamptz")
     .execute();
   await db.schema.createIndex("access_tokens_user_idx").on("access_tokens").column("user_id").execute();
-  await db.schema.createIndex("access_tokens_consumer_idx").on("access_tokens").column("consumer_key").execute();
+  await db.schema
+    .createIndex("access_tokens_consumer_idx")
+    .on("access_tokens")
+    .column("consumer_key")
+    .execute();
 
   // The replay guard: one row per (consumer, token, nonce) inside the timestamp window.
   await db.schema
@@ -64,7 +78,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
     .execute();
-  await db.schema.createIndex("notes_user_created_idx").on("notes").columns(["user_id", "created_at desc"]).execute();
+  await db.schema
+    .createIndex("notes_user_created_idx")
+    .on("notes")
+    .columns(["user_id", "created_at desc"])
+    .execute();
 
   await db.schema
     .createTable("audit_events")
