@@ -14,6 +14,6 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    globalSetup: ["services/shared/test-support/global-setup.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

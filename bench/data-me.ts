@@ -79,7 +79,7 @@ export async function run(
     const fixedUser = { id: user.id, username: user.username, display_name: user.display_name };
 
     const config = dataConfigDefaults({
-      masterKey,
+      keyring: Keyring.fromEnv(masterKey),
       logLevel: "silent",
       defaultMetrics: false,
       docs: false,

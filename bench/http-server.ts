@@ -3,6 +3,7 @@
 //   node --conditions=@signet/source --import tsx bench/http-server.ts
 // Environment: BENCH_DATABASE_URL (migrated), SIGNET_MASTER_KEY, BENCH_JWT_SECRET, BENCH_USER (JSON).
 // Prints one JSON line {"url": …} once listening; closes on SIGTERM.
+import { Keyring } from "@signet/shared/crypto";
 import fastifyJwt from "@fastify/jwt";
 import { LocalBus } from "@signet/shared/bus";
 import { createDb } from "@signet/shared/db";
@@ -26,14 +27,14 @@ const db = createDb(env("BENCH_DATABASE_URL"), { max: 10 });
 const bus = new LocalBus();
 const app = await buildDataApp({
   config: dataConfigDefaults({
-    masterKey: env("SIGNET_MASTER_KEY"),
+    keyring: Keyring.fromEnv(env("SIGNET_MASTER_KEY")),
     logLevel: "silent",
     defaultMetrics: false,
     docs: false,
     podId: "bench-http",
     // raised so the login run measures argon2id, not the limiter (production: 10 per user, 100 per address a minute)
-    loginLimitPerUser: { max: 1_000_000_000, windowMs: 60_000 },
-    loginLimitPerAddress: { max: 1_000_000_000, windowMs: 60_000 },
+    loginLimitPerUser: 1_000_000_000,
+    loginLimitPerAddress: 1_000_000_000,
   }),
   db,
   bus,

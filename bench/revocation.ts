@@ -22,7 +22,7 @@ import { NatsBus, type Bus, type BusHandler, type GatherOptions } from "@signet/
 import { Keyring } from "@signet/shared/crypto";
 import { createDb, migrateToLatest } from "@signet/shared/db";
 import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
-import { buildRegistryApp } from "@signet/registry";
+import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
 import { signedGet, startDataPod, stopDataPod, type DataPod } from "../services/registry/test/cluster.js";
 
 const BASE_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -165,20 +165,16 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
       pods.push(await startDataPod({ id, databaseUrl, natsUrl, masterKey, bus }));
     }
     registry = await buildRegistryApp({
-      config: {
-        host: "127.0.0.1",
+      config: registryConfigDefaults({
         port: 0,
         logLevel: "warn",
         databaseUrl,
         natsUrl,
-        masterKey,
+        keyring: Keyring.fromEnv(masterKey),
         adminTokens: [{ name: "bench", token: adminToken }],
-        bootstrapConsumers: [],
         confirmWindowMs: windowMs,
-        confirmExpected: 0,
-        relayIntervalMs: 1_000,
         relayMinAgeMs: 5_000,
-      },
+      }),
       logger: false,
       defaultMetrics: false,
       onAnnounced: (event) => {

@@ -13,7 +13,7 @@ import { type Keyring } from "@signet/shared/crypto";
 import { type Database, type User } from "@signet/shared/db";
 import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
 import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
-import { freePort, waitForPort } from "@signet/shared/test-support/net";
+import { freePort, waitForPort } from "@signet/test-support/net";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const BASE_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";

@@ -11,7 +11,7 @@ import { Keyring, randomToken } from "@signet/shared/crypto";
 import { createDb, createPgliteDb, migrateToLatest, type Database } from "@signet/shared/db";
 import { createUser, findUserByUsername } from "@signet/shared/repos";
 import { buildDataApp, dataConfigDefaults } from "@signet/data";
-import { buildRegistryApp } from "@signet/registry";
+import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
 import { buildFrontendApp, frontendConfigDefaults, MemorySessionStore } from "@signet/frontend";
 
 interface State {
@@ -83,28 +83,28 @@ async function main(): Promise<void> {
 
   try {
     const data = await buildDataApp({
-      config: dataConfigDefaults({ masterKey: state.masterKey, host, port: ports.data, logLevel }),
+      config: dataConfigDefaults({
+        keyring: Keyring.fromEnv(state.masterKey),
+        host,
+        port: ports.data,
+        logLevel,
+      }),
       db,
       bus,
     });
     apps.push(data);
     const registry = await buildRegistryApp({
-      config: {
+      config: registryConfigDefaults({
         host,
         port: ports.registry,
         logLevel,
-        databaseUrl: env.DATABASE_URL ?? "",
-        natsUrl: env.NATS_URL ?? "",
-        masterKey: state.masterKey,
+        keyring: Keyring.fromEnv(state.masterKey),
         adminTokens: [{ name: "admin", token: state.adminToken }],
         bootstrapConsumers: [{ name: "frontend", ...state.frontendConsumer }],
         // The data app announces itself on the in-process bus like a pod on NATS
         // (signet.pod.heartbeat), so a revoke ends as soon as it confirmed.
         confirmWindowMs: 200,
-        confirmExpected: 0,
-        relayIntervalMs: 1_000,
-        relayMinAgeMs: 2_200,
-      },
+      }),
       db,
       bus,
     });

@@ -6,8 +6,8 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatAuthorizationHeader, signRequestDetailed, type ClientCredentials } from "@signet/shared/oauth";
 import { issueToken, revokeConsumer, revokeToken } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { keyring, LONG, seed, startPod, type Pod, type Seeded } from "./support.js";
 
 const PUBLIC = "http://signet.test";
@@ -36,8 +36,8 @@ beforeAll(async () => {
         config: {
           publicUrl: PUBLIC,
           // the fuzz includes logins: keep the limiter out of the way so a refusal is the verifier's
-          loginLimitPerUser: { max: 1_000_000, windowMs: 60_000 },
-          loginLimitPerAddress: { max: 1_000_000, windowMs: 60_000 },
+          loginLimitPerUser: 1_000_000,
+          loginLimitPerAddress: 1_000_000,
         },
       }),
     );

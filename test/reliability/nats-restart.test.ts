@@ -4,12 +4,13 @@
 // sent after a revoke call answered may be accepted, at any point; the consumer that is
 // never revoked keeps working throughout (checked against PostgreSQL while NATS is away);
 // after the restart the pods cache again and a revocation is confirmed by both of them.
+import { Keyring } from "@signet/shared/crypto";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Bus } from "@signet/shared/bus";
-import { buildRegistryApp } from "@signet/registry";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { LONG, MASTER_KEY, seed, signedFetch, sleep, startPod, type Pod, type Seeded } from "./support.js";
 
 const database = useTestDatabase();
@@ -24,20 +25,18 @@ beforeAll(async () => {
   for (const id of ["nats-a", "nats-b"])
     pods.push(await startPod({ id, databaseUrl: database.url, natsUrl: nats.url }));
   registry = await buildRegistryApp({
-    config: {
-      host: "127.0.0.1",
+    config: registryConfigDefaults({
       port: 0,
       logLevel: "silent",
       databaseUrl: database.url,
       natsUrl: nats.url,
-      masterKey: MASTER_KEY,
+      keyring: Keyring.fromEnv(MASTER_KEY),
       adminTokens: [{ name: "reliability", token: adminToken }],
-      bootstrapConsumers: [],
       confirmWindowMs: 1_000,
       confirmExpected: pods.length,
       relayIntervalMs: 500,
       relayMinAgeMs: 2_000,
-    },
+    }),
     logger: false,
     defaultMetrics: false,
   });

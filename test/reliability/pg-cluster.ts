@@ -6,7 +6,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "@signet/shared/test-support/net";
+import { freePort } from "@signet/test-support/net";
 
 const run = promisify(execFile);
 

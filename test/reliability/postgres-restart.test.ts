@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import pg from "pg";
 import { createDb, migrateToLatest, type Database } from "@signet/shared/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import type { Kysely } from "kysely";
 import { startPrivatePostgres, type PrivatePostgres } from "./pg-cluster.js";
 import { LONG, seed, signedFetch, sleep, startPod, type Pod, type Seeded } from "./support.js";

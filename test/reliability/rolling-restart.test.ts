@@ -11,9 +11,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { signRequest } from "@signet/shared/oauth";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
-import { freePort, waitForPort } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { freePort, waitForPort } from "@signet/test-support/net";
 import { npmScriptArgv, ROOT, stopChild } from "../../bench/support.js";
 import { LONG, MASTER_KEY, seed, sleep, type Seeded } from "./support.js";
 

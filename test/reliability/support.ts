@@ -37,7 +37,7 @@ export async function startPod(options: {
   const db = createDb(options.databaseUrl, { max: 5, applicationName: `reliability-${options.id}` });
   const app = await buildDataApp({
     config: dataConfigDefaults({
-      masterKey: MASTER_KEY,
+      keyring: Keyring.fromEnv(MASTER_KEY),
       natsUrl: options.natsUrl,
       databaseUrl: options.databaseUrl,
       logLevel: "silent",

@@ -8,7 +8,6 @@ import swaggerUi from "@fastify/swagger-ui";
 import { sql, type Kysely } from "kysely";
 import { Counter, Histogram } from "prom-client";
 import { NatsBus, type Bus } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
 import { createDb, type Database } from "@signet/shared/db";
 import { ApiError, installErrorHandlers, observability } from "@signet/shared/http";
 import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
@@ -100,7 +99,7 @@ function installBodyParsers(app: FastifyInstance): void {
 
 export async function buildDataApp(options: BuildDataAppOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const keyring = Keyring.fromEnv(config.masterKey);
+  const { keyring } = config;
 
   const ownsDb = !options.db;
   const ownsBus = !options.bus;

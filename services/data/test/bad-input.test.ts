@@ -6,7 +6,7 @@ import fc from "fast-check";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { LocalBus } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import {
   seedConsumer,
@@ -30,8 +30,8 @@ beforeAll(async () => {
   app = await buildDataApp({
     // generous login limits: this file hammers /authenticate on purpose
     config: testConfig({
-      loginLimitPerUser: { max: 10_000, windowMs: 60_000 },
-      loginLimitPerAddress: { max: 10_000, windowMs: 60_000 },
+      loginLimitPerUser: 10_000,
+      loginLimitPerAddress: 10_000,
     }),
     db: tdb.db,
     bus,

@@ -12,7 +12,7 @@ import type { FastifyInstance } from "fastify";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { revokeConsumer } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import { CredentialCache } from "../src/credential-cache.js";
 import { keyring, seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";

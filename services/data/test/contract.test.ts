@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import {
   metricValue,
@@ -28,7 +28,7 @@ let token: ClientCredentials;
 beforeAll(async () => {
   bus = new LocalBus();
   // login limits are exercised by their own app below; this one logs the same user in often
-  const roomy = { max: 1_000, windowMs: 60_000 };
+  const roomy = 1_000;
   app = await buildDataApp({
     config: testConfig({ loginLimitPerUser: roomy, loginLimitPerAddress: roomy }),
     db: tdb.db,
@@ -196,8 +196,8 @@ describe("login rate limits", () => {
   beforeAll(async () => {
     limited = await buildDataApp({
       config: testConfig({
-        loginLimitPerUser: { max: 3, windowMs: 60_000 },
-        loginLimitPerAddress: { max: 5, windowMs: 60_000 },
+        loginLimitPerUser: 3,
+        loginLimitPerAddress: 5,
       }),
       db: tdb.db,
       bus,

@@ -12,7 +12,7 @@ export const keyring = Keyring.fromEnv(MASTER_KEY);
 
 export function testConfig(overrides: Partial<DataConfig> = {}): DataConfig {
   return dataConfigDefaults({
-    masterKey: MASTER_KEY,
+    keyring: Keyring.fromEnv(MASTER_KEY),
     logLevel: "silent",
     defaultMetrics: false,
     podId: `test-${Math.random().toString(36).slice(2, 8)}`,

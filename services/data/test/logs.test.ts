@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import { seedConsumer, seedUser, signedRequest, testConfig, type SeededUser } from "./helpers.js";
 

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { revokeToken, revokeConsumer } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { buildDataApp } from "../src/app.js";
 import { metricValue, seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";
 

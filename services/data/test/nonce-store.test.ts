@@ -1,6 +1,6 @@
 // The nonce store: batching of concurrent calls, duplicates inside a batch, the purge.
 import { expect, it } from "vitest";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { nonceKey, PgNonceStore } from "../src/nonce-store.js";
 
 const tdb = useTestDatabase();

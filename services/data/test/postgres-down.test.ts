@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus } from "@signet/shared/bus";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startTcpProxy, type TcpProxy } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startTcpProxy, type TcpProxy } from "@signet/test-support/net";
 import { buildDataApp } from "../src/app.js";
 import { seedConsumer, seedToken, seedUser, signedInject, testConfig, type SeededUser } from "./helpers.js";
 

@@ -3,7 +3,7 @@
 import { expect, it } from "vitest";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
 import { type PodHeartbeatEvent } from "@signet/shared/events";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp, loadDataConfig } from "../src/app.js";
 import { MASTER_KEY, testConfig } from "./helpers.js";
 

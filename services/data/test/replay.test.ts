@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
-import { useTestDatabase } from "@signet/shared/test-support/db";
+import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp } from "../src/app.js";
 import { seedConsumer, seedToken, seedUser, signedRequest, testConfig } from "./helpers.js";
 

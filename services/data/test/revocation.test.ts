@@ -7,8 +7,8 @@ import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { revokeConsumer, revokeConsumerTokens, revokeUserTokens, disableUser } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { buildDataApp } from "../src/app.js";
 import { metricValue, seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";
 

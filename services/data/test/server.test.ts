@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ConfigError } from "@signet/shared/config";
 import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { testNatsUrl } from "@signet/shared/test-support/nats";
-import { freePort, waitForPort } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { testNatsUrl } from "@signet/test-support/nats";
+import { freePort, waitForPort } from "@signet/test-support/net";
 import { loadDataConfig } from "../src/config.js";
 import { MASTER_KEY, seedConsumer, seedUser, type SeededUser } from "./helpers.js";
 

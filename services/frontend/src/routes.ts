@@ -48,8 +48,8 @@ function queryParam(request: FastifyRequest, name: string): string {
 export async function pageRoutes(app: FastifyInstance, ctx: PageContext): Promise<void> {
   const { views, data, config, cookies } = ctx;
 
-  const rateLimit = (setting: FrontendConfig["loginRateLimit"]) => ({
-    rateLimit: { max: setting.max, timeWindow: setting.windowMs },
+  const rateLimit = (perMinute: number) => ({
+    rateLimit: { max: perMinute, timeWindow: 60_000 },
   });
 
   /** The signed-in user, or a redirect to /login (ending an expired session). */

@@ -9,9 +9,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { revokeUserTokens } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { testNatsUrl } from "@signet/shared/test-support/nats";
-import { freePort } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { testNatsUrl } from "@signet/test-support/nats";
+import { freePort } from "@signet/test-support/net";
 import { NatsKvSessionStore } from "../src/session-store.js";
 import {
   frontendConfig,

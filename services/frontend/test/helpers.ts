@@ -43,14 +43,14 @@ export async function startData(
   const bus = options.bus ?? new LocalBus();
   const app = await buildDataApp({
     config: dataConfigDefaults({
-      masterKey: MASTER_KEY,
+      keyring: Keyring.fromEnv(MASTER_KEY),
       logLevel: "info",
       defaultMetrics: false,
       docs: false,
       noncePurgeIntervalMs: 0,
       podId: unique("pod-"),
-      loginLimitPerUser: { max: 1000, windowMs: 60_000 },
-      loginLimitPerAddress: { max: 1000, windowMs: 60_000 },
+      loginLimitPerUser: 1000,
+      loginLimitPerAddress: 1000,
       ...options.config,
     }),
     db,
@@ -84,8 +84,8 @@ export function frontendConfig(
     dataUrl: data.url,
     logLevel: "silent",
     defaultMetrics: false,
-    loginRateLimit: { max: 1000, windowMs: 60_000 },
-    signupRateLimit: { max: 1000, windowMs: 60_000 },
+    loginRateLimit: 1000,
+    signupRateLimit: 1000,
     ...overrides,
   });
 }

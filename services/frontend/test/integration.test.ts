@@ -7,9 +7,9 @@ import { Signer } from "@fastify/cookie";
 import { Kvm } from "@nats-io/kv";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { findToken, revokeConsumer, revokeUserTokens } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { testNatsUrl } from "@signet/shared/test-support/nats";
-import { freePort } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { testNatsUrl } from "@signet/test-support/nats";
+import { freePort } from "@signet/test-support/net";
 import { NatsKvSessionStore } from "../src/session-store.js";
 import {
   Agent,
@@ -660,8 +660,8 @@ describe("hardening and failure pages", () => {
     const limited = await startFrontend({
       config: frontendConfig(data, {
         sessionBucket: bucket,
-        loginRateLimit: { max: 2, windowMs: 60_000 },
-        signupRateLimit: { max: 1, windowMs: 60_000 },
+        loginRateLimit: 2,
+        signupRateLimit: 1,
       }),
       bus,
     });

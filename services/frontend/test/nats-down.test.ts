@@ -4,8 +4,8 @@
 // pages need no store at all.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import {
   Agent,
   frontendConfig,

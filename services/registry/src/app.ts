@@ -10,7 +10,6 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { NatsBus, type Bus } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
 import { createDb, type Database } from "@signet/shared/db";
 import { installErrorHandlers, observability } from "@signet/shared/http";
 import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
@@ -28,7 +27,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { podRoutes } from "./routes/pods.js";
 
 export type { RegistryConfig } from "./config.js";
-export { loadRegistryConfig } from "./config.js";
+export { loadRegistryConfig, registryConfigDefaults } from "./config.js";
 
 export interface BuildRegistryOptions {
   config: RegistryConfig;
@@ -62,16 +61,18 @@ export async function buildRegistryApp(options: BuildRegistryOptions): Promise<F
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const keyring = Keyring.fromEnv(config.masterKey);
+  const { keyring } = config;
   const ownDb = !options.db;
-  const db = options.db ?? createDb(config.databaseUrl, { applicationName: "signet-registry" });
+  if (!options.db && !config.databaseUrl)
+    throw new Error("buildRegistryApp: config.databaseUrl or options.db is required");
+  const db = options.db ?? createDb(config.databaseUrl!, { applicationName: "signet-registry" });
   let ownBus = false;
   let bus: Bus;
   if (options.bus) {
     bus = options.bus;
   } else {
     try {
-      bus = await NatsBus.connect({ servers: config.natsUrl, name: `signet-registry-${process.pid}` });
+      bus = await NatsBus.connect({ servers: config.natsUrl ?? "", name: `signet-registry-${process.pid}` });
       ownBus = true;
     } catch (error) {
       if (ownDb) await db.destroy();

@@ -1,6 +1,6 @@
-// The registry's settings, read once from the environment and validated together.
-import { EnvReader, readCommon, readMasterKey, type CommonConfig } from "@signet/shared/config";
-import { Keyring } from "@signet/shared/crypto";
+// The registry's settings: one table (shared/src/config.ts explains the shape) from which
+// both the production loader and the test/`npm start` defaults derive.
+import { common, configDefaults, loadConfig, setting, type ConfigOf } from "@signet/shared/config";
 
 export interface AdminToken {
   /** The actor written to the audit log. */
@@ -12,26 +12,6 @@ export interface BootstrapConsumer {
   name: string;
   key: string;
   secret: string;
-}
-
-export interface RegistryConfig extends CommonConfig {
-  databaseUrl: string;
-  natsUrl: string;
-  /** SIGNET_MASTER_KEY: base64 keys, the sealing key first. */
-  masterKey: string;
-  adminTokens: AdminToken[];
-  bootstrapConsumers: BootstrapConsumer[];
-  /** How long a revoke (rotate, disable, password reset) waits for pod confirmations. */
-  confirmWindowMs: number;
-  /** Stop waiting as soon as this many pods confirmed (SIGNET_CONFIRM_EXPECTED); 0 = always wait the window. */
-  confirmExpected: number;
-  /** How often the outbox relay looks for unpublished events. */
-  relayIntervalMs: number;
-  /**
-   * The relay leaves rows younger than this alone: the request that wrote them is still
-   * publishing them itself (avoids double publishing). Default: confirm window + 2 s.
-   */
-  relayMinAgeMs: number;
 }
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -80,36 +60,59 @@ export function parseBootstrapConsumers(
   return consumers;
 }
 
-/** Reads and validates the registry's environment; throws one ConfigError naming every problem. */
-export function loadRegistryConfig(env: Record<string, string | undefined> = process.env): RegistryConfig {
-  const reader = new EnvReader(env);
-  const common = readCommon(reader, 8001);
-  const databaseUrl = reader.required("DATABASE_URL");
-  const natsUrl = reader.required("NATS_URL");
-  const masterKey = readMasterKey(reader, Keyring.fromEnv);
-  const rawTokens = reader.required("SIGNET_ADMIN_TOKENS");
-  const adminTokens = rawTokens ? parseAdminTokens(rawTokens, (m) => reader.fail(m)) : [];
-  const bootstrapConsumers = parseBootstrapConsumers(reader.optional("SIGNET_BOOTSTRAP_CONSUMERS"), (m) =>
-    reader.fail(m),
-  );
-  const confirmWindowMs = reader.int("SIGNET_CONFIRM_WINDOW_MS", 500, { min: 0, max: 30_000 });
-  const confirmExpected = reader.int("SIGNET_CONFIRM_EXPECTED", 0, { min: 0, max: 10_000 });
-  const relayIntervalMs = reader.int("SIGNET_OUTBOX_INTERVAL_MS", 1_000, { min: 10, max: 600_000 });
-  const relayMinAgeMs = reader.int("SIGNET_OUTBOX_MIN_AGE_MS", confirmWindowMs + 2_000, {
-    min: 0,
+const REGISTRY = ["registry"] as const;
+
+/** A list setting: its entries parsed, every bad one named. */
+const list = <T>(env: string, parse: (raw: string, fail: (m: string) => void) => T[], required: boolean) =>
+  setting.custom<T[]>({ env, parse, default: [], ...(required ? { required } : {}), services: REGISTRY });
+
+export const registrySettings = {
+  host: common.host,
+  port: common.port(8001),
+  logLevel: common.logLevel,
+  drainDelayMs: common.drainDelayMs(0),
+  databaseUrl: common.databaseUrl,
+  natsUrl: common.natsUrl,
+  keyring: common.keyring,
+  /** SIGNET_ADMIN_TOKENS: name:token pairs; the name is the actor in the audit log. */
+  adminTokens: list("SIGNET_ADMIN_TOKENS", parseAdminTokens, true),
+  /** SIGNET_BOOTSTRAP_CONSUMERS: consumers created (or re-keyed) at start. */
+  bootstrapConsumers: list("SIGNET_BOOTSTRAP_CONSUMERS", parseBootstrapConsumers, false),
+  /** How long a revoke (rotate, disable, password reset) waits for pod confirmations. */
+  confirmWindowMs: setting.int("SIGNET_CONFIRM_WINDOW_MS", 500, { min: 0, max: 30_000, services: REGISTRY }),
+  /** Never stop gathering before this many pods confirmed (a floor); 0 = every known pod. */
+  confirmExpected: setting.int("SIGNET_CONFIRM_EXPECTED", 0, { min: 0, max: 10_000, services: REGISTRY }),
+  /** How often the outbox relay looks for unpublished events. */
+  relayIntervalMs: setting.int("SIGNET_OUTBOX_INTERVAL_MS", 1_000, {
+    min: 10,
     max: 600_000,
-  });
-  reader.done("registry");
-  return {
-    ...common,
-    databaseUrl,
-    natsUrl,
-    masterKey,
-    adminTokens,
-    bootstrapConsumers,
-    confirmWindowMs,
-    confirmExpected,
-    relayIntervalMs,
-    relayMinAgeMs,
-  };
-}
+    services: REGISTRY,
+  }),
+  /**
+   * The relay leaves rows younger than this alone: the request that wrote them is still
+   * publishing them itself (avoids double publishing). Default: confirm window + 2 s.
+   */
+  relayMinAgeMs: setting.int(
+    "SIGNET_OUTBOX_MIN_AGE_MS",
+    (earlier) => (earlier.confirmWindowMs as number) + 2_000,
+    {
+      min: 0,
+      max: 600_000,
+      services: REGISTRY,
+    },
+  ),
+  /** Collect process metrics (code only: one app per process collects them under `npm start`). */
+  defaultMetrics: setting.code(true, REGISTRY),
+  /** Start the outbox relay (tests that drive it by hand turn it off). */
+  relay: setting.code(true, REGISTRY),
+};
+
+export type RegistryConfig = ConfigOf<typeof registrySettings>;
+
+/** Reads and validates the registry's environment; throws one ConfigError naming every problem. */
+export const loadRegistryConfig = (env: Record<string, string | undefined> = process.env): RegistryConfig =>
+  loadConfig("registry", registrySettings, env);
+
+/** The table's defaults for tests and `npm start` (which pass the key ring, tokens and connections). */
+export const registryConfigDefaults = (overrides: Partial<RegistryConfig> = {}): RegistryConfig =>
+  configDefaults(registrySettings, overrides);

@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
-import { freePort } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { freePort } from "@signet/test-support/net";
 import { buildRegistryApp } from "../src/app.js";
 import { ADMIN, registryConfig } from "./helpers.js";
 

@@ -1,6 +1,7 @@
 // Three real data pods (buildDataApp, each with its own NATS connection and database
 // pool, listening on 127.0.0.1) plus helpers to sign requests to them over HTTP.
 // Used by the multi-pod tests and by bench/revocation.ts; free of vitest on purpose.
+import { Keyring } from "@signet/shared/crypto";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { type Bus } from "@signet/shared/bus";
@@ -30,7 +31,7 @@ export async function startDataPod(options: {
   const db = createDb(options.databaseUrl, { max: 5, applicationName: `test-${options.id}` });
   const app = await buildDataApp({
     config: dataConfigDefaults({
-      masterKey: options.masterKey,
+      keyring: Keyring.fromEnv(options.masterKey),
       natsUrl: options.natsUrl,
       databaseUrl: options.databaseUrl,
       logLevel: "silent",

@@ -1,6 +1,6 @@
 // Shared set-up for the registry tests: config, admin headers, app construction.
 import { Keyring } from "@signet/shared/crypto";
-import type { RegistryConfig } from "../src/config.js";
+import { registryConfigDefaults, type RegistryConfig } from "../src/config.js";
 
 export const MASTER_KEY = Keyring.generateKey();
 export const ADMIN = { name: "alice-ops", token: "adm_" + "a".repeat(40) };
@@ -12,21 +12,15 @@ export function registryConfig(
   natsUrl: string,
   overrides: Partial<RegistryConfig> = {},
 ): RegistryConfig {
-  return {
-    host: "127.0.0.1",
+  return registryConfigDefaults({
     port: 0,
     logLevel: "warn",
     databaseUrl,
     natsUrl,
-    masterKey: MASTER_KEY,
+    keyring: Keyring.fromEnv(MASTER_KEY),
     adminTokens: [ADMIN, OTHER_ADMIN],
-    bootstrapConsumers: [],
-    confirmWindowMs: 500,
-    confirmExpected: 0,
-    relayIntervalMs: 1_000,
-    relayMinAgeMs: 2_500,
     ...overrides,
-  };
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

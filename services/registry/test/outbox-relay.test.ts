@@ -6,8 +6,8 @@ import pino from "pino";
 import { NatsBus } from "@signet/shared/bus";
 import { createDb } from "@signet/shared/db";
 import { addOutboxEvent } from "@signet/shared/repos";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { OutboxRelay } from "../src/outbox-relay.js";
 
 const tdb = useTestDatabase();

@@ -1,11 +1,12 @@
 // Pod presence: the data pods announce themselves (signet.pod.heartbeat), the registry
 // waits for exactly the pods it knows — real NATS (a private nats-server, so no pod of
 // another test file is heard), real PostgreSQL, real data apps.
+import { Keyring } from "@signet/shared/crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus, NatsBus, SUBJECTS } from "@signet/shared/bus";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { buildDataApp } from "@signet/data";
 import { dataConfigDefaults } from "@signet/data/config";
 import { buildRegistryApp } from "../src/app.js";
@@ -329,7 +330,7 @@ describe("npm start's shape: one data app and the registry on the in-process bus
     const bus = new LocalBus();
     const data = await buildDataApp({
       config: dataConfigDefaults({
-        masterKey: MASTER_KEY,
+        keyring: Keyring.fromEnv(MASTER_KEY),
         logLevel: "silent",
         defaultMetrics: false,
         docs: false,

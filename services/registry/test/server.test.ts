@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Keyring } from "@signet/shared/crypto";
-import { useTestDatabase } from "@signet/shared/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/shared/test-support/nats";
-import { freePort, waitForPort } from "@signet/shared/test-support/net";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { freePort, waitForPort } from "@signet/test-support/net";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SERVER = "services/registry/src/server.ts";

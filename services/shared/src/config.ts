@@ -1,5 +1,11 @@
-// Typed configuration read once from the environment at start-up.
-// A service declares what it needs; everything missing is reported in one message.
+// Configuration as one declarative table per service. Each setting is written once —
+// environment name, how its text is parsed (type and bounds), its production default, the
+// default under tests and `npm start` where that differs, and which services read it — and
+// both the production loader (`loadConfig`) and the defaults tests and `npm start` build on
+// (`configDefaults`) derive from the same table. A loader names every problem at once.
+// The settings more than one service reads are defined here (`common`); each service's
+// config.ts lists the rest. The tables are documented in docs/api.md, "Environment".
+import { Keyring } from "./crypto.js";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -8,110 +14,210 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
+export type ServiceName = "data" | "registry" | "frontend";
 
-export class EnvReader {
-  private readonly missing: string[] = [];
-  private readonly invalid: string[] = [];
-  constructor(private readonly env: Env = process.env) {}
+/** One setting of a table. `T` is its parsed value. */
+export interface Setting<T> {
+  /** The environment variable; undefined for a value only code sets (never read from the environment). */
+  env?: string;
+  /** The text, trimmed and non-empty, turned into the value; call `fail` (and return anything) when it is invalid. */
+  parse: (raw: string, fail: (problem: string) => void) => T;
+  /** Production: a missing value is a problem named by the loader. */
+  required?: boolean;
+  /** The value when the variable is absent; a function may read settings listed before it. */
+  default?: T | ((earlier: Record<string, unknown>) => T);
+  /** The value under tests and `npm start`, where it differs from `default`. */
+  dev?: T | ((earlier: Record<string, unknown>) => T);
+  /** Which services read it (docs/api.md lists them). */
+  services: readonly ServiceName[];
+}
 
-  /** A setting that must be present (production mode) — recorded as missing otherwise. */
-  required(name: string): string {
-    const value = this.env[name]?.trim();
-    if (!value) {
-      this.missing.push(name);
-      return "";
-    }
-    return value;
-  }
+export type Table = Record<string, Setting<unknown>>;
+export type ConfigOf<T extends Table> = { [K in keyof T]: T[K] extends Setting<infer V> ? V : never };
 
-  optional(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value ? value : undefined;
-  }
+type Bounds = { min?: number; max?: number };
+type Extra<T> = Pick<Setting<T>, "required" | "dev" | "services">;
 
-  string(name: string, fallback: string): string {
-    return this.optional(name) ?? fallback;
-  }
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
 
-  int(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
-    const raw = this.optional(name);
-    if (raw === undefined) return fallback;
+function intParser(env: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: Bounds) {
+  return (raw: string, fail: (problem: string) => void): number => {
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
-      this.invalid.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
-      return fallback;
+      fail(`${env} must be an integer between ${min} and ${max} (got "${raw}")`);
     }
     return value;
-  }
+  };
+}
 
-  bool(name: string, fallback: boolean): boolean {
-    const raw = this.optional(name)?.toLowerCase();
-    if (raw === undefined) return fallback;
-    if (["1", "true", "yes", "on"].includes(raw)) return true;
-    if (["0", "false", "no", "off"].includes(raw)) return false;
-    this.invalid.push(`${name} must be true or false (got "${raw}")`);
-    return fallback;
-  }
+/** Setting builders: `int`, `bool`, `text`, `optional` and `custom` for anything else. */
+export const setting = {
+  int(
+    env: string,
+    fallback: number | ((earlier: Record<string, unknown>) => number),
+    options: Bounds & Extra<number>,
+  ): Setting<number> {
+    const { min, max, ...extra } = options;
+    return { env, parse: intParser(env, { min, max }), default: fallback, ...extra };
+  },
+  bool(env: string, fallback: boolean, extra: Extra<boolean>): Setting<boolean> {
+    return {
+      env,
+      parse: (raw, fail) => {
+        const lower = raw.toLowerCase();
+        if (TRUE.includes(lower)) return true;
+        if (!FALSE.includes(lower)) fail(`${env} must be true or false (got "${raw}")`);
+        return false;
+      },
+      default: fallback,
+      ...extra,
+    };
+  },
+  /** A string with a default, or required (production) when `fallback` is undefined. */
+  text(
+    env: string,
+    fallback: string | undefined,
+    extra: Extra<string> & { check?: (value: string) => string | undefined },
+  ): Setting<string> {
+    const { check, ...rest } = extra;
+    return {
+      env,
+      parse: (raw, fail) => {
+        const problem = check?.(raw);
+        if (problem) fail(problem);
+        return raw;
+      },
+      ...(fallback === undefined ? { required: true } : { default: fallback }),
+      ...rest,
+    };
+  },
+  /** A string that may be absent; `required` makes it required in production only (tests may leave it out). */
+  optional(
+    env: string,
+    extra: Extra<string | undefined> & { check?: (value: string) => string | undefined },
+  ): Setting<string | undefined> {
+    const { check, ...rest } = extra;
+    return {
+      env,
+      parse: (raw, fail) => {
+        const problem = check?.(raw);
+        if (problem) fail(problem);
+        return raw;
+      },
+      default: undefined,
+      ...rest,
+    };
+  },
+  custom<T>(definition: Setting<T>): Setting<T> {
+    return definition;
+  },
+  /** A value only code sets (never read from the environment), e.g. by `npm start`. */
+  code<T>(fallback: T, services: readonly ServiceName[]): Setting<T> {
+    return { parse: () => fallback, default: fallback, services };
+  },
+};
 
-  /** Record a validation failure found by the caller. */
-  fail(message: string): void {
-    this.invalid.push(message);
+/** Reads a table from the environment (production mode); throws one ConfigError naming every problem. */
+export function loadConfig<T extends Table>(service: string, table: T, env: Env = process.env): ConfigOf<T> {
+  const missing: string[] = [];
+  const invalid: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const raw = spec.env ? env[spec.env]?.trim() : undefined;
+    if (raw) {
+      let failed = false;
+      const value = spec.parse(raw, (problem) => {
+        failed = true;
+        invalid.push(problem);
+      });
+      if (!failed) {
+        config[key] = value;
+        continue;
+      }
+    } else if (spec.required) {
+      missing.push(spec.env ?? key);
+    }
+    config[key] = valueOf(spec.default, config);
   }
+  const problems: string[] = [];
+  if (missing.length) problems.push(`missing required setting(s): ${missing.join(", ")}`);
+  problems.push(...invalid);
+  if (problems.length) throw new ConfigError(`${service}: ${problems.join("; ")}`);
+  return config as ConfigOf<T>;
+}
 
-  /** Throws one ConfigError naming every missing or invalid setting. */
-  done(service: string): void {
-    const problems: string[] = [];
-    if (this.missing.length) problems.push(`missing required setting(s): ${this.missing.join(", ")}`);
-    problems.push(...this.invalid);
-    if (problems.length) throw new ConfigError(`${service}: ${problems.join("; ")}`);
+/**
+ * The table's values without the environment: `dev` (else `default`) for each setting not
+ * in `overrides`, derived defaults computed from the overridden values. For tests and
+ * `npm start`.
+ */
+export function configDefaults<T extends Table>(table: T, overrides: Partial<ConfigOf<T>> = {}): ConfigOf<T> {
+  const config: Record<string, unknown> = {};
+  const given = overrides as Record<string, unknown>;
+  for (const [key, spec] of Object.entries(table)) {
+    config[key] = key in given ? given[key] : valueOf("dev" in spec ? spec.dev : spec.default, config);
   }
+  return config as ConfigOf<T>;
+}
+
+function valueOf<T>(value: T | ((earlier: Record<string, unknown>) => T), earlier: Record<string, unknown>) {
+  return typeof value === "function" ? (value as (e: Record<string, unknown>) => T)(earlier) : value;
 }
 
 /** TRUST_PROXY as Fastify's trustProxy: true/false, or a comma-separated list of addresses/CIDRs. */
-export function readTrustProxy(env: EnvReader): boolean | string {
-  const raw = env.optional("TRUST_PROXY");
-  if (raw === undefined) return false;
+function parseTrustProxy(raw: string): boolean | string {
   const lower = raw.toLowerCase();
-  if (["1", "true", "yes", "on"].includes(lower)) return true;
-  if (["0", "false", "no", "off"].includes(lower)) return false;
+  if (TRUE.includes(lower)) return true;
+  if (FALSE.includes(lower)) return false;
   return raw;
 }
 
-/** SIGNET_MASTER_KEY, required and checked to be usable (base64 of 32 bytes, older keys after commas). */
-export function readMasterKey(env: EnvReader, parse: (value: string) => unknown): string {
-  const masterKey = env.required("SIGNET_MASTER_KEY");
-  if (masterKey) {
-    try {
-      parse(masterKey);
-    } catch (error) {
-      env.fail(`SIGNET_MASTER_KEY is invalid: ${(error as Error).message}`);
-    }
-  }
-  return masterKey;
-}
+const ALL: readonly ServiceName[] = ["data", "registry", "frontend"];
+const BACKEND: readonly ServiceName[] = ["data", "registry"];
 
-/** Settings every service shares. */
-export interface CommonConfig {
-  host: string;
-  port: number;
-  logLevel: string;
+/** The settings more than one service reads; a service's table spreads the ones it uses. */
+export const common = {
+  host: setting.text("HOST", "0.0.0.0", { dev: "127.0.0.1", services: ALL }),
+  port: (fallback: number) => setting.int("PORT", fallback, { min: 0, max: 65_535, services: ALL }),
+  logLevel: setting.text("LOG_LEVEL", "info", { services: ALL }),
   /**
    * SIGNET_DRAIN_DELAY_MS: on SIGTERM, how long /readyz answers 503 before the server stops
    * accepting, so load balancers and Service endpoints stop sending first (runServer).
    */
-  drainDelayMs?: number;
-}
+  drainDelayMs: (fallback: number) =>
+    setting.int("SIGNET_DRAIN_DELAY_MS", fallback, { min: 0, max: 60_000, services: ALL }),
+  /** Production needs it; tests and `npm start` may hand the app a database instead. */
+  databaseUrl: setting.optional("DATABASE_URL", { required: true, services: BACKEND }),
+  /** Comma-separated server list; production needs it. */
+  natsUrl: setting.optional("NATS_URL", { required: true, services: ALL }),
+  /** SIGNET_MASTER_KEY parsed: base64 of 32 bytes, the sealing key first, older ones after commas. */
+  keyring: setting.custom<Keyring>({
+    env: "SIGNET_MASTER_KEY",
+    required: true,
+    parse: (raw, fail) => {
+      try {
+        return Keyring.fromEnv(raw);
+      } catch (error) {
+        fail(`SIGNET_MASTER_KEY is invalid: ${(error as Error).message}`);
+        return undefined as unknown as Keyring;
+      }
+    },
+    services: BACKEND,
+  }),
+  /** Fastify's trustProxy: true/false, or a comma-separated list of addresses/CIDRs. */
+  trustProxy: setting.custom<boolean | string>({
+    env: "TRUST_PROXY",
+    parse: parseTrustProxy,
+    default: false,
+    services: ["data", "frontend"],
+  }),
+};
 
-export function readCommon(
-  env: EnvReader,
-  defaultPort: number,
-  defaults: { drainDelayMs?: number } = {},
-): CommonConfig {
-  return {
-    host: env.string("HOST", "0.0.0.0"),
-    port: env.int("PORT", defaultPort, { min: 0, max: 65535 }),
-    logLevel: env.string("LOG_LEVEL", "info"),
-    drainDelayMs: env.int("SIGNET_DRAIN_DELAY_MS", defaults.drainDelayMs ?? 0, { min: 0, max: 60_000 }),
-  };
+/** What runServer needs of every service's config. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  drainDelayMs: number;
 }

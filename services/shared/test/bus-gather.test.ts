@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { LocalBus, NatsBus } from "@signet/shared/bus";
 import { randomToken } from "@signet/shared/crypto";
-import { testNatsUrl } from "../test-support/nats.js";
+import { testNatsUrl } from "@signet/test-support/nats";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

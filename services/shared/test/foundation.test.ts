@@ -1,36 +1,58 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { EnvReader, ConfigError, readCommon } from "../src/config.js";
+import { common, ConfigError, configDefaults, loadConfig, setting } from "../src/config.js";
 import { Keyring, randomToken, safeEqual } from "../src/crypto.js";
 import { hashPassword, verifyPassword } from "../src/passwords.js";
 import { LocalBus, NatsBus } from "../src/bus.js";
 import { migrateToLatest } from "../src/db/migrate.js";
-import { useTestDatabase } from "../test-support/db.js";
-import { startPrivateNats, testNatsUrl } from "../test-support/nats.js";
+import { useTestDatabase } from "@signet/test-support/db";
+import { startPrivateNats, testNatsUrl } from "@signet/test-support/nats";
 
 describe("config", () => {
+  const table = {
+    port: common.port(8000),
+    databaseUrl: common.databaseUrl,
+    natsUrl: common.natsUrl,
+    drainDelayMs: common.drainDelayMs(0),
+    windowMs: setting.int("TEST_WINDOW_MS", 500, { min: 0, max: 30_000, services: ["registry"] }),
+    afterWindowMs: setting.int("TEST_AFTER_MS", (earlier) => (earlier.windowMs as number) + 2_000, {
+      services: ["registry"],
+    }),
+  };
+
   it("names every missing and invalid setting in one error", () => {
-    const env = new EnvReader({ PORT: "nope" });
-    env.required("DATABASE_URL");
-    env.required("NATS_URL");
-    env.int("PORT", 8000);
-    expect(() => env.done("data")).toThrow(ConfigError);
-    expect(() => env.done("data")).toThrow(/DATABASE_URL, NATS_URL.*PORT must be an integer/);
+    const load = () => loadConfig("data", table, { PORT: "nope" });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/DATABASE_URL, NATS_URL.*PORT must be an integer/);
   });
 
   it("reads SIGNET_DRAIN_DELAY_MS as a bounded integer with a per-service default", () => {
-    const drain = (value: string | undefined, defaults = {}) => {
-      const env = new EnvReader({ SIGNET_DRAIN_DELAY_MS: value });
-      const { drainDelayMs } = readCommon(env, 8000, defaults);
-      env.done("test");
-      return drainDelayMs;
-    };
+    const drain = (value: string | undefined, fallback = 0) =>
+      loadConfig("test", { drainDelayMs: common.drainDelayMs(fallback) }, { SIGNET_DRAIN_DELAY_MS: value })
+        .drainDelayMs;
     expect(drain(undefined)).toBe(0);
-    expect(drain(undefined, { drainDelayMs: 2_000 })).toBe(2_000);
-    expect(drain("5000", { drainDelayMs: 2_000 })).toBe(5_000);
+    expect(drain(undefined, 2_000)).toBe(2_000);
+    expect(drain("5000", 2_000)).toBe(5_000);
     for (const bad of ["5s", "-1", "60001"]) {
       expect(() => drain(bad), bad).toThrow(/SIGNET_DRAIN_DELAY_MS/);
     }
+  });
+
+  it("derives a default from the settings before it, in the loader and in the test defaults alike", () => {
+    const env = { DATABASE_URL: "postgres://x", NATS_URL: "nats://x", TEST_WINDOW_MS: "100" };
+    expect(loadConfig("registry", table, env).afterWindowMs).toBe(2_100);
+    expect(configDefaults(table, { windowMs: 250 }).afterWindowMs).toBe(2_250);
+    expect(configDefaults(table).afterWindowMs).toBe(2_500);
+    expect(configDefaults(table, { windowMs: 0, afterWindowMs: 7 }).afterWindowMs).toBe(7);
+  });
+
+  it("parses the master key ring in config and refuses a bad one by name", () => {
+    const key = Keyring.generateKey();
+    const { keyring } = loadConfig("data", { keyring: common.keyring }, { SIGNET_MASTER_KEY: key });
+    expect(keyring.current.id).toBe(Keyring.fromEnv(key).current.id);
+    expect(() => loadConfig("data", { keyring: common.keyring }, { SIGNET_MASTER_KEY: "c2hvcnQ=" })).toThrow(
+      /SIGNET_MASTER_KEY is invalid/,
+    );
   });
 });
 

@@ -28,14 +28,14 @@ export async function accountRoutes(instance: FastifyInstance, ctx: DataContext)
   // Per-pod memory stores (@fastify/rate-limit's LocalStore): with N pods an attacker gets
   // N times the budget; a shared store (Redis) would close that, at a dependency's cost.
   const byUser = app.createRateLimit({
-    max: config.loginLimitPerUser.max,
-    timeWindow: config.loginLimitPerUser.windowMs,
+    max: config.loginLimitPerUser,
+    timeWindow: config.loginLimitWindowMs,
     keyGenerator: (req: FastifyRequest) =>
       `user:${String((req.body as { username?: unknown } | undefined)?.username ?? "").toLowerCase()}`,
   });
   const byAddress = app.createRateLimit({
-    max: config.loginLimitPerAddress.max,
-    timeWindow: config.loginLimitPerAddress.windowMs,
+    max: config.loginLimitPerAddress,
+    timeWindow: config.loginLimitWindowMs,
     keyGenerator: (req: FastifyRequest) =>
       `addr:${(req.body as { client_ip?: string } | undefined)?.client_ip ?? req.ip}`,
   });

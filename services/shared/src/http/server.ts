@@ -1,10 +1,7 @@
 // The thin entry point of every service: build the app from validated config, listen,
 // and on SIGTERM/SIGINT turn readiness false, let in-flight requests finish, close.
 import type { FastifyInstance } from "fastify";
-import { ConfigError, type CommonConfig } from "../config.js";
-
-/** What runServer needs of a service's config; drainDelayMs: how long readiness stays false before the server stops accepting (lets load balancers notice). */
-type ServerConfig = Pick<CommonConfig, "host" | "port" | "drainDelayMs">;
+import { ConfigError, type ServerConfig } from "../config.js";
 
 export interface RunOptions<C extends ServerConfig> {
   name: string;
@@ -32,7 +29,7 @@ export async function runServer<C extends ServerConfig>(options: RunOptions<C>):
     stopping = true;
     app.log.info({ signal }, "shutting down");
     app.markShuttingDown();
-    await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs ?? 0));
+    await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
     const timer = setTimeout(() => {
       app.log.error("shutdown timed out, exiting");
       process.exit(1);

@@ -4,9 +4,9 @@ import pg from "pg";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, inject } from "vitest";
 import "./provided.js";
-import { createDb, type DbOptions } from "../src/db/connect.js";
-import { migrateToLatest } from "../src/db/migrate.js";
-import type { Database } from "../src/db/schema.js";
+import { createDb, type DbOptions } from "@signet/shared/db";
+import { migrateToLatest } from "@signet/shared/db";
+import type { Database } from "@signet/shared/db";
 
 export interface TestDatabase {
   url: string;
