@@ -6,19 +6,24 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type Container,
+  type IngressObject,
   type K8sObject,
   type Render,
   type StringMap,
   type Workload,
   byKind,
   decodeSecret,
+  deployment,
   effectiveEnv,
   find,
   helm,
+  ingressRoutes,
+  mainContainer,
   matches,
   render,
   repoRoot,
   requireHelm,
+  routesToFrontend,
   validateObject,
   workloads,
 } from "./helm.js";
@@ -55,16 +60,6 @@ function allContainers(w: Workload): { c: Container; init: boolean }[] {
     ...(w.spec.template.spec.initContainers ?? []).map((c) => ({ c, init: true })),
     ...w.spec.template.spec.containers.map((c) => ({ c, init: false })),
   ];
-}
-
-function deployment(objects: K8sObject[], component: string): Workload {
-  return find<Workload>(objects, "Deployment", `signet-${component}`);
-}
-
-function mainContainer(objects: K8sObject[], component: string): Container {
-  const c = deployment(objects, component).spec.template.spec.containers.find((x) => x.name === component);
-  if (!c) throw new Error(`no ${component} container`);
-  return c;
 }
 
 interface HookedJob extends Workload {
@@ -348,37 +343,24 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
 
   it("routes the Ingress to the frontend Service's port", () => {
     const { objects } = rendered(args);
-    type Ing = K8sObject & {
-      spec: {
-        ingressClassName?: string;
-        tls?: { hosts: string[]; secretName: string }[];
-        rules: {
-          host: string;
-          http: {
-            paths: {
-              path: string;
-              backend: { service: { name: string; port: { name?: string; number?: number } } };
-            }[];
-          };
-        }[];
-      };
-    };
-    const [ing, ...more] = byKind<Ing>(objects, "Ingress");
+    const [ing, ...more] = byKind<IngressObject>(objects, "Ingress");
     expect(more).toHaveLength(0);
     expect(ing?.spec.ingressClassName).toBe("nginx");
-    const rule = ing?.spec.rules[0];
-    expect(rule?.host).toBe(prod ? "signet.example.com" : "signet.localhost");
-    const backend = rule?.http.paths[0]?.backend.service;
-    expect(rule?.http.paths[0]?.path).toBe("/");
-    const svc = find<K8sObject & { spec: { selector: StringMap; ports: { name: string; port: number }[] } }>(
-      objects,
-      "Service",
-      backend?.name ?? "",
-    );
-    expect(svc.spec.ports.some((p) => p.name === backend?.port.name || p.port === backend?.port.number)).toBe(
-      true,
-    );
-    expect(svc.spec.selector["app.kubernetes.io/component"]).toBe("frontend");
+    const routes = ingressRoutes(ing as IngressObject);
+    // ingress.hosts[].paths of the values: one host, everything under /
+    expect(routes.map((r) => [r.host, r.path, r.pathType])).toEqual([
+      [prod ? "signet.example.com" : "signet.localhost", "/", "Prefix"],
+    ]);
+    for (const route of routes) {
+      const svc = find<
+        K8sObject & { spec: { selector: StringMap; ports: { name: string; port: number }[] } }
+      >(objects, "Service", route.service);
+      expect(svc.spec.ports.some((p) => p.name === route.port.name || p.port === route.port.number)).toBe(
+        true,
+      );
+      expect(svc.spec.selector["app.kubernetes.io/component"]).toBe("frontend");
+      expect(routesToFrontend(objects, route)).toBe(true);
+    }
     if (prod) expect(ing?.spec.tls?.[0]).toEqual({ secretName: "signet-tls", hosts: ["signet.example.com"] });
     else expect(ing?.spec.tls).toBeUndefined();
   });

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
@@ -122,6 +122,55 @@ export interface Workload extends K8sObject {
   spec: { replicas?: number; selector?: { matchLabels?: StringMap }; template: PodTemplate };
 }
 
+export interface IngressObject extends K8sObject {
+  kind: "Ingress";
+  spec: {
+    ingressClassName?: string;
+    tls?: { hosts: string[]; secretName: string }[];
+    rules: {
+      host: string;
+      http: {
+        paths: {
+          path: string;
+          pathType: string;
+          backend: { service: { name: string; port: { name?: string; number?: number } } };
+        }[];
+      };
+    }[];
+  };
+}
+
+/** Every host + path an Ingress routes, with the Service port it routes to. */
+export function ingressRoutes(ing: IngressObject): {
+  host: string;
+  path: string;
+  pathType: string;
+  service: string;
+  port: { name?: string; number?: number };
+}[] {
+  return ing.spec.rules.flatMap((rule) =>
+    rule.http.paths.map((p) => ({
+      host: rule.host,
+      path: p.path,
+      pathType: p.pathType,
+      service: p.backend.service.name,
+      port: p.backend.service.port,
+    })),
+  );
+}
+
+/** True when the route goes to a port of a Service that selects the frontend pods. */
+export function routesToFrontend(
+  objects: K8sObject[],
+  route: ReturnType<typeof ingressRoutes>[number],
+): boolean {
+  const svc = objects.find((o) => o.kind === "Service" && o.metadata.name === route.service) as
+    (K8sObject & { spec: { selector: StringMap; ports: { name: string; port: number }[] } }) | undefined;
+  if (!svc) return false;
+  const port = svc.spec.ports.some((p) => p.name === route.port.name || p.port === route.port.number);
+  return port && svc.spec.selector["app.kubernetes.io/component"] === "frontend";
+}
+
 const models: Record<string, new (data: never) => { validate(): void }> = {
   "v1/ConfigMap": ConfigMap,
   "v1/Secret": Secret,
@@ -171,6 +220,28 @@ export function find<T extends K8sObject = K8sObject>(objects: K8sObject[], kind
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
   if (!found) throw new Error(`${kind}/${name} not rendered`);
   return found as T;
+}
+
+/** The Deployment of one of the three services (signet-<component>). */
+export function deployment(objects: K8sObject[], component: string): Workload {
+  return find<Workload>(objects, "Deployment", `signet-${component}`);
+}
+
+/** The service's own container in its Deployment. */
+export function mainContainer(objects: K8sObject[], component: string): Container {
+  const c = deployment(objects, component).spec.template.spec.containers.find((x) => x.name === component);
+  if (!c) throw new Error(`no ${component} container`);
+  return c;
+}
+
+/** The text of one rendered document exactly as helm printed it (for byte-for-byte comparisons). */
+export function rawDocument(raw: string, kind: string, name: string): string {
+  const hits = raw.split(/^---$/m).filter((text) => {
+    const value = parse(text) as Partial<K8sObject> | null;
+    return value?.kind === kind && value.metadata?.name === name;
+  });
+  if (hits.length !== 1) throw new Error(`${kind}/${name} rendered ${hits.length} times`);
+  return hits[0] as string;
 }
 
 export function workloads(objects: K8sObject[]): Workload[] {

@@ -1,3 +1,79 @@
+{{/*
+The three Signet services and everything that differs between them. The per-service
+templates (configmap, deployment, service, pdb, hpa, networkpolicy) each range over this
+list; what an operator tunes per service (replicaCount, service.port, drainDelayMs,
+resources, pdb, autoscaling, extraEnv, pod placement) lives in .Values.<name>.
+
+  name        object names <fullname>-<name>, label app.kubernetes.io/component=<name>,
+              the container command services/<name>/…, the values key .Values.<name>
+  migrate     runs the (idempotent, lock-protected) migration as an initContainer
+              before it serves (the services that own tables)
+  podNameEnv  POD_NAME from the downward API
+  database    reads DATABASE_URL
+  secretKeys  the keys of the application Secret it reads (env, in this order)
+  config      its own ConfigMap's settings beyond those every service gets (HOST, PORT,
+              LOG_LEVEL, SIGNET_DRAIN_DELAY_MS, NATS_URL); only what the service reads
+  allowFrom   NetworkPolicy peers admitted to its http port (networkPolicy.metricsFrom
+              is admitted to every service as well)
+
+Usage: range $c := (include "signet.components" . | fromYaml).components
+*/}}
+{{- define "signet.components" -}}
+components:
+  - name: data
+    migrate: true
+    # names the pod in revocation confirmations
+    podNameEnv: true
+    database: true
+    secretKeys: [SIGNET_MASTER_KEY]
+    config:
+      SIGNET_TIMESTAMP_WINDOW: {{ .Values.data.timestampWindow | quote }}
+      SIGNET_TOKEN_TTL: {{ .Values.data.tokenTtl | quote }}
+      {{- with .Values.data.publicUrl }}
+      SIGNET_PUBLIC_URL: {{ . | quote }}
+      {{- end }}
+    # only the frontend and pods labelled signet.dev/consumer: "true"
+    allowFrom:
+      - podSelector:
+          matchLabels:
+            {{- include "signet.componentSelectorLabels" (dict "ctx" . "component" "frontend") | nindent 12 }}
+      - podSelector:
+          matchLabels:
+            signet.dev/consumer: "true"
+        {{- if .Values.networkPolicy.consumersFromAllNamespaces }}
+        namespaceSelector: {}
+        {{- end }}
+
+  - name: registry
+    migrate: true
+    podNameEnv: false
+    database: true
+    secretKeys: [SIGNET_MASTER_KEY, SIGNET_ADMIN_TOKENS, SIGNET_BOOTSTRAP_CONSUMERS]
+    config: {}
+    # the admin API: only pods of this namespace (kubectl port-forward enters the pod's
+    # own network namespace and is not filtered)
+    allowFrom:
+      - podSelector: {}
+
+  - name: frontend
+    migrate: false
+    podNameEnv: false
+    database: false
+    secretKeys: [SESSION_SECRET, SIGNET_CONSUMER_KEY, SIGNET_CONSUMER_SECRET]
+    config:
+      # The data Service's in-cluster URL: the frontend signs against it and the data
+      # pods see exactly this host:port, so the signature base strings match.
+      DATA_URL: {{ include "signet.dataUrl" . | quote }}
+      COOKIE_SECURE: {{ .Values.frontend.cookieSecure | quote }}
+      TRUST_PROXY: {{ .Values.frontend.trustProxy | quote }}
+    # browsers come only through the ingress controller
+    allowFrom:
+      - namespaceSelector:
+          {{- toYaml .Values.networkPolicy.ingressController.namespaceSelector | nindent 10 }}
+        podSelector:
+          {{- toYaml .Values.networkPolicy.ingressController.podSelector | nindent 10 }}
+{{- end }}
+
 {{/* Chart name, overridable. */}}
 {{- define "signet.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
@@ -251,6 +327,9 @@ livenessProbe:
 
 {{/* Checks values that the schema cannot express. */}}
 {{- define "signet.validate" -}}
+{{- with (include "signet.components" . | fromYaml).Error }}
+{{- fail (printf "signet.components is not valid YAML: %s" .) }}
+{{- end }}
 {{- if and .Values.migrations.enabled .Values.migrations.asHook .Values.dev.postgresql.enabled }}
 {{- fail "migrations.asHook=true cannot work with dev.postgresql.enabled=true: pre-install hooks run before the in-chart PostgreSQL exists. Set migrations.asHook=false (values-dev.yaml does)." }}
 {{- end }}
@@ -267,4 +346,61 @@ livenessProbe:
 - name: tmp
   emptyDir:
     sizeLimit: {{ if .Values.runFromSource }}1Gi{{ else }}{{ .Values.tmpSizeLimit }}{{ end }}
+{{- end }}
+
+
+{{/* "true" when the component's values turn its HorizontalPodAutoscaler on (only data has one). Usage: include "signet.autoscaled" .Values.data */}}
+{{- define "signet.autoscaled" -}}
+{{- if and (hasKey . "autoscaling") .autoscaling.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+The ConfigMap of one component: plain, non-secret settings only (secrets come from
+Secrets), and only those its service reads. The Deployment's checksum/config is the
+hash of exactly this text, so a setting of one service restarts only that service.
+Usage: include "signet.configMap" (dict "ctx" $ "c" $component)
+*/}}
+{{- define "signet.configMap" -}}
+{{- $ctx := .ctx }}
+{{- $v := index $ctx.Values .c.name }}
+{{- $data := dict "HOST" "0.0.0.0" "PORT" (toString $v.service.port) "LOG_LEVEL" (toString $ctx.Values.logLevel) "SIGNET_DRAIN_DELAY_MS" (toString $v.drainDelayMs) }}
+{{- with include "signet.natsUrl" $ctx }}
+{{- $_ := set $data "NATS_URL" . }}
+{{- end }}
+{{- range $key, $value := .c.config }}
+{{- $_ := set $data $key $value }}
+{{- end }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "signet.componentName" (dict "ctx" $ctx "component" .c.name) }}
+  labels:
+    {{- include "signet.componentLabels" (dict "ctx" $ctx "component" .c.name) | nindent 4 }}
+data:
+  {{- toYaml $data | nindent 2 }}
+{{- end }}
+
+{{/*
+What one component's secret env is made of, hashed into its pod's checksum/secret: the
+values given explicitly for the keys it reads (secrets.values.*, database.url, the dev
+PostgreSQL password). The Secret names and keys it reads are in the pod spec already;
+generated values are kept across upgrades (lookup) and so never change by themselves.
+Usage: include "signet.secretInputs" (dict "ctx" $ "c" $component)
+*/}}
+{{- define "signet.secretInputs" -}}
+{{- $values := .ctx.Values }}
+{{- $given := $values.secrets.values | default dict }}
+{{- $inputs := dict }}
+{{- if not $values.secrets.existingSecret }}
+{{- $byKey := dict "SIGNET_MASTER_KEY" $given.masterKey "SIGNET_ADMIN_TOKENS" $given.adminTokens "SESSION_SECRET" $given.sessionSecret "SIGNET_CONSUMER_KEY" $given.consumerKey "SIGNET_CONSUMER_SECRET" $given.consumerSecret }}
+{{- $_ := set $byKey "SIGNET_BOOTSTRAP_CONSUMERS" (list $values.frontend.consumerName $given.consumerKey $given.consumerSecret) }}
+{{- range .c.secretKeys }}
+{{- $_ := set $inputs . (get $byKey .) }}
+{{- end }}
+{{- end }}
+{{- if .c.database }}
+{{- $pg := $values.dev.postgresql }}
+{{- $_ := set $inputs "DATABASE_URL" (list $values.database.url $pg.enabled $pg.username $pg.password $pg.database) }}
+{{- end }}
+{{- toJson $inputs }}
 {{- end }}
