@@ -1,3 +1,4 @@
 export * from "./errors.js";
 export * from "./observability.js";
 export * from "./server.js";
+export * from "./plugins.js";
