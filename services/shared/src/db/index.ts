@@ -2,3 +2,4 @@ export * from "./schema.js";
 export * from "./connect.js";
 export * from "./migrate.js";
 export * from "./pglite.js";
+export * from "./plugin.js";

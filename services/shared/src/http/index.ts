@@ -1,4 +1,4 @@
 export * from "./errors.js";
 export * from "./observability.js";
 export * from "./server.js";
-export * from "./plugins.js";
+export * from "./bus-plugin.js";
