@@ -9,7 +9,7 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", services.databaseUrl);
   project.provide("natsUrl", services.natsUrl);
   console.log(
-    `test services (${services.source}): PostgreSQL and NATS at ${redact(services.databaseUrl)}, ${services.natsUrl}`,
+    `test services: PostgreSQL at ${redact(services.databaseUrl)} (${services.sources.databaseUrl}), NATS at ${services.natsUrl} (${services.sources.natsUrl})`,
   );
   return () => services.stop();
 }

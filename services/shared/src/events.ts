@@ -1,6 +1,6 @@
-// The NATS subjects and their payloads: the contract's revocation events (CONTRACT.md,
-// "Events") and the data pods' presence announcements (services/data/README.md, "Pod
-// presence"), which the registry uses to know how many confirmations to wait for.
+// The NATS subjects and their payloads (docs/api.md, "Events (NATS)"): the revocation
+// events and the data pods' presence announcements (docs/design.md, "Pod presence"), which
+// the registry uses to know how many confirmations to wait for.
 export const SUBJECTS = {
   consumerRevoked: "signet.consumer.revoked",
   consumerRotated: "signet.consumer.rotated",

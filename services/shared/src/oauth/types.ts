@@ -3,7 +3,7 @@
 export const SIGNATURE_METHODS = ["HMAC-SHA256", "HMAC-SHA1"] as const;
 export type SignatureMethod = (typeof SIGNATURE_METHODS)[number];
 
-/** OAuth Problem Reporting names used by Signet (CONTRACT.md, "Data service"). */
+/** OAuth Problem Reporting names used by Signet (docs/api.md, "OAuth errors"). */
 export type OAuthProblem =
   | "parameter_absent"
   | "parameter_rejected"
