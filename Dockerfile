@@ -39,6 +39,8 @@ COPY services/shared/package.json services/shared/package.json
 COPY services/data/package.json services/data/package.json
 COPY services/registry/package.json services/registry/package.json
 COPY services/frontend/package.json services/frontend/package.json
+# the test-support workspace (dev dependencies only): npm ci needs every workspace manifest
+COPY test/support/package.json test/support/package.json
 
 # ---------------------------------------------------------------------------------------
 # Every dependency (dev included): compiler, tsx.
@@ -56,7 +58,7 @@ RUN npm run build \
       mkdir -p "/out/${dir}"; \
       for entry in "${dir}"* ; do \
         case "$(basename "${entry}")" in \
-          src | test | test-support | node_modules | tsconfig.json) ;; \
+          src | test | node_modules | tsconfig.json) ;; \
           *) cp -a "${entry}" "/out/${dir}" ;; \
         esac; \
       done; \
