@@ -2,16 +2,22 @@
 // on a fresh PostgreSQL database — and the nonce store's share, from a third run with the
 // nonce store swapped for a no-op (bench only).
 // Run: npx tsx --conditions=@signet/source bench/data-me.ts   (DATABASE_URL, else local PostgreSQL)
-import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import pg from "pg";
 import type { FastifyInstance } from "fastify";
 import { LocalBus } from "@signet/shared/bus";
 import { Keyring } from "@signet/shared/crypto";
 import { createDb, migrateToLatest } from "@signet/shared/db";
-import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
-import { buildDataApp, dataConfigDefaults, noopNonceStore } from "@signet/data";
-import { cannon, seedBenchCredentials, signedGetMe, type LoadFigure } from "./support.js";
+import { signRequest, type ClientCredentials, type NonceStore } from "@signet/shared/oauth";
+import { dataConfigDefaults } from "@signet/data";
+import type { PgNonceStore } from "@signet/data/plugins/nonces";
+import { benchDataApp } from "./data-app.js";
+import {
+  cannon,
+  createBenchDatabase,
+  seedBenchCredentials,
+  signedGetMe,
+  type LoadFigure,
+} from "./support.js";
 
 export type DataMeFigure = LoadFigure;
 
@@ -27,17 +33,8 @@ export interface DataMeResult {
   settings: { durationSec: number; connections: number };
 }
 
-const DEFAULT_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: DEFAULT_DB });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+/** Accepts every nonce: the "without the nonce store" run. */
+const noopNonceStore: NonceStore = { use: async () => true };
 
 async function listen(app: FastifyInstance): Promise<string> {
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -64,13 +61,9 @@ export async function run(
 ): Promise<DataMeResult> {
   const durationSec = options.durationSec ?? 5;
   const connections = options.connections ?? 20;
-  const name = `signet_bench_${randomBytes(5).toString("hex")}`;
-  await withAdmin((c) => c.query(`create database ${name}`));
-  const url = new URL(DEFAULT_DB);
-  url.pathname = `/${name}`;
-  const masterKey = Keyring.generateKey();
-  const keyring = Keyring.fromEnv(masterKey);
-  const db = createDb(url.toString(), { max: 10 });
+  const database = await createBenchDatabase();
+  const keyring = Keyring.fromEnv(Keyring.generateKey());
+  const db = createDb(database.url, { max: 10 });
   const bus = new LocalBus();
   const apps: FastifyInstance[] = [];
   try {
@@ -79,32 +72,31 @@ export async function run(
     const fixedUser = { id: user.id, username: user.username, display_name: user.display_name };
 
     const config = dataConfigDefaults({
-      keyring: Keyring.fromEnv(masterKey),
+      keyring,
       logLevel: "silent",
       defaultMetrics: false,
       docs: false,
       podId: "bench",
       ...(options.nonceMaxInFlight ? { nonceMaxInFlight: options.nonceMaxInFlight } : {}),
     });
-    const app = await buildDataApp({
+    const app = await benchDataApp({
       config,
       db,
       bus,
-      logger: false,
-      // the same handler as GET /me, without oauthRequired, answering a fixed user
-      extraRoutes: (scope) => {
+      // the same handler as GET /me, without the oauth plugin, answering a fixed user
+      routes: (scope) => {
         scope.get("/me-unsigned", async () => fixedUser);
       },
     });
     apps.push(app);
-    const noNonces = await buildDataApp({ config, db, bus, logger: false, nonceStore: noopNonceStore });
+    const noNonces = await benchDataApp({ config, db, bus, nonces: noopNonceStore });
     apps.push(noNonces);
     const base = await listen(app);
     const baseNoNonces = await listen(noNonces);
 
     // warm-up: caches filled, JIT warm, pool connections open
     await cannon("warm-up", { ...signedMe(base, consumer, token, 1, connections) });
-    const store = app.signetData.nonceStore!;
+    const store = app.nonces as PgNonceStore;
     const before = { ...store.totals };
 
     const signed = await cannon(
@@ -146,7 +138,7 @@ export async function run(
     for (const a of apps) await a.close();
     await bus.close();
     await db.destroy();
-    await withAdmin((c) => c.query(`drop database if exists ${name} with (force)`));
+    await database.drop();
   }
 }
 

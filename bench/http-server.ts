@@ -7,7 +7,9 @@ import { Keyring } from "@signet/shared/crypto";
 import fastifyJwt from "@fastify/jwt";
 import { LocalBus } from "@signet/shared/bus";
 import { createDb } from "@signet/shared/db";
-import { buildDataApp, dataConfigDefaults, type AuthUser } from "@signet/data";
+import { dataConfigDefaults } from "@signet/data";
+import type { AuthUser } from "@signet/data/plugins/credentials";
+import { benchDataApp } from "./data-app.js";
 
 declare module "@fastify/jwt" {
   interface FastifyJWT {
@@ -25,7 +27,7 @@ const env = (name: string): string => {
 const fixedUser = JSON.parse(env("BENCH_USER")) as { id: string; username: string; display_name: string };
 const db = createDb(env("BENCH_DATABASE_URL"), { max: 10 });
 const bus = new LocalBus();
-const app = await buildDataApp({
+const app = await benchDataApp({
   config: dataConfigDefaults({
     keyring: Keyring.fromEnv(env("SIGNET_MASTER_KEY")),
     logLevel: "silent",
@@ -38,9 +40,8 @@ const app = await buildDataApp({
   }),
   db,
   bus,
-  logger: false,
-  extraRoutes: async (scope) => {
-    // GET /me's handler body, answering the same user, without oauthRequired
+  routes: async (scope) => {
+    // GET /me's handler body, answering the same user, without the oauth plugin
     scope.get("/me-unsigned", async () => ({
       id: fixedUser.id,
       username: fixedUser.username,

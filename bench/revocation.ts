@@ -2,7 +2,7 @@
 // and PostgreSQL, 100 revocations one after another.
 //  - propagation: from the registry's commit to the LAST pod's eviction (each pod's bus is
 //    wrapped to timestamp the moment its eviction handler finished; the registry reports
-//    its commit time through its onAnnounced hook; all in one process, one clock);
+//    its commit time to an observer of its announcer; all in one process, one clock);
 //  - the revoke call's own duration, as the HTTP client sees it (POST /consumers/:key/revoke).
 // The registry runs its default configuration: a 500 ms window that ends as soon as every
 // data pod it knows from their heartbeats (signet.pod.heartbeat) confirmed, no
@@ -174,19 +174,19 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
         adminTokens: [{ name: "bench", token: adminToken }],
         confirmWindowMs: windowMs,
         relayMinAgeMs: 5_000,
+        defaultMetrics: false,
       }),
       logger: false,
-      defaultMetrics: false,
-      onAnnounced: (event) => {
-        const key = event.payload.key;
-        if (typeof key === "string") {
-          commits.set(key, event.committedAt);
-          gathering.set(key, {
-            ms: event.gatheredAt - event.committedAt,
-            unconfirmed: event.unconfirmedPods.length,
-          });
-        }
-      },
+    });
+    registry.announcer.observe((event) => {
+      const key = event.payload.key;
+      if (typeof key === "string") {
+        commits.set(key, event.committedAt);
+        gathering.set(key, {
+          ms: event.gatheredAt - event.committedAt,
+          unconfirmed: event.unconfirmedPods.length,
+        });
+      }
     });
     for (let waited = 0; registry.podPresence.known().length < pods.length; waited += 10) {
       if (waited > 10_000) throw new Error(`the registry knows ${registry.podPresence.known().length} pods`);

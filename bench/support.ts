@@ -97,7 +97,7 @@ export function signedGetMe(
 // the test helpers' loopback utilities (plain node:net, no vitest)
 export { freePort, waitForPort };
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep } from "@signet/test-support/wait";
 
 /** A nats-server of our own (JetStream on), so no foreign pod or bucket is involved. */
 export async function startPrivateNats(): Promise<{ url: string; stop(): Promise<void> }> {

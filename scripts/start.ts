@@ -12,7 +12,7 @@ import { createDb, createPgliteDb, migrateToLatest, type Database } from "@signe
 import { createUser, findUserByUsername } from "@signet/shared/repos";
 import { buildDataApp, dataConfigDefaults } from "@signet/data";
 import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
-import { buildFrontendApp, frontendConfigDefaults, MemorySessionStore } from "@signet/frontend";
+import { buildFrontendApp, frontendConfigDefaults } from "@signet/frontend";
 
 interface State {
   masterKey: string;
@@ -120,8 +120,8 @@ async function main(): Promise<void> {
         sessionSecret: state.sessionSecret,
         ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
       }),
+      // without NATS_URL the in-process bus: sessions are kept in memory
       bus,
-      ...(env.NATS_URL ? {} : { sessionStore: new MemorySessionStore() }),
     });
     apps.push(frontend);
 

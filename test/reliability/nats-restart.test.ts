@@ -7,7 +7,6 @@
 import { Keyring } from "@signet/shared/crypto";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Bus } from "@signet/shared/bus";
 import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
 import { useTestDatabase } from "@signet/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
@@ -36,9 +35,9 @@ beforeAll(async () => {
       confirmExpected: pods.length,
       relayIntervalMs: 500,
       relayMinAgeMs: 2_000,
+      defaultMetrics: false,
     }),
     logger: false,
-    defaultMetrics: false,
   });
   registryUrl = (await registry.listen({ host: "127.0.0.1", port: 0 })).replace("localhost", "127.0.0.1");
 }, 60_000);
@@ -49,7 +48,7 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-const busOf = (pod: Pod) => (pod.app.signetData.context as { bus: Bus }).bus;
+const busOf = (pod: Pod) => pod.app.bus;
 
 async function revoke(key: string): Promise<{ answeredAt: number; confirmed: number }> {
   const res = await fetch(`${registryUrl}/consumers/${key}/revoke`, {
@@ -105,7 +104,7 @@ it(
     const outages = LONG ? 3 : 1;
     let bypassedDuringOutage = 0;
     for (let o = 0; o < outages; o++) {
-      const statsBefore = pods.map((p) => p.app.signetData.cacheStats().bypassed);
+      const statsBefore = pods.map((p) => p.app.credentials.stats().bypassed);
       await nats.stop();
       if (o === 0) {
         // revoked while no pod can hear about it: PostgreSQL must answer for it
@@ -114,7 +113,7 @@ it(
       }
       await sleep(LONG ? 3_000 : 1_500);
       bypassedDuringOutage += pods.reduce(
-        (a, p, i) => a + p.app.signetData.cacheStats().bypassed - statsBefore[i]!,
+        (a, p, i) => a + p.app.credentials.stats().bypassed - statsBefore[i]!,
         0,
       );
       await nats.start();
@@ -125,9 +124,9 @@ it(
     }
 
     // caching resumes: hits rise again, lookups no longer bypass the caches
-    const s1 = pods.map((p) => p.app.signetData.cacheStats());
+    const s1 = pods.map((p) => p.app.credentials.stats());
     await sleep(1_000);
-    const s2 = pods.map((p) => p.app.signetData.cacheStats());
+    const s2 = pods.map((p) => p.app.credentials.stats());
     for (let i = 0; i < pods.length; i++) {
       expect(s2[i]!.consumerHits).toBeGreaterThan(s1[i]!.consumerHits);
       expect(s2[i]!.tokenHits).toBeGreaterThan(s1[i]!.tokenHits);

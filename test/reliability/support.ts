@@ -2,22 +2,17 @@
 // PostgreSQL pool and NATS connection), seeded credentials, signed requests.
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
-import { Keyring } from "@signet/shared/crypto";
 import { createDb, type Database } from "@signet/shared/db";
 import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
 import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
+import { keyring, unique } from "@signet/test-support/keys";
 import { buildDataApp, dataConfigDefaults, type DataConfig } from "@signet/data";
 
-export const MASTER_KEY = Buffer.alloc(32, 11).toString("base64");
-export const keyring = Keyring.fromEnv(MASTER_KEY);
+export { keyring, MASTER_KEY } from "@signet/test-support/keys";
+export { sleep } from "@signet/test-support/wait";
 
 /** Long mode (npm run test:chaos or SIGNET_CHAOS_LONG=1): longer runs, more rounds. */
 export const LONG = process.env.SIGNET_CHAOS_LONG === "1";
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-let counter = 0;
-export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 export interface Pod {
   id: string;
@@ -37,7 +32,7 @@ export async function startPod(options: {
   const db = createDb(options.databaseUrl, { max: 5, applicationName: `reliability-${options.id}` });
   const app = await buildDataApp({
     config: dataConfigDefaults({
-      keyring: Keyring.fromEnv(MASTER_KEY),
+      keyring,
       natsUrl: options.natsUrl,
       databaseUrl: options.databaseUrl,
       logLevel: "silent",

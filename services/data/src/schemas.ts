@@ -1,6 +1,6 @@
 // TypeBox schemas of the data API: request bodies, params and every response status.
 // The same schemas validate, serialise and feed the OpenAPI document.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type TSchema } from "@sinclair/typebox";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX_LENGTH,
@@ -24,6 +24,9 @@ export const ErrorBody = Type.Object(
 );
 
 const err = (description: string): TSchema => Type.Ref("Error", { description });
+
+/** Every data route is signed (the oauth1 scheme of the OpenAPI document, plugins/docs.ts). */
+export const SECURITY = [{ oauth1: [] }];
 
 /** The error statuses every OAuth route can answer. */
 export const oauthErrors: Record<400 | 401 | 403 | 413 | 503, TSchema> = {
@@ -49,14 +52,13 @@ export const Username = Type.String({
   pattern: USERNAME_PATTERN,
   description: `matches ${USERNAME_PATTERN}`,
 });
-export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
+const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 
 export const SignUpBody = Type.Object({
   username: Username,
   password: Password,
   display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX, pattern: NO_NUL_PATTERN }),
 });
-export type SignUpBody = Static<typeof SignUpBody>;
 
 export const LoginBody = Type.Object({
   // Loose on purpose: a username that cannot exist is answered like a wrong password.
@@ -70,7 +72,6 @@ export const LoginBody = Type.Object({
     }),
   ),
 });
-export type LoginBody = Static<typeof LoginBody>;
 
 export const LoginResponse = Type.Object({
   token: Type.String(),
@@ -96,7 +97,6 @@ export const NewNoteBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX, pattern: NO_NUL_PATTERN }),
   body: Type.String({ maxLength: NOTE_BODY_MAX, pattern: NO_NUL_PATTERN }),
 });
-export type NewNoteBody = Static<typeof NewNoteBody>;
 
 export const NotePatchBody = Type.Object(
   {
@@ -105,7 +105,5 @@ export const NotePatchBody = Type.Object(
   },
   { minProperties: 1 },
 );
-export type NotePatchBody = Static<typeof NotePatchBody>;
 
 export const NoteParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-export type NoteParams = Static<typeof NoteParams>;

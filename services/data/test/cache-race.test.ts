@@ -14,8 +14,9 @@ import { type ClientCredentials } from "@signet/shared/oauth";
 import { revokeConsumer } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
 import { buildDataApp } from "../src/app.js";
-import { CredentialCache } from "../src/credential-cache.js";
-import { keyring, seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";
+import { CredentialCache } from "../src/plugins/credentials.js";
+import { keyring } from "@signet/test-support/keys";
+import { seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";
 
 const tdb = useTestDatabase();
 let app: FastifyInstance;
@@ -71,7 +72,7 @@ it("the deterministic race: an eviction during the database read drops the fill"
 it("concurrent requests while consumers are revoked: a revoked consumer never stays cached", async () => {
   const user = await seedUser(tdb.db);
   let refusedAfter = 0;
-  const droppedBefore = app.signetData.cacheStats().staleFillsDropped;
+  const droppedBefore = app.credentials.stats().staleFillsDropped;
   const t0 = Date.now();
   for (let i = 0; i < 20; i++) {
     const consumer: ClientCredentials = await seedConsumer(tdb.db);
@@ -105,15 +106,15 @@ it("concurrent requests while consumers are revoked: a revoked consumer never st
   }
   expect(refusedAfter).toBe(60);
   // the race did happen: fills that read the database before the revocation were dropped
-  expect(app.signetData.cacheStats().staleFillsDropped - droppedBefore).toBeGreaterThan(0);
+  expect(app.credentials.stats().staleFillsDropped - droppedBefore).toBeGreaterThan(0);
   // and the caches are in use (not bypassed) in this app: without a racing eviction, a fill sticks
   const steady = await seedConsumer(tdb.db);
   const steadyToken = await seedToken(tdb.db, user, steady);
-  const hits = app.signetData.cacheStats().consumerHits;
+  const hits = app.credentials.stats().consumerHits;
   for (let k = 0; k < 2; k++)
     expect(
       (await signedInject(app, { method: "GET", url: "/me", consumer: steady, token: steadyToken }))
         .statusCode,
     ).toBe(200);
-  expect(app.signetData.cacheStats().consumerHits).toBe(hits + 1);
+  expect(app.credentials.stats().consumerHits).toBe(hits + 1);
 });

@@ -1,10 +1,11 @@
-// The data service's contract (CONTRACT.md, "Data service"): every route, every error code,
+// The data service's contract (docs/api.md, "Data service"): every route, every error code,
 // checked on status, body and WWW-Authenticate.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/test-support/db";
+import { unique } from "@signet/test-support/keys";
 import { buildDataApp } from "../src/app.js";
 import {
   metricValue,
@@ -14,7 +15,6 @@ import {
   signedInject,
   signedRequest,
   testConfig,
-  unique,
   type SeededUser,
 } from "./helpers.js";
 

@@ -1,18 +1,15 @@
 // Test helpers: a config, seeded consumers and users, and signed app.inject requests.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { Kysely } from "kysely";
-import { Keyring } from "@signet/shared/crypto";
 import { type Database } from "@signet/shared/db";
 import { signRequest, type ClientCredentials, type SignatureMethod } from "@signet/shared/oauth";
 import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
+import { keyring, unique } from "@signet/test-support/keys";
 import { dataConfigDefaults, type DataConfig } from "../src/config.js";
-
-export const MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
-export const keyring = Keyring.fromEnv(MASTER_KEY);
 
 export function testConfig(overrides: Partial<DataConfig> = {}): DataConfig {
   return dataConfigDefaults({
-    keyring: Keyring.fromEnv(MASTER_KEY),
+    keyring,
     logLevel: "silent",
     defaultMetrics: false,
     podId: `test-${Math.random().toString(36).slice(2, 8)}`,
@@ -20,9 +17,6 @@ export function testConfig(overrides: Partial<DataConfig> = {}): DataConfig {
     ...overrides,
   });
 }
-
-let counter = 0;
-export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 export async function seedConsumer(db: Kysely<Database>, scopes: string[] = []): Promise<ClientCredentials> {
   const { consumer, secret } = await createConsumer(db, keyring, { name: unique("c"), scopes });

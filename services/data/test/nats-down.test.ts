@@ -51,8 +51,8 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   expect(await hits()).toBeGreaterThan(hitsBefore);
 
   await nats.stop();
-  await expect.poll(() => app.signetData.context.bus.isConnected(), { timeout: 5_000 }).toBe(false);
-  expect(app.signetData.cacheStats()).toMatchObject({ consumers: 0, tokens: 0 }); // cleared on disconnect
+  await expect.poll(() => app.bus.isConnected(), { timeout: 5_000 }).toBe(false);
+  expect(app.credentials.stats()).toMatchObject({ consumers: 0, tokens: 0 }); // cleared on disconnect
   const ready = await app.inject({ method: "GET", url: "/readyz" });
   expect(ready.statusCode).toBe(503);
   expect(ready.json()).toMatchObject({ failed: "nats" });
@@ -63,7 +63,7 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   for (let i = 0; i < 3; i++) expect((await me()).statusCode).toBe(200);
   expect(await hits()).toBe(h0);
   expect(await bypasses()).toBeGreaterThanOrEqual(b0 + 6);
-  expect(app.signetData.cacheStats()).toMatchObject({ consumers: 0, tokens: 0 });
+  expect(app.credentials.stats()).toMatchObject({ consumers: 0, tokens: 0 });
 
   // revocations made while no event can arrive are honoured on the next request
   await revokeToken(tdb.db, doomedToken.key);
@@ -78,9 +78,7 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   expect((await me(consumer, other)).json().error).toBe("token_revoked");
 
   await nats.start();
-  await expect
-    .poll(() => app.signetData.context.bus.isConnected(), { timeout: 10_000, interval: 50 })
-    .toBe(true);
+  await expect.poll(() => app.bus.isConnected(), { timeout: 10_000, interval: 50 }).toBe(true);
   expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   expect((await me()).statusCode).toBe(200); // miss: fills the caches again
   const h1 = await hits();

@@ -4,8 +4,10 @@ import { expect, it } from "vitest";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
 import { type PodHeartbeatEvent } from "@signet/shared/events";
 import { useTestDatabase } from "@signet/test-support/db";
-import { buildDataApp, loadDataConfig } from "../src/app.js";
-import { MASTER_KEY, testConfig } from "./helpers.js";
+import { buildDataApp } from "../src/app.js";
+import { loadDataConfig } from "../src/config.js";
+import { MASTER_KEY } from "@signet/test-support/keys";
+import { testConfig } from "./helpers.js";
 
 const tdb = useTestDatabase();
 

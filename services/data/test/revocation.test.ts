@@ -46,7 +46,7 @@ it("a revoked consumer is refused by both instances once announced, and both con
   const consumer = await seedConsumer(tdb.db);
   const token = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
   for (const app of [a, b]) expect((await me(app, consumer, token)).statusCode).toBe(200);
-  expect(a.signetData.cacheStats().consumers).toBeGreaterThan(0);
+  expect(a.credentials.stats().consumers).toBeGreaterThan(0);
 
   await revokeConsumer(tdb.db, consumer.key, "compromised");
   await revokeConsumerTokens(tdb.db, consumer.key);

@@ -8,7 +8,8 @@ import { useTestDatabase } from "@signet/test-support/db";
 import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort, waitForPort } from "@signet/test-support/net";
 import { loadDataConfig } from "../src/config.js";
-import { MASTER_KEY, seedConsumer, seedUser, type SeededUser } from "./helpers.js";
+import { MASTER_KEY } from "@signet/test-support/keys";
+import { seedConsumer, seedUser, type SeededUser } from "./helpers.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const tdb = useTestDatabase();

@@ -8,7 +8,7 @@ const FRONTEND = ["frontend"] as const;
 const BUCKET_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The smaller of 5 minutes and a tenth of the session lifetime (seconds), in milliseconds. */
-export function defaultSessionRefreshMs(sessionTtlSeconds: number): number {
+function defaultSessionRefreshMs(sessionTtlSeconds: number): number {
   return Math.min(5 * 60_000, sessionTtlSeconds * 100);
 }
 

@@ -1,8 +1,8 @@
-// Friendly pages for everything that is not the happy path: what the user sees, and the
-// status it is sent with. No stack trace or internal message ever reaches the page.
+// Friendly pages for everything that is not the happy path (docs/api.md, "Error pages"): what
+// the user sees, and the status it is sent with. No stack trace or internal message ever
+// reaches the page.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { SignetApiError } from "@signet/shared/client";
-import type { Views } from "./views.js";
+import type { Views } from "./plugins/views.js";
 
 export type PageKind =
   "not_found" | "csrf" | "rate_limited" | "unavailable" | "misconfigured" | "bad_request" | "internal";
@@ -11,7 +11,6 @@ interface PageText {
   status: number;
   heading: string;
   message: string;
-  action?: { href: string; label: string };
 }
 
 const PAGES: Record<PageKind, PageText> = {
@@ -66,8 +65,7 @@ export function sendPage(
   const page = PAGES[kind];
   if (extra.retryAfter !== undefined) reply.header("retry-after", String(extra.retryAfter));
   const action =
-    page.action ??
-    (kind === "csrf" ? { href: "/", label: "Back to Signet" } : { href: "/", label: "Go to your notes" });
+    kind === "csrf" ? { href: "/", label: "Back to Signet" } : { href: "/", label: "Go to your notes" };
   return views.send(
     reply,
     "error",
@@ -86,41 +84,6 @@ export function sendPage(
   );
 }
 
-/** OAuth problems that mean the user's own token is dead: the session ends, the user logs in again. */
-export const TOKEN_PROBLEMS = new Set(["token_revoked", "token_expired", "token_rejected"]);
-
-/** Problems that mean the frontend itself (its consumer, its clock, its signing) is refused. */
-const CONSUMER_PROBLEMS = new Set([
-  "consumer_key_unknown",
-  "consumer_key_rejected",
-  "signature_invalid",
-  "signature_method_rejected",
-  "timestamp_refused",
-  "nonce_used",
-  "parameter_absent",
-  "parameter_rejected",
-  "version_rejected",
-  "body_hash_invalid",
-  "insufficient_scope",
-]);
-
-export type DataFailure =
-  | { kind: "session_ended"; reason: string }
-  | { kind: "page"; page: PageKind; retryAfter?: number | undefined };
-
-/** What a failed data-service call means for the browser user. */
-export function classifyDataError(error: SignetApiError): DataFailure {
-  const problem = error.problem ?? error.code;
-  if (TOKEN_PROBLEMS.has(problem)) return { kind: "session_ended", reason: problem };
-  if (error.code === "user_disabled") return { kind: "session_ended", reason: "user_disabled" };
-  if (CONSUMER_PROBLEMS.has(problem)) return { kind: "page", page: "misconfigured" };
-  if (error.code === "unavailable" || error.status === 503 || error.status === 502 || error.status === 504) {
-    return { kind: "page", page: "unavailable", retryAfter: error.retryAfter };
-  }
-  if (error.status === 429) return { kind: "page", page: "rate_limited", retryAfter: error.retryAfter };
-  return { kind: "page", page: "internal" };
-}
-
 /** Messages shown on /login?reason=… (fixed texts: nothing from the URL is echoed). */
 export const LOGIN_REASONS: Record<string, string> = {
   token_revoked: "Your session was ended because your access was revoked. Please log in again.",
@@ -130,5 +93,3 @@ export const LOGIN_REASONS: Record<string, string> = {
   session_expired: "Your session has expired. Please log in again.",
   logged_out: "You have been logged out. See you soon!",
 };
-
-export { SignetApiError };

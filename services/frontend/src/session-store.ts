@@ -1,4 +1,4 @@
-// Session stores for @fastify/session.
+// Session stores for @fastify/session (docs/design.md, "Server-side sessions").
 // - NatsKvSessionStore: a NATS JetStream key-value bucket whose TTL is the session lifetime,
 //   so every frontend replica sees the same sessions and a restart loses none.
 // - MemorySessionStore: one process only (`npm start` without NATS_URL, unit tests).
@@ -14,14 +14,14 @@ export interface SessionStore {
   set(sessionId: string, session: Session, callback: Callback): void;
   get(sessionId: string, callback: SessionCallback): void;
   destroy(sessionId: string, callback: Callback): void;
-  /** Throws when the store cannot be reached (used by /readyz). */
-  ping?(): Promise<void>;
+  /** Throws when the store cannot be reached (the readiness check "sessions"). */
+  ping(): Promise<void>;
   /** Releases what the store opened itself. */
   close?(): Promise<void>;
 }
 
 /** The session store cannot be reached: the request gets a friendly 503, never a guess. */
-export class SessionStoreUnavailableError extends Error {
+class SessionStoreUnavailableError extends Error {
   readonly statusCode = 503;
   readonly code = "SESSION_STORE_UNAVAILABLE";
   constructor(cause: unknown) {
@@ -30,10 +30,16 @@ export class SessionStoreUnavailableError extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Longest wait for one store operation before the request fails with 503 (docs/api.md, "Session cookie and store"). */
+const STORE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`${what} timed out after ${STORE_TIMEOUT_MS} ms`)),
+      STORE_TIMEOUT_MS,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -80,10 +86,6 @@ export class MemorySessionStore implements SessionStore {
     callback();
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -92,39 +94,30 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
-export interface NatsKvSessionStoreOptions {
-  /** Bucket name (letters, digits, '-' and '_'); created when absent. */
-  bucket: string;
-  /** Session lifetime in milliseconds: the bucket's TTL (max age of each entry since its last write). */
-  ttlMs: number;
-  /** Replicas of the bucket's stream (1 on a single server, 3 on a cluster). */
-  replicas?: number;
-  /** Longest wait for one store operation before the request fails with 503; default 3000 ms. */
-  timeoutMs?: number;
-}
-
 export class NatsKvSessionStore implements SessionStore {
-  private constructor(
-    readonly kv: KV,
-    readonly bucket: string,
-    private readonly timeoutMs: number,
-  ) {}
+  private constructor(private readonly kv: KV) {}
 
-  /** Opens the bucket, creating it with the TTL when it does not exist yet (safe from several replicas at once). */
-  static async open(nc: NatsConnection, options: NatsKvSessionStoreOptions): Promise<NatsKvSessionStore> {
-    const kvm = new Kvm(nc);
-    const kv = await kvm.create(options.bucket, {
+  /**
+   * Opens the bucket, creating it when it does not exist yet (safe from several replicas at
+   * once): `ttlMs` is the session lifetime, the max age of each entry since its last write;
+   * `replicas` of its stream, 1 on a single server, 3 on a cluster.
+   */
+  static async open(
+    nc: NatsConnection,
+    options: { bucket: string; ttlMs: number; replicas?: number },
+  ): Promise<NatsKvSessionStore> {
+    const kv = await new Kvm(nc).create(options.bucket, {
       ttl: options.ttlMs,
       history: 1,
       replicas: options.replicas ?? 1,
       description: "Signet frontend sessions",
     });
-    return new NatsKvSessionStore(kv, options.bucket, options.timeoutMs ?? 3_000);
+    return new NatsKvSessionStore(kv);
   }
 
   set(sessionId: string, session: Session, callback: Callback): void {
     if (!SESSION_ID.test(sessionId)) return callback(new Error("malformed session id"));
-    withTimeout(this.kv.put(sessionId, JSON.stringify(session)), this.timeoutMs, "session put").then(
+    withTimeout(this.kv.put(sessionId, JSON.stringify(session)), "session put").then(
       () => callback(),
       (error: unknown) => callback(new SessionStoreUnavailableError(error)),
     );
@@ -132,7 +125,7 @@ export class NatsKvSessionStore implements SessionStore {
 
   get(sessionId: string, callback: SessionCallback): void {
     if (!SESSION_ID.test(sessionId)) return callback(null, null);
-    withTimeout(this.kv.get(sessionId), this.timeoutMs, "session get").then(
+    withTimeout(this.kv.get(sessionId), "session get").then(
       (entry) => {
         if (!entry || entry.operation !== "PUT" || entry.length === 0) return callback(null, null);
         let session: Session | null = null;
@@ -150,18 +143,13 @@ export class NatsKvSessionStore implements SessionStore {
   destroy(sessionId: string, callback: Callback): void {
     if (!SESSION_ID.test(sessionId)) return callback();
     // purge leaves no history of the value behind (only a marker the TTL removes)
-    withTimeout(this.kv.purge(sessionId), this.timeoutMs, "session purge").then(
+    withTimeout(this.kv.purge(sessionId), "session purge").then(
       () => callback(),
       (error: unknown) => callback(new SessionStoreUnavailableError(error)),
     );
   }
 
   async ping(): Promise<void> {
-    await withTimeout(this.kv.status(), this.timeoutMs, "session bucket status");
-  }
-
-  /** Deletes the whole bucket (tests). */
-  async deleteBucket(): Promise<void> {
-    await this.kv.destroy();
+    await withTimeout(this.kv.status(), "session bucket status");
   }
 }

@@ -1,30 +1,11 @@
-// What a session holds, server-side only: the user's public profile and the access token
-// with its secret. The cookie carries nothing but the signed session id. Only signed-in
-// users have a stored session (the CSRF secret lives in its own cookie: see csrf.ts).
+// A request's session, as the routes see it: who is signed in, starting a session at login
+// (under a new id: no fixation) and ending it at logout or when the data service refuses the
+// token. The cookie carries nothing but the signed session id; what a session holds is
+// declared in plugins/sessions.ts.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { DataUser, TokenCredentials } from "./data-client.js";
-
-declare module "fastify" {
-  interface Session {
-    user?: DataUser;
-    /** The OAuth access token and its secret (never sent to the browser). */
-    auth?: { token: string; secret: string; expiresAt: string };
-    /** When the session was last written to the store (ms since the epoch): see refreshIfDue. */
-    refreshedAt?: number;
-  }
-}
-
-/**
- * Sliding expiry without a store write per page view (@fastify/session's `rolling` would
- * re-save the session, a KV put, on every response): a signed-in session is marked modified
- * — so saved, with a new TTL in the bucket and a new cookie expiry — at most once per
- * `intervalMs`. It can therefore expire up to `intervalMs` earlier than a strictly rolling one.
- */
-export function refreshIfDue(request: FastifyRequest, intervalMs: number, now = Date.now()): void {
-  const session = request.session as FastifyRequest["session"] | undefined;
-  if (!session?.user) return;
-  if (session.refreshedAt === undefined || now - session.refreshedAt >= intervalMs) session.refreshedAt = now;
-}
+import type { DataUser, LoginResult, TokenCredentials } from "./plugins/data-client.js";
+import { csrfCookieName } from "./plugins/csrf.js";
+import { sessionCookieName } from "./plugins/sessions.js";
 
 export interface SignedIn {
   user: DataUser;
@@ -48,7 +29,7 @@ export function signedIn(request: FastifyRequest): SignedIn | "none" | "expired"
  * regenerating it would only write a purge marker into the bucket for a key that never existed.
  * In doubt (a cookie this check cannot read), it regenerates.
  */
-export async function ensureFreshSessionId(request: FastifyRequest, cookieName: string): Promise<void> {
+async function ensureFreshSessionId(request: FastifyRequest, cookieName: string): Promise<void> {
   const presented = request.cookies[cookieName];
   if (presented) {
     const unsigned = request.unsignCookie(presented);
@@ -58,22 +39,32 @@ export async function ensureFreshSessionId(request: FastifyRequest, cookieName: 
   }
 }
 
-/** The page cookies: the session id, the CSRF secret, and whether both are Secure. */
-export interface PageCookies {
-  session: string;
-  csrf: string;
-  secure: boolean;
+/**
+ * Starts the session (a new id: no fixation) of a user the data service just authenticated:
+ * the first one stored for this browser. The anonymous CSRF secret is dropped too.
+ */
+export async function startSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  login: LoginResult,
+): Promise<void> {
+  const secure = request.server.frontendConfig.cookieSecure;
+  await ensureFreshSessionId(request, sessionCookieName(secure));
+  request.session.user = {
+    id: login.user.id,
+    username: login.user.username,
+    display_name: login.user.display_name,
+  };
+  request.session.auth = { token: login.token, secret: login.secret, expiresAt: login.expires_at };
+  request.session.refreshedAt = Date.now(); // written now; the next refresh is due an interval later
+  expireCookie(reply, csrfCookieName(secure), secure);
 }
 
 /**
  * Removes the session from the store, and the session and CSRF cookies from the browser (the
  * next form gets a fresh CSRF secret: none spans a sign-in boundary).
  */
-export async function endSession(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  cookies: PageCookies,
-): Promise<void> {
+export async function endSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const session = request.session as FastifyRequest["session"] | null | undefined;
   if (session && typeof session.destroy === "function" && session.sessionId) {
     try {
@@ -82,11 +73,12 @@ export async function endSession(
       request.log.warn({ err: error }, "could not remove the session from the store");
     }
   }
-  expireCookie(reply, cookies.session, cookies.secure);
-  expireCookie(reply, cookies.csrf, cookies.secure);
+  const secure = request.server.frontendConfig.cookieSecure;
+  expireCookie(reply, sessionCookieName(secure), secure);
+  expireCookie(reply, csrfCookieName(secure), secure);
 }
 
 /** Expires a page cookie (a `__Host-` cookie is only replaced by one that is Secure too). */
-export function expireCookie(reply: FastifyReply, name: string, secure: boolean): void {
+function expireCookie(reply: FastifyReply, name: string, secure: boolean): void {
   reply.clearCookie(name, { path: "/", httpOnly: true, sameSite: "lax", secure });
 }

@@ -6,19 +6,19 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { Kvm } from "@nats-io/kv";
 import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { revokeUserTokens } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
+import { unique } from "@signet/test-support/keys";
 import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort } from "@signet/test-support/net";
-import { NatsKvSessionStore } from "../src/session-store.js";
 import {
   frontendConfig,
   seedUser,
   startData,
   startFrontend,
-  unique,
   uniqueBucket,
   type DataStack,
 } from "./helpers.js";
@@ -80,8 +80,7 @@ describe.runIf(runBrowser)("in a real browser", () => {
     await b?.app.close();
     await data?.close();
     if (bus) {
-      const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
-      await store.deleteBucket();
+      await (await new Kvm(bus.nc).open(bucket)).destroy();
       await bus.close();
     }
   });

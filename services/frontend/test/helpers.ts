@@ -6,20 +6,16 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { LocalBus, type Bus } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
 import { type Database } from "@signet/shared/db";
 import { createConsumer, createUser } from "@signet/shared/repos";
+import { keyring, unique } from "@signet/test-support/keys";
 import { buildDataApp } from "@signet/data";
 import { dataConfigDefaults, type DataConfig } from "@signet/data/config";
 import { buildFrontendApp, type BuildFrontendAppOptions } from "../src/app.js";
 import { frontendConfigDefaults, type FrontendConfig } from "../src/config.js";
 
-export const MASTER_KEY = Buffer.alloc(32, 11).toString("base64");
-export const keyring = Keyring.fromEnv(MASTER_KEY);
 export const SESSION_SECRET = "a-test-session-secret-of-at-least-32-characters";
 
-let counter = 0;
-export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
 export const uniqueBucket = (label: string) => `signet-test-${label}-${randomBytes(4).toString("hex")}`;
 
 export function urlOf(app: FastifyInstance): string {
@@ -43,7 +39,7 @@ export async function startData(
   const bus = options.bus ?? new LocalBus();
   const app = await buildDataApp({
     config: dataConfigDefaults({
-      keyring: Keyring.fromEnv(MASTER_KEY),
+      keyring,
       logLevel: "info",
       defaultMetrics: false,
       docs: false,

@@ -6,11 +6,11 @@ import type { FastifyInstance } from "fastify";
 import { Signer } from "@fastify/cookie";
 import { Kvm } from "@nats-io/kv";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
-import { findToken, revokeConsumer, revokeUserTokens } from "@signet/shared/repos";
+import { createConsumer, findToken, revokeConsumer, revokeUserTokens } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
+import { keyring, unique } from "@signet/test-support/keys";
 import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort } from "@signet/test-support/net";
-import { NatsKvSessionStore } from "../src/session-store.js";
 import {
   Agent,
   csrfOf,
@@ -19,7 +19,6 @@ import {
   seedUser,
   startData,
   startFrontend,
-  unique,
   uniqueBucket,
   type DataStack,
 } from "./helpers.js";
@@ -47,8 +46,7 @@ afterAll(async () => {
   await front?.app.close();
   await data?.close();
   if (bus) {
-    const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
-    await store.deleteBucket();
+    await (await new Kvm(bus.nc).open(bucket)).destroy();
     await bus.close();
   }
 });
@@ -131,19 +129,19 @@ describe("pages and sessions", () => {
       .executeTakeFirstOrThrow();
     expect(decodeURIComponent(after!)).not.toContain(token.token);
     expect(home.body).not.toContain(token.token);
-    const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
+    const kv = await new Kvm(bus.nc).open(bucket);
     const sessionId = decodeURIComponent(after!).split(".")[0]!;
-    const stored = await store.kv.get(sessionId);
+    const stored = await kv.get(sessionId);
     expect(stored?.string()).toContain(token.token);
   });
 
   it("a session the browser presents from the store is replaced at login, and removed from the store", async () => {
     // e.g. an anonymous session stored before anonymous visits stopped being stored
     const user = await seedUser(tdb.db);
-    const store = await NatsKvSessionStore.open(bus.nc, { bucket, ttlMs: 60_000 });
+    const kv = await new Kvm(bus.nc).open(bucket);
     const old = "oldoldoldoldoldoldoldoldoldold12";
     const expires = new Date(Date.now() + 3_600_000).toISOString();
-    await store.kv.put(
+    await kv.put(
       old,
       JSON.stringify({
         cookie: { originalMaxAge: 3_600_000, expires, path: "/", httpOnly: true },
@@ -156,8 +154,8 @@ describe("pages and sessions", () => {
     expect(res.status).toBe(303);
     const after = decodeURIComponent(agent.cookies.get(cookieName)!).split(".")[0]!;
     expect(after).not.toBe(old);
-    expect((await store.kv.get(old))?.operation ?? "gone").not.toBe("PUT");
-    expect((await store.kv.get(after))?.string()).toContain(user.username);
+    expect((await kv.get(old))?.operation ?? "gone").not.toBe("PUT");
+    expect((await kv.get(after))?.string()).toContain(user.username);
     expect((await agent.get("/")).status).toBe(200);
   });
 
@@ -627,8 +625,6 @@ describe("hardening and failure pages", () => {
       bus,
     });
     const revokedKey = unique("ck_revoked_");
-    const { createConsumer } = await import("@signet/shared/repos");
-    const { keyring } = await import("./helpers.js");
     await createConsumer(tdb.db, keyring, {
       name: unique("revoked-"),
       key: revokedKey,

@@ -17,7 +17,7 @@ export interface BootstrapConsumer {
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 const KEY = /^[A-Za-z0-9._~-]{8,128}$/;
 
-export function parseAdminTokens(raw: string, fail: (message: string) => void): AdminToken[] {
+function parseAdminTokens(raw: string, fail: (message: string) => void): AdminToken[] {
   const tokens: AdminToken[] = [];
   for (const entry of raw
     .split(",")
@@ -37,7 +37,7 @@ export function parseAdminTokens(raw: string, fail: (message: string) => void): 
   return tokens;
 }
 
-export function parseBootstrapConsumers(
+function parseBootstrapConsumers(
   raw: string | undefined,
   fail: (message: string) => void,
 ): BootstrapConsumer[] {
@@ -103,8 +103,6 @@ export const registrySettings = {
   ),
   /** Collect process metrics (code only: one app per process collects them under `npm start`). */
   defaultMetrics: setting.code(true, REGISTRY),
-  /** Start the outbox relay (tests that drive it by hand turn it off). */
-  relay: setting.code(true, REGISTRY),
 };
 
 export type RegistryConfig = ConfigOf<typeof registrySettings>;

@@ -1,5 +1,5 @@
 // TypeBox schemas of the admin API; the same schemas validate, serialise and feed /docs/json.
-import { Type, type Static } from "@sinclair/typebox";
+import { Type } from "@sinclair/typebox";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX_LENGTH,
@@ -120,6 +120,3 @@ export const PodView = Type.Object({
     description: "the pod's heartbeat interval; it is forgotten after 3 intervals without one",
   }),
 });
-
-export type ConsumerViewT = Static<typeof ConsumerView>;
-export type UserViewT = Static<typeof UserView>;

@@ -5,6 +5,6 @@ import { loadRegistryConfig } from "./config.js";
 
 await runServer({
   name: "registry",
-  loadConfig: () => loadRegistryConfig(process.env),
+  loadConfig: () => loadRegistryConfig(),
   build: (config) => buildRegistryApp({ config }),
 });

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { NatsBus } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
 import { consumerContext, consumerSecrets, findConsumer, issueToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
+import { keyring } from "@signet/test-support/keys";
 import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { buildRegistryApp } from "../src/app.js";
 import { loadRegistryConfig } from "../src/config.js";
@@ -14,7 +14,6 @@ import { ADMIN, MASTER_KEY, OTHER_ADMIN, auth, registryConfig } from "./helpers.
 const tdb = useTestDatabase();
 let app: FastifyInstance;
 let bus: NatsBus;
-const keyring = Keyring.fromEnv(MASTER_KEY);
 
 async function counts() {
   const [consumers, users, audit, outbox] = await Promise.all(
@@ -45,9 +44,7 @@ beforeAll(async () => {
     db: tdb.db,
     bus,
     logger: false,
-    defaultMetrics: false,
   });
-  await app.ready();
 });
 afterAll(async () => {
   await app?.close();
@@ -451,8 +448,8 @@ describe("users", () => {
 describe("bootstrap consumers", () => {
   it("imports SIGNET_BOOTSTRAP_CONSUMERS idempotently, replaces a changed secret, never revives a revoked key", async () => {
     const key = "ck_frontend_boot";
-    const build = (secret: string) =>
-      buildRegistryApp({
+    const build = async (secret: string) => {
+      const registry = await buildRegistryApp({
         config: registryConfig(tdb.url, testNatsUrl(), {
           confirmWindowMs: 50,
           bootstrapConsumers: [{ name: "frontend-boot", key, secret }],
@@ -460,9 +457,10 @@ describe("bootstrap consumers", () => {
         db: tdb.db,
         bus,
         logger: false,
-        defaultMetrics: false,
-        relay: false,
       });
+      await registry.outboxRelay.stop();
+      return registry;
+    };
     const first = "first-secret-0123456789";
     await (await build(first)).close();
     const c1 = (await findConsumer(tdb.db, key))!;

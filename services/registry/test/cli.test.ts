@@ -80,7 +80,6 @@ beforeAll(async () => {
     db: tdb.db,
     bus,
     logger: false,
-    defaultMetrics: false,
   });
   await registry.listen({ host: "127.0.0.1", port: 0 });
   url = `http://127.0.0.1:${(registry.server.address() as { port: number }).port}`;

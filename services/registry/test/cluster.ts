@@ -55,7 +55,7 @@ export async function startDataPod(options: {
     app,
     url: `http://127.0.0.1:${port}`,
     db,
-    bus: () => (app as unknown as { signetData: { context: { bus: Bus } } }).signetData.context.bus,
+    bus: () => app.bus,
   };
 }
 

@@ -1,8 +1,9 @@
-// Shared set-up for the registry tests: config, admin headers, app construction.
-import { Keyring } from "@signet/shared/crypto";
+// Shared set-up for the registry tests: config, admin headers, admin API calls.
+import type { FastifyInstance } from "fastify";
+import { MASTER_KEY, keyring } from "@signet/test-support/keys";
 import { registryConfigDefaults, type RegistryConfig } from "../src/config.js";
 
-export const MASTER_KEY = Keyring.generateKey();
+export { MASTER_KEY };
 export const ADMIN = { name: "alice-ops", token: "adm_" + "a".repeat(40) };
 export const OTHER_ADMIN = { name: "bob-ops", token: "adm_" + "b".repeat(40) };
 export const auth = (token = ADMIN.token) => ({ authorization: `Bearer ${token}` });
@@ -17,23 +18,21 @@ export function registryConfig(
     logLevel: "warn",
     databaseUrl,
     natsUrl,
-    keyring: Keyring.fromEnv(MASTER_KEY),
+    keyring,
     adminTokens: [ADMIN, OTHER_ADMIN],
+    defaultMetrics: false, // many apps in one process
     ...overrides,
   });
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 10 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+/** An admin API call over app.inject; `answeredAt` is performance.now() once it answered. */
+export async function admin<T = Record<string, unknown>>(
+  app: FastifyInstance,
+  method: "GET" | "POST",
+  url: string,
+  payload?: object,
+): Promise<{ status: number; body: T; answeredAt: number }> {
+  const res = await app.inject({ method, url, headers: auth(), ...(payload ? { payload } : {}) });
+  const answeredAt = performance.now();
+  return { status: res.statusCode, body: res.json() as T, answeredAt };
 }

@@ -8,7 +8,7 @@ import { createDb } from "@signet/shared/db";
 import { addOutboxEvent } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { OutboxRelay } from "../src/outbox-relay.js";
+import { OutboxRelay } from "../src/plugins/relay.js";
 
 const tdb = useTestDatabase();
 const log = pino({ level: "silent" });

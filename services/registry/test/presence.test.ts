@@ -9,10 +9,10 @@ import { useTestDatabase } from "@signet/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { buildDataApp } from "@signet/data";
 import { dataConfigDefaults } from "@signet/data/config";
+import type { AnnouncementReport } from "@signet/shared/announce";
+import { sleep, waitFor as pollUntil } from "@signet/test-support/wait";
 import { buildRegistryApp } from "../src/app.js";
-import type { AnnouncementReport } from "../src/revocation.js";
-import { MASTER_KEY, registryConfig, sleep, waitFor as pollUntil } from "./helpers.js";
-import { admin } from "./helpers-admin.js";
+import { MASTER_KEY, admin, registryConfig } from "./helpers.js";
 import { startDataPod, stopDataPod, type DataPod } from "./cluster.js";
 
 const tdb = useTestDatabase();
@@ -95,9 +95,8 @@ describe("three data pods announce themselves on NATS", () => {
     registry = await buildRegistryApp({
       config: registryConfig(tdb.url, nats.url, { confirmWindowMs: WINDOW_MS }),
       logger: false,
-      defaultMetrics: false,
-      onAnnounced: (report) => void reports.push(report),
     });
+    registry.announcer.observe((report) => void reports.push(report));
     await registry.ready();
   });
   afterAll(async () => {
@@ -200,9 +199,8 @@ describe("GET /pods: the data pods the registry knows", () => {
     const registry = await buildRegistryApp({
       config: registryConfig(tdb.url, nats.url),
       logger: false,
-      defaultMetrics: false,
-      relay: false,
     });
+    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
     type Pods = { pods: { pod: string; last_seen: string; interval_ms: number }[] };
     const pods = async () => {
       const res = await admin<Pods>(registry, "GET", "/pods");
@@ -264,9 +262,8 @@ describe("expiry", () => {
     const registry = await buildRegistryApp({
       config: registryConfig(tdb.url, nats.url),
       logger: false,
-      defaultMetrics: false,
-      relay: false,
     });
+    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
     const ghost = await NatsBus.connect({ servers: nats.url, name: "ghost" });
     try {
       await registry.ready();
@@ -305,9 +302,8 @@ describe("expiry", () => {
     const registry = await buildRegistryApp({
       config: registryConfig(tdb.url, nats.url, { confirmWindowMs: 1_000, confirmExpected: 2 }),
       logger: false,
-      defaultMetrics: false,
-      relay: false,
     });
+    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
     try {
       await waitFor(
         "the registry to know the pod",
@@ -345,9 +341,8 @@ describe("npm start's shape: one data app and the registry on the in-process bus
       db: tdb.db,
       bus,
       logger: false,
-      defaultMetrics: false,
-      relay: false,
     });
+    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
     try {
       expect(registry.podPresence.known()).toEqual(["local"]);
       expect(await knownPods(registry)).toBe(1);

@@ -3,19 +3,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { createUser, issueToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
 import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { startTcpProxy } from "@signet/test-support/net";
+import { keyring } from "@signet/test-support/keys";
+import { sleep, waitFor as pollUntil } from "@signet/test-support/wait";
 import { buildRegistryApp } from "../src/app.js";
-import { MASTER_KEY, registryConfig, sleep, waitFor as pollUntil } from "./helpers.js";
-import { admin } from "./helpers-admin.js";
+import { MASTER_KEY, admin, registryConfig } from "./helpers.js";
 import { signedGet, startDataPod, stopDataPod, type DataPod, type SignedAnswer } from "./cluster.js";
 
 const tdb = useTestDatabase();
-const keyring = Keyring.fromEnv(MASTER_KEY);
 
 /** The shared poller with this file's default timeout. */
 const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000) =>
@@ -62,7 +61,6 @@ describe("three data pods on one NATS", () => {
     registry = await buildRegistryApp({
       config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
       logger: false,
-      defaultMetrics: false,
     });
     await registry.ready();
   });
@@ -217,12 +215,11 @@ describe("three data pods on one NATS", () => {
       config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
       db: tdb.db,
       logger: false,
-      defaultMetrics: false,
-      relay: false,
-      afterCommit: () => {
-        throw new Error("simulated crash between commit and publish");
-      },
     });
+    await dying.outboxRelay.stop(); // nothing may publish the row before the restarted registry does
+    dying.announcer.afterCommit = () => {
+      throw new Error("simulated crash between commit and publish");
+    };
     const res = await dying.inject({
       method: "POST",
       url: `/consumers/${consumer.key}/revoke`,
@@ -253,7 +250,6 @@ describe("three data pods on one NATS", () => {
     const restarted = await buildRegistryApp({
       config: registryConfig(tdb.url, natsUrl(), { relayIntervalMs: 100, relayMinAgeMs: 0 }),
       logger: false,
-      defaultMetrics: false,
     });
     try {
       await restarted.ready(); // the relay runs on start
@@ -299,7 +295,6 @@ describe("one pod cut off from NATS", () => {
     registry = await buildRegistryApp({
       config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 300 }),
       logger: false,
-      defaultMetrics: false,
     });
     await registry.ready();
   });
@@ -363,7 +358,6 @@ describe("the registry's NATS is down", () => {
       db: tdb.db,
       bus,
       logger: false,
-      defaultMetrics: false,
     });
     const listener = await NatsBus.connect({ servers: nats.url, name: "listener" });
     try {

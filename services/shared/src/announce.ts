@@ -54,9 +54,10 @@ export interface AnnouncerOptions {
   expected: number;
   /** The data pods known to be alive; without it, only `expected` can end the window early. */
   presence?: KnownPods;
-  /** Observes each announcement (metrics, benchmarks). */
-  onAnnounced?: (event: AnnouncementReport) => void;
 }
+
+/** Hears the report of each announcement (metrics, benchmarks, tests). */
+export type AnnouncementObserver = (report: AnnouncementReport) => void;
 
 /** What a change returns: the event's payload and the caller's result. */
 export interface Change<R> {
@@ -73,7 +74,7 @@ export interface AnnounceOptions {
 }
 
 /** A data pod's answer after evicting (EvictionConfirmation in events.ts). */
-export function isConfirmation(reply: unknown, subject: string): boolean {
+function isConfirmation(reply: unknown, subject: string): boolean {
   if (!reply || typeof reply !== "object") return false;
   const r = reply as Partial<EvictionConfirmation>;
   return r.evicted === true && (r.subject === undefined || r.subject === subject);
@@ -94,7 +95,15 @@ export class Announcer {
    */
   afterCommit: ((event: AnnouncedEvent) => void | Promise<void>) | undefined;
 
+  private readonly observers = new Set<AnnouncementObserver>();
+
   constructor(readonly options: AnnouncerOptions) {}
+
+  /** Calls `observer` with the report of every announcement from now on; returns how to stop. */
+  observe(observer: AnnouncementObserver): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
+  }
 
   /** The database the changes run against (operations read through it before a change). */
   get db(): Kysely<Database> {
@@ -201,14 +210,15 @@ export class Announcer {
         );
       });
     }
-    this.options.onAnnounced?.({
+    const report: AnnouncementReport = {
       ...event,
       confirmedPods,
       knownPods,
       unconfirmedPods,
       committedAt,
       gatheredAt,
-    });
+    };
+    for (const observer of this.observers) observer(report);
     return { result, confirmedPods };
   }
 }

@@ -1,13 +1,12 @@
-// Notes: the user's own, newest first. Another user's note is answered as not found.
-import type { FastifyInstance } from "fastify";
-import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+// Notes: the user's own, newest first (docs/api.md, "Data routes"). Another user's note is
+// answered as not found. The queries are in @signet/shared/repos (repos/notes.ts).
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { type Note } from "@signet/shared/db";
 import { invalidInput, notFound } from "@signet/shared/http";
-import type { DataContext } from "../context.js";
-import { NewNoteBody, NoteList, NoteParams, NotePatchBody, oauthErrors } from "../schemas.js";
+import { createNote, deleteNote, findNote, listNotes, updateNote } from "@signet/shared/repos";
+import { NewNoteBody, NoteList, NoteParams, NotePatchBody, oauthErrors, SECURITY } from "../schemas.js";
 
-const SECURITY = [{ oauth1: [] }];
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const noteView = (n: Note) => ({
@@ -22,24 +21,15 @@ const notFoundResponse = {
   404: Type.Ref("Error", { description: "not_found (also for another user's note)" }),
 };
 
-export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): Promise<void> {
-  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = ctx;
+/** A malformed id cannot name a note: 404 without asking the database. */
+function noteId(id: string): string {
+  if (!UUID_RE.test(id)) throw notFound("note");
+  return id;
+}
+
+export const notesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const read = { oauth: { token: true, scopes: ["notes:read"] } };
   const write = { oauth: { token: true, scopes: ["notes:write"] } };
-
-  /** The user's note, or 404 (a malformed id cannot name a note either). */
-  const findOwn = async (userId: string, id: string) => {
-    if (!UUID_RE.test(id)) throw notFound("note");
-    const note = await db
-      .selectFrom("notes")
-      .selectAll()
-      .where("id", "=", id)
-      .where("user_id", "=", userId)
-      .executeTakeFirst();
-    if (!note) throw notFound("note");
-    return note;
-  };
 
   app.get(
     "/notes",
@@ -53,17 +43,7 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
         response: { 200: NoteList, ...oauthErrors },
       },
     },
-    async (request) => {
-      const notes = await db
-        .selectFrom("notes")
-        .selectAll()
-        .where("user_id", "=", request.user!.id)
-        .orderBy("created_at", "desc")
-        .orderBy("id", "desc")
-        .limit(1000)
-        .execute();
-      return { notes: notes.map(noteView) };
-    },
+    async (request) => ({ notes: (await listNotes(app.db, request.user!.id)).map(noteView) }),
   );
 
   app.post(
@@ -80,14 +60,8 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
         response: { 201: Type.Ref("Note"), ...oauthErrors },
       },
     },
-    async (request, reply) => {
-      const note = await db
-        .insertInto("notes")
-        .values({ user_id: request.user!.id, title: request.body.title, body: request.body.body })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return reply.code(201).send(noteView(note));
-    },
+    async (request, reply) =>
+      reply.code(201).send(noteView(await createNote(app.db, request.user!.id, request.body))),
   );
 
   app.get(
@@ -103,7 +77,11 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
         response: { 200: Type.Ref("Note"), ...oauthErrors, ...notFoundResponse },
       },
     },
-    async (request) => noteView(await findOwn(request.user!.id, request.params.id)),
+    async (request) => {
+      const note = await findNote(app.db, request.user!.id, noteId(request.params.id));
+      if (!note) throw notFound("note");
+      return noteView(note);
+    },
   );
 
   app.patch(
@@ -124,18 +102,7 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
     async (request) => {
       const { title, body } = request.body;
       if (title === undefined && body === undefined) throw invalidInput("send title and/or body");
-      await findOwn(request.user!.id, request.params.id);
-      const note = await db
-        .updateTable("notes")
-        .set({
-          ...(title !== undefined ? { title } : {}),
-          ...(body !== undefined ? { body } : {}),
-          updated_at: new Date(),
-        })
-        .where("id", "=", request.params.id)
-        .where("user_id", "=", request.user!.id)
-        .returningAll()
-        .executeTakeFirst();
+      const note = await updateNote(app.db, request.user!.id, noteId(request.params.id), { title, body });
       if (!note) throw notFound("note");
       return noteView(note);
     },
@@ -155,14 +122,8 @@ export async function notesRoutes(instance: FastifyInstance, ctx: DataContext): 
       },
     },
     async (request, reply) => {
-      if (!UUID_RE.test(request.params.id)) throw notFound("note");
-      const result = await db
-        .deleteFrom("notes")
-        .where("id", "=", request.params.id)
-        .where("user_id", "=", request.user!.id)
-        .executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw notFound("note");
+      if (!(await deleteNote(app.db, request.user!.id, noteId(request.params.id)))) throw notFound("note");
       return reply.code(204).send(null);
     },
   );
-}
+};

@@ -1,7 +1,7 @@
 // signetctl audit [--limit n]
 import type { Noun } from "./command.js";
 import { usageError } from "./errors.js";
-import { printJson, table, when } from "./output.js";
+import { printList, when } from "./output.js";
 
 interface AuditEvent {
   at: string;
@@ -28,23 +28,16 @@ export const audit: Noun = {
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
           throw usageError(`--limit must be a whole number from 1 to 1000 (got "${raw}")`);
         const res = await client.request<{ events: AuditEvent[] }>("GET", `/audit?limit=${limit}`);
-        if (output.json) return printJson(output, res);
-        if (res.events.length === 0) return output.out("(no events)");
-        output.out(
-          table(
-            [
-              { header: "AT", value: (e: AuditEvent) => when(e.at) },
-              { header: "ACTOR", value: (e: AuditEvent) => e.actor },
-              { header: "ACTION", value: (e: AuditEvent) => e.action },
-              { header: "TARGET", value: (e: AuditEvent) => e.target },
-              {
-                header: "DETAILS",
-                value: (e: AuditEvent) => (Object.keys(e.details).length ? JSON.stringify(e.details) : ""),
-              },
-            ],
-            res.events,
-          ),
-        );
+        printList(output, res, res.events, "(no events)", [
+          { header: "AT", value: (e) => when(e.at) },
+          { header: "ACTOR", value: (e) => e.actor },
+          { header: "ACTION", value: (e) => e.action },
+          { header: "TARGET", value: (e) => e.target },
+          {
+            header: "DETAILS",
+            value: (e) => (Object.keys(e.details).length ? JSON.stringify(e.details) : ""),
+          },
+        ]);
       },
     },
   ],

@@ -24,6 +24,15 @@ const ENVIRONMENT = `Environment:
   SIGNET_REGISTRY_URL  the registry's base URL (default ${DEFAULT_REGISTRY_URL})
   SIGNET_ADMIN_TOKEN   an admin token from the registry's SIGNET_ADMIN_TOKENS (required)`;
 
+/** The end of every help text: the global options, the environment, the exit codes. */
+const REFERENCE = [GLOBAL_OPTIONS, ENVIRONMENT, EXIT_CODES_HELP].join("\n\n");
+
+/** Indented "name  description" lines, the descriptions aligned. */
+const twoColumns = (rows: (readonly [string, string])[]) => {
+  const width = Math.max(0, ...rows.map(([name]) => name.length));
+  return rows.map(([name, description]) => `  ${name.padEnd(width)}  ${description}`);
+};
+
 const usageLine = (noun: Noun, c: Command) =>
   [
     "signetctl",
@@ -36,23 +45,18 @@ const usageLine = (noun: Noun, c: Command) =>
     .join(" ");
 
 function mainHelp(): string {
-  const lines = NOUNS.flatMap((n) =>
+  const commands = NOUNS.flatMap((n) =>
     n.commands.map((c) => [`${n.name}${c.verb ? ` ${c.verb}` : ""}`, c.summary] as const),
   );
-  const width = Math.max(...lines.map(([l]) => l.length));
   return [
     "signetctl: operate the Signet registry (consumers, users, audit log, data pods)",
     "",
     "Usage: signetctl <noun> <verb> [arguments] [options]",
     "",
     "Commands:",
-    ...lines.map(([l, s]) => `  ${l.padEnd(width)}  ${s}`),
+    ...twoColumns(commands),
     "",
-    GLOBAL_OPTIONS,
-    "",
-    ENVIRONMENT,
-    "",
-    EXIT_CODES_HELP,
+    REFERENCE,
     "",
     "Run `signetctl <noun> --help` or `signetctl <noun> <verb> --help` for details.",
   ].join("\n");
@@ -61,7 +65,6 @@ function mainHelp(): string {
 function nounHelp(noun: Noun): string {
   if (noun.commands.length === 1 && noun.commands[0]!.verb === "")
     return commandHelp(noun, noun.commands[0]!);
-  const width = Math.max(...noun.commands.map((c) => c.verb.length));
   return [
     `signetctl ${noun.name}: ${noun.summary}`,
     "",
@@ -69,7 +72,7 @@ function nounHelp(noun: Noun): string {
     ...noun.commands.map((c) => `  ${usageLine(noun, c)}`),
     "",
     "Verbs:",
-    ...noun.commands.map((c) => `  ${c.verb.padEnd(width)}  ${c.summary}`),
+    ...twoColumns(noun.commands.map((c) => [c.verb, c.summary])),
     "",
     GLOBAL_OPTIONS,
     "",
@@ -79,21 +82,14 @@ function nounHelp(noun: Noun): string {
 
 function commandHelp(noun: Noun, c: Command): string {
   const options = Object.values(c.options);
-  const width = Math.max(0, ...options.map((o) => o.label.length));
   return [
     `Usage: ${usageLine(noun, c)}`,
     "",
     `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
     ...(c.details ? ["", c.details] : []),
-    ...(options.length
-      ? ["", "Options:", ...options.map((o) => `  ${o.label.padEnd(width)}  ${o.description}`)]
-      : []),
+    ...(options.length ? ["", "Options:", ...twoColumns(options.map((o) => [o.label, o.description]))] : []),
     "",
-    GLOBAL_OPTIONS,
-    "",
-    ENVIRONMENT,
-    "",
-    EXIT_CODES_HELP,
+    REFERENCE,
   ].join("\n");
 }
 

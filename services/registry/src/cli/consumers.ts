@@ -1,7 +1,7 @@
 // signetctl consumers create|list|show|rotate|revoke
 import type { Noun } from "./command.js";
 import { usageError } from "./errors.js";
-import { block, printJson, table, when } from "./output.js";
+import { block, printJson, printList, when } from "./output.js";
 
 interface ConsumerView {
   key: string;
@@ -63,21 +63,14 @@ export const consumers: Noun = {
       options: {},
       async run({ client, output }) {
         const res = await client.request<{ consumers: ConsumerView[] }>("GET", "/consumers");
-        if (output.json) return printJson(output, res);
-        if (res.consumers.length === 0) return output.out("(no consumers)");
-        output.out(
-          table(
-            [
-              { header: "KEY", value: (c: ConsumerView) => c.key },
-              { header: "NAME", value: (c: ConsumerView) => c.name },
-              { header: "STATUS", value: (c: ConsumerView) => c.status },
-              { header: "SCOPES", value: (c: ConsumerView) => c.scopes.join(",") || "(all)" },
-              { header: "CREATED", value: (c: ConsumerView) => when(c.created_at) },
-              { header: "REVOKED", value: (c: ConsumerView) => when(c.revoked_at) },
-            ],
-            res.consumers,
-          ),
-        );
+        printList(output, res, res.consumers, "(no consumers)", [
+          { header: "KEY", value: (c) => c.key },
+          { header: "NAME", value: (c) => c.name },
+          { header: "STATUS", value: (c) => c.status },
+          { header: "SCOPES", value: (c) => c.scopes.join(",") || "(all)" },
+          { header: "CREATED", value: (c) => when(c.created_at) },
+          { header: "REVOKED", value: (c) => when(c.revoked_at) },
+        ]);
       },
     },
     {

@@ -18,7 +18,7 @@ export function printJson(output: Output, value: unknown): void {
 }
 
 /** An aligned table: one header line, then one line per row; "-" for empty cells. */
-export function table(
+function table(
   columns: { header: string; value: (row: never) => string | null | undefined }[],
   rows: unknown[],
 ): string {
@@ -32,6 +32,18 @@ export function table(
       .join("  ")
       .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join("\n");
+}
+
+/** A list: the whole answer with --json, else a table of `rows` (`empty` when there are none). */
+export function printList<T>(
+  output: Output,
+  answer: unknown,
+  rows: T[],
+  empty: string,
+  columns: { header: string; value: (row: T) => string | null | undefined }[],
+): void {
+  if (output.json) return printJson(output, answer);
+  output.out(rows.length === 0 ? empty : table(columns, rows));
 }
 
 /** Key/value lines with aligned values. */

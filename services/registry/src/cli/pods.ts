@@ -1,6 +1,6 @@
 // signetctl pods: the data pods the registry knows from their heartbeats (GET /pods).
 import type { Noun } from "./command.js";
-import { printJson, table, when } from "./output.js";
+import { printList, when } from "./output.js";
 
 interface PodView {
   pod: string;
@@ -26,24 +26,16 @@ export const pods: Noun = {
       options: {},
       async run({ client, output }) {
         const res = await client.request<{ pods: PodView[] }>("GET", "/pods");
-        if (output.json) return printJson(output, res);
-        if (res.pods.length === 0) {
-          output.out("(no data pods known)");
+        printList(output, res, res.pods, "(no data pods known)", [
+          { header: "POD", value: (p) => p.pod },
+          { header: "LAST SEEN", value: (p) => when(p.last_seen) },
+          { header: "INTERVAL", value: (p) => duration(p.interval_ms) },
+        ]);
+        if (!output.json && res.pods.length === 0) {
           output.err(
             "A revoke waits its whole confirmation window while no pod is known (are the data pods connected to NATS?).",
           );
-          return;
         }
-        output.out(
-          table(
-            [
-              { header: "POD", value: (p: PodView) => p.pod },
-              { header: "LAST SEEN", value: (p: PodView) => when(p.last_seen) },
-              { header: "INTERVAL", value: (p: PodView) => duration(p.interval_ms) },
-            ],
-            res.pods,
-          ),
-        );
       },
     },
   ],

@@ -1,7 +1,7 @@
 // signetctl users create|list|disable|password
 import type { Noun } from "./command.js";
 import { usageError } from "./errors.js";
-import { block, printJson, table, when } from "./output.js";
+import { block, printJson, printList, when } from "./output.js";
 
 interface UserView {
   id: string;
@@ -72,20 +72,13 @@ export const users: Noun = {
       options: {},
       async run({ client, output }) {
         const res = await client.request<{ users: UserView[] }>("GET", "/users");
-        if (output.json) return printJson(output, res);
-        if (res.users.length === 0) return output.out("(no users)");
-        output.out(
-          table(
-            [
-              { header: "USERNAME", value: (u: UserView) => u.username },
-              { header: "DISPLAY NAME", value: (u: UserView) => u.display_name },
-              { header: "STATUS", value: (u: UserView) => u.status },
-              { header: "CREATED", value: (u: UserView) => when(u.created_at) },
-              { header: "ID", value: (u: UserView) => u.id },
-            ],
-            res.users,
-          ),
-        );
+        printList(output, res, res.users, "(no users)", [
+          { header: "USERNAME", value: (u) => u.username },
+          { header: "DISPLAY NAME", value: (u) => u.display_name },
+          { header: "STATUS", value: (u) => u.status },
+          { header: "CREATED", value: (u) => when(u.created_at) },
+          { header: "ID", value: (u) => u.id },
+        ]);
       },
     },
     {

@@ -1,11 +1,10 @@
-// GET /audit?limit=n: newest first.
+// GET /audit?limit=n: newest first (docs/api.md, "Admin routes").
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { listAudit } from "@signet/shared/repos";
-import type { RegistryDeps } from "../deps.js";
 import { AuditEventView, AuditQuery, errors } from "../schemas.js";
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = async (app, { deps }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     "/audit",
     {
@@ -17,7 +16,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = as
       },
     },
     async (request) => {
-      const events = await listAudit(deps.db, request.query.limit ?? 50);
+      const events = await listAudit(app.db, request.query.limit ?? 50);
       return {
         events: events.map((e) => ({
           at: e.at.toISOString(),

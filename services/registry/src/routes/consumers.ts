@@ -1,10 +1,10 @@
-// POST/GET /consumers, GET /consumers/:key, POST /consumers/:key/rotate, POST /consumers/:key/revoke.
+// POST/GET /consumers, GET /consumers/:key, POST /consumers/:key/rotate, POST /consumers/:key/revoke
+// (docs/api.md, "Admin routes").
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { notFound } from "@signet/shared/http";
-import { consumerView, createConsumer, findConsumer, listConsumers, recordAudit } from "@signet/shared/repos";
-import type { RegistryDeps } from "../deps.js";
-import { revokeConsumerEverywhere, rotateConsumerEverywhere } from "../revocation.js";
+import { consumerView, findConsumer, listConsumers } from "@signet/shared/repos";
+import { addConsumer, revokeConsumerEverywhere, rotateConsumerEverywhere } from "../operations/consumers.js";
 import {
   ConsumerKeyParams,
   ConsumerView,
@@ -19,8 +19,8 @@ import {
 
 const tags = ["consumers"];
 
-export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = async (app, { deps }) => {
-  const { db, keyring, announcer } = deps;
+export const consumerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { keyring } = app.registryConfig;
 
   app.post(
     "/consumers",
@@ -33,18 +33,10 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
       },
     },
     async (request, reply) => {
-      const created = await db.transaction().execute(async (trx) => {
-        const made = await createConsumer(trx, keyring, {
-          name: request.body.name,
-          scopes: request.body.scopes ?? [],
-        });
-        await recordAudit(trx, {
-          actor: request.actor,
-          action: "consumer.create",
-          target: made.consumer.key,
-          details: { name: made.consumer.name, scopes: made.consumer.scopes },
-        });
-        return made;
+      const created = await addConsumer(app.db, keyring, {
+        name: request.body.name,
+        scopes: request.body.scopes ?? [],
+        actor: request.actor,
       });
       const view = consumerView(created.consumer);
       return reply.code(201).send({
@@ -67,7 +59,7 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
         response: { 200: Type.Object({ consumers: Type.Array(ConsumerView) }), ...errors() },
       },
     },
-    async () => ({ consumers: (await listConsumers(db)).map(consumerView) }),
+    async () => ({ consumers: (await listConsumers(app.db)).map(consumerView) }),
   );
 
   app.get(
@@ -81,7 +73,7 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
       },
     },
     async (request) => {
-      const consumer = await findConsumer(db, request.params.key);
+      const consumer = await findConsumer(app.db, request.params.key);
       if (!consumer) throw notFound("consumer");
       return consumerView(consumer);
     },
@@ -103,7 +95,7 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
       },
     },
     async (request) => {
-      const rotated = await rotateConsumerEverywhere(announcer, keyring, {
+      const rotated = await rotateConsumerEverywhere(app.announcer, keyring, {
         key: request.params.key,
         graceSeconds: request.body?.grace_seconds ?? 0,
         actor: request.actor,
@@ -126,7 +118,7 @@ export const consumerRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> =
       },
     },
     async (request) =>
-      revokeConsumerEverywhere(announcer, {
+      revokeConsumerEverywhere(app.announcer, {
         key: request.params.key,
         reason: request.body.reason,
         actor: request.actor,

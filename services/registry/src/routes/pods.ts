@@ -1,11 +1,10 @@
-// GET /pods: the data pods the registry knows from their heartbeats (presence.ts) — the
-// set a revoke waits on. Read-only, so not audited.
+// GET /pods: the data pods the registry knows from their heartbeats (plugins/presence.ts)
+// — the set a revoke waits on. Read-only, so not audited (docs/api.md, "Admin routes").
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { PodPresence } from "../presence.js";
 import { PodView, errors } from "../schemas.js";
 
-export const podRoutes: FastifyPluginAsyncTypebox<{ presence: PodPresence }> = async (app, { presence }) => {
+export const podRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     "/pods",
     {
@@ -16,7 +15,7 @@ export const podRoutes: FastifyPluginAsyncTypebox<{ presence: PodPresence }> = a
       },
     },
     async () => ({
-      pods: presence.list().map((p) => ({
+      pods: app.podPresence.list().map((p) => ({
         pod: p.pod,
         last_seen: p.lastSeen.toISOString(),
         interval_ms: p.intervalMs,

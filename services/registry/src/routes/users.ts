@@ -1,10 +1,10 @@
-// POST/GET /users, POST /users/:username/disable, POST /users/:username/password.
+// POST/GET /users, POST /users/:username/disable, POST /users/:username/password
+// (docs/api.md, "Admin routes").
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { type User } from "@signet/shared/db";
-import { createUser, listUsers, recordAudit } from "@signet/shared/repos";
-import type { RegistryDeps } from "../deps.js";
-import { disableUserEverywhere, resetPasswordEverywhere } from "../revocation.js";
+import type { User } from "@signet/shared/db";
+import { listUsers } from "@signet/shared/repos";
+import { addUser, disableUserEverywhere, resetPasswordEverywhere } from "../operations/users.js";
 import { CreateUserBody, PasswordBody, UserChanged, UserView, UsernameParams, errors } from "../schemas.js";
 
 const tags = ["users"];
@@ -17,9 +17,7 @@ const userView = (u: User) => ({
   created_at: u.created_at.toISOString(),
 });
 
-export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = async (app, { deps }) => {
-  const { db, announcer } = deps;
-
+export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     "/users",
     {
@@ -31,16 +29,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
       },
     },
     async (request, reply) => {
-      const user = await db.transaction().execute(async (trx) => {
-        const created = await createUser(trx, request.body);
-        await recordAudit(trx, {
-          actor: request.actor,
-          action: "user.create",
-          target: created.username,
-          details: { user_id: created.id },
-        });
-        return created;
-      });
+      const user = await addUser(app.db, { ...request.body, actor: request.actor });
       return reply.code(201).send(userView(user));
     },
   );
@@ -54,7 +43,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
         response: { 200: Type.Object({ users: Type.Array(UserView) }), ...errors() },
       },
     },
-    async () => ({ users: (await listUsers(db)).map(userView) }),
+    async () => ({ users: (await listUsers(app.db)).map(userView) }),
   );
 
   app.post(
@@ -68,7 +57,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
       },
     },
     async (request) =>
-      disableUserEverywhere(announcer, { username: request.params.username, actor: request.actor }),
+      disableUserEverywhere(app.announcer, { username: request.params.username, actor: request.actor }),
   );
 
   app.post(
@@ -83,7 +72,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: RegistryDeps }> = asy
       },
     },
     async (request) =>
-      resetPasswordEverywhere(announcer, {
+      resetPasswordEverywhere(app.announcer, {
         username: request.params.username,
         password: request.body.password,
         actor: request.actor,

@@ -20,6 +20,8 @@ export interface BusPluginOptions {
   servers?: string | undefined;
   /** The connection's name as the NATS server shows it. */
   name: string;
+  /** false: no "nats" readiness check (the frontend's "sessions" check covers its connection). */
+  readinessCheck?: boolean | undefined;
 }
 
 export const busPlugin = fp(
@@ -37,7 +39,7 @@ export const busPlugin = fp(
     }
     const theBus = bus;
     app.decorate("bus", theBus);
-    if (theBus instanceof NatsBus) {
+    if (theBus instanceof NatsBus && options.readinessCheck !== false) {
       app.addReadinessCheck("nats", async () => {
         if (!theBus.isConnected()) throw new Error("NATS is not connected");
       });

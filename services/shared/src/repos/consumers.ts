@@ -59,6 +59,11 @@ export function findConsumer(db: Db, key: string): Promise<Consumer | undefined>
   return db.selectFrom("consumers").selectAll().where("key", "=", key).executeTakeFirst();
 }
 
+/** The consumer's row, locked until the transaction ends (revoke and rotate read, then change it). */
+export function lockConsumer(trx: Transaction<Database>, key: string): Promise<Consumer | undefined> {
+  return trx.selectFrom("consumers").selectAll().where("key", "=", key).forUpdate().executeTakeFirst();
+}
+
 export function listConsumers(db: Db): Promise<Consumer[]> {
   return db.selectFrom("consumers").selectAll().orderBy("created_at").execute();
 }
@@ -82,15 +87,19 @@ export function secretsValidUntil(c: Consumer, now = Date.now()): number {
   return end && end > now ? end : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * A new secret (`secret`, else a fresh random one); the old one keeps verifying for
+ * `graceSeconds` (0: replaced outright, as a bootstrap secret changed in the environment is).
+ */
 export async function rotateConsumer(
   db: Db,
   keyring: Keyring,
   key: string,
   graceSeconds: number,
+  secret = randomToken(32),
 ): Promise<{ consumer: Consumer; secret: string } | undefined> {
   const current = await findConsumer(db, key);
   if (!current) return undefined;
-  const secret = randomToken(32);
   const consumer = await db
     .updateTable("consumers")
     .set({
@@ -104,10 +113,15 @@ export async function rotateConsumer(
   return { consumer, secret };
 }
 
-export function revokeConsumer(db: Db, key: string, reason: string): Promise<Consumer | undefined> {
+export function revokeConsumer(
+  db: Db,
+  key: string,
+  reason: string,
+  at = new Date(),
+): Promise<Consumer | undefined> {
   return db
     .updateTable("consumers")
-    .set({ status: "revoked", revoked_at: new Date(), revoke_reason: reason })
+    .set({ status: "revoked", revoked_at: at, revoke_reason: reason })
     .where("key", "=", key)
     .returningAll()
     .executeTakeFirst();

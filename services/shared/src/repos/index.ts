@@ -3,3 +3,4 @@ export * from "./tokens.js";
 export * from "./consumers.js";
 export * from "./outbox.js";
 export * from "./audit.js";
+export * from "./notes.js";

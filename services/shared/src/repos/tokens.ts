@@ -7,7 +7,7 @@ import type { AccessToken, Database } from "../db/schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export const tokenContext = (token: string) => `token:${token}`;
+const tokenContext = (token: string) => `token:${token}`;
 
 export interface IssuedToken {
   token: string;

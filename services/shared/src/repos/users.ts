@@ -48,10 +48,6 @@ export function findUserByUsername(db: Db, username: string): Promise<User | und
     .executeTakeFirst();
 }
 
-export function findUserById(db: Db, id: string): Promise<User | undefined> {
-  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
-}
-
 export function listUsers(db: Db): Promise<User[]> {
   return db.selectFrom("users").selectAll().orderBy("created_at").execute();
 }

@@ -1,23 +1,18 @@
-// oauthRequired: the Fastify plugin that puts every contract route behind an OAuth 1.0a
-// signature. A route declares `config: { oauth: { token: true|false, scopes?: [...] } }`;
-// before validation, the plugin rebuilds what the client signed (absolute URL, method,
-// Authorization header, content type, raw body bytes), verifies it, checks the user and
-// the scopes, and decorates request.consumer, request.user and request.token.
+// The `oauth` plugin: every data route behind an OAuth 1.0a signature (docs/api.md,
+// "Signing requests", "Scopes"). A route declares `config: { oauth: { token: true|false,
+// scopes?: [...] } }`; before validation, the plugin rebuilds what the client signed
+// (absolute URL, method, Authorization header, content type, raw body bytes), verifies it
+// against the credential caches and the nonce store, checks the user and the scopes, and
+// decorates request.consumer, request.user and request.token. Counts outcomes in
+// signet_auth_outcomes_total.
 import fp from "fastify-plugin";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyRequest } from "fastify";
 import { Counter } from "prom-client";
 import { ApiError } from "@signet/shared/http";
-import {
-  baseUrlFor,
-  createVerifier,
-  OAuthError,
-  type CredentialStore,
-  type NonceStore,
-  type Verifier,
-} from "@signet/shared/oauth";
-import type { AuthConsumer, AuthToken, AuthUser } from "./credential-cache.js";
+import { baseUrlFor, createVerifier, OAuthError, type Verifier } from "@signet/shared/oauth";
+import type { AuthConsumer, AuthToken, AuthUser } from "./credentials.js";
 
-export interface OAuthRouteOptions {
+interface OAuthRouteOptions {
   /** true: consumer + access token (three-legged); false: consumer only (two-legged). */
   token: boolean;
   /** Scopes the consumer needs; a consumer with an empty scope list is unrestricted. */
@@ -29,8 +24,6 @@ declare module "fastify" {
     oauth?: OAuthRouteOptions;
   }
   interface FastifyRequest {
-    /** The raw body bytes, as signed (set by the data service's content-type parsers). */
-    rawBody: Buffer | undefined;
     /** The verified consumer (OAuth routes only). */
     consumer: AuthConsumer | null;
     /** The user behind the verified access token (token routes only). */
@@ -40,47 +33,30 @@ declare module "fastify" {
   }
 }
 
-export interface OAuthPluginOptions {
-  credentials: CredentialStore<AuthConsumer, AuthToken>;
-  nonces: NonceStore;
-  timestampWindow: number;
-  /** SIGNET_PUBLIC_URL: the origin clients sign against (otherwise the request's protocol and host). */
-  publicUrl?: string | undefined;
-  /** Clock in seconds (tests). */
-  now?: () => number;
-}
-
 /** Scopes must all be granted; an empty grant list means unrestricted. */
-export function hasScopes(granted: readonly string[], required: readonly string[] | undefined): boolean {
+function hasScopes(granted: readonly string[], required: readonly string[] | undefined): boolean {
   if (!required || required.length === 0 || granted.length === 0) return true;
   return required.every((scope) => granted.includes(scope));
 }
 
-/** The absolute URL the client signed. */
-export function signedUrl(request: FastifyRequest, publicUrl: string | undefined): string {
-  return baseUrlFor({ publicUrl, protocol: request.protocol, host: request.host, url: request.url });
-}
-
-export const oauthRequired = fp(
-  async (app: FastifyInstance, options: OAuthPluginOptions) => {
+export const oauth = fp(
+  async (app) => {
     const outcomes = new Counter({
       name: "signet_auth_outcomes_total",
       help: "OAuth verification outcomes by problem code (ok when the request was accepted)",
       labelNames: ["outcome"],
       registers: [app.metrics],
     });
-    const common = {
-      credentials: options.credentials,
-      nonces: options.nonces,
-      timestampWindow: options.timestampWindow,
-      ...(options.now ? { now: options.now } : {}),
-    };
+    const { timestampWindow, publicUrl } = app.dataConfig;
+    const common = { credentials: app.credentials, nonces: app.nonces, timestampWindow };
     const verifiers: Record<"token" | "consumer", Verifier<AuthConsumer, AuthToken>> = {
       token: createVerifier({ ...common, requireToken: true }),
       consumer: createVerifier({ ...common, requireToken: false }),
     };
+    /** The absolute URL the client signed. */
+    const signedUrl = (request: FastifyRequest) =>
+      baseUrlFor({ publicUrl, protocol: request.protocol, host: request.host, url: request.url });
 
-    app.decorateRequest("rawBody", undefined);
     app.decorateRequest("consumer", null);
     app.decorateRequest("user", null);
     app.decorateRequest("token", null);
@@ -94,7 +70,7 @@ export const oauthRequired = fp(
       try {
         const verified = await verifiers[route.token ? "token" : "consumer"]({
           method: request.method,
-          url: signedUrl(request, options.publicUrl),
+          url: signedUrl(request),
           authorization: Array.isArray(header) ? header.join(", ") : header,
           contentType: request.headers["content-type"],
           body: request.rawBody,
@@ -124,5 +100,8 @@ export const oauthRequired = fp(
       }
     });
   },
-  { name: "oauth-required", dependencies: ["signet-observability"] },
+  {
+    name: "oauth",
+    dependencies: ["signet-observability", "body-parsers", "credentials", "nonces"],
+  },
 );

@@ -1,4 +1,4 @@
-// SIGNET_BOOTSTRAP_CONSUMERS, imported at start, idempotently:
+// SIGNET_BOOTSTRAP_CONSUMERS, imported at start (before the app is ready), idempotently:
 //  - key absent: created with that key and secret (audited as consumer.create by "bootstrap");
 //  - key present, same secret: nothing changes;
 //  - key present, active, different secret: the secret is REPLACED (no grace period),
@@ -8,50 +8,36 @@
 //  - key present but revoked: left revoked (a revocation is deliberate and is never undone
 //    by a restart); a warning is logged.
 // A name already used by another key is an error that stops the start.
+import fp from "fastify-plugin";
 import type { FastifyBaseLogger } from "fastify";
-import { safeEqual } from "@signet/shared/crypto";
+import type { Kysely } from "kysely";
+import type { Announcer } from "@signet/shared/announce";
+import { safeEqual, type Keyring } from "@signet/shared/crypto";
+import type { Database } from "@signet/shared/db";
 import { ApiError } from "@signet/shared/http";
-import { consumerContext, createConsumer, findConsumer, recordAudit } from "@signet/shared/repos";
-import type { BootstrapConsumer } from "./config.js";
-import type { RegistryDeps } from "./deps.js";
-import { replaceConsumerSecret } from "./revocation.js";
+import { consumerContext, findConsumer } from "@signet/shared/repos";
+import type { BootstrapConsumer } from "../config.js";
+import { addConsumer, replaceBootstrapSecret } from "../operations/consumers.js";
 
-export const BOOTSTRAP_ACTOR = "bootstrap";
+const actor = "bootstrap";
 
-export type BootstrapOutcome = "created" | "unchanged" | "secret_replaced" | "revoked_left_alone";
-
-export async function importBootstrapConsumers(
-  deps: Pick<RegistryDeps, "db" | "keyring" | "announcer">,
-  consumers: readonly BootstrapConsumer[],
-  log: FastifyBaseLogger,
-): Promise<Record<string, BootstrapOutcome>> {
-  const outcomes: Record<string, BootstrapOutcome> = {};
-  for (const wanted of consumers) {
-    outcomes[wanted.key] = await importOne(deps, wanted, log);
-  }
-  return outcomes;
+interface Importer {
+  db: Kysely<Database>;
+  keyring: Keyring;
+  announcer: Announcer;
+  log: FastifyBaseLogger;
 }
 
 async function importOne(
-  deps: Pick<RegistryDeps, "db" | "keyring" | "announcer">,
+  { db, keyring, announcer, log }: Importer,
   wanted: BootstrapConsumer,
-  log: FastifyBaseLogger,
-): Promise<BootstrapOutcome> {
-  const { db, keyring, announcer } = deps;
+): Promise<void> {
   let existing = await findConsumer(db, wanted.key);
   if (!existing) {
     try {
-      await db.transaction().execute(async (trx) => {
-        await createConsumer(trx, keyring, wanted);
-        await recordAudit(trx, {
-          actor: BOOTSTRAP_ACTOR,
-          action: "consumer.create",
-          target: wanted.key,
-          details: { name: wanted.name, scopes: [], bootstrap: true },
-        });
-      });
+      await addConsumer(db, keyring, { ...wanted, scopes: [], actor, bootstrap: true });
       log.info({ key: wanted.key, name: wanted.name }, "bootstrap consumer created");
-      return "created";
+      return;
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 409) throw error;
       existing = await findConsumer(db, wanted.key); // another replica won the race?
@@ -68,7 +54,7 @@ async function importOne(
       { key: wanted.key },
       "bootstrap consumer is revoked; left revoked (issue a new key to replace it)",
     );
-    return "revoked_left_alone";
+    return;
   }
   let current: string | undefined;
   try {
@@ -79,16 +65,24 @@ async function importOne(
   if (current !== undefined && safeEqual(current, wanted.secret)) {
     if (existing.name !== wanted.name)
       log.warn({ key: wanted.key, name: existing.name }, "bootstrap consumer keeps its existing name");
-    return "unchanged";
+    return;
   }
-  await replaceConsumerSecret(announcer, keyring, {
-    key: wanted.key,
-    secret: wanted.secret,
-    actor: BOOTSTRAP_ACTOR,
-  });
+  await replaceBootstrapSecret(announcer, keyring, { key: wanted.key, secret: wanted.secret, actor });
   log.warn(
     { key: wanted.key },
     "bootstrap consumer secret differed from SIGNET_BOOTSTRAP_CONSUMERS; replaced",
   );
-  return "secret_replaced";
 }
+
+export const bootstrapConsumers = fp(
+  async (app) => {
+    const { bootstrapConsumers: wanted, keyring } = app.registryConfig;
+    const importer = { db: app.db, keyring, announcer: app.announcer, log: app.log };
+    for (const consumer of wanted) await importOne(importer, consumer);
+  },
+  {
+    name: "bootstrap-consumers",
+    dependencies: ["db", "announcer"],
+    decorators: { fastify: ["registryConfig"] },
+  },
+);

@@ -1,14 +1,26 @@
-// The outbox relay: publishes every outbox row the request path did not (the registry
-// died between commit and publish, NATS was down, nobody confirmed), in id order, and
-// marks it published. Runs on start and then every `intervalMs`. Several registry
-// replicas may run relays at once: rows are claimed with `for update skip locked`, so
-// each row is published by one relay.
-import { sql, type Kysely } from "kysely";
+// The outbox relay (docs/design.md, "Outbox and relay"): publishes every outbox row the
+// announcer did not (the registry died between commit and publish, NATS was down, nobody
+// confirmed), in id order, and marks it published. Runs on start and then every
+// `intervalMs`. Several registry replicas may run relays at once: rows are claimed with
+// `for update skip locked`, so each row is published by one relay.
+// The `outbox-relay` plugin decorates `app.outboxRelay` (started once the app is ready,
+// stopped on close) and owns signet_registry_outbox_relayed_total.
+import fp from "fastify-plugin";
 import type { FastifyBaseLogger } from "fastify";
+import type { Kysely } from "kysely";
+import { Counter } from "prom-client";
 import type { Bus } from "@signet/shared/bus";
 import type { Database } from "@signet/shared/db";
+import { claimUnpublished, markPublished } from "@signet/shared/repos";
 
-export interface OutboxRelayOptions {
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The registry's outbox relay (tests stop it, or drive `tick()` directly). */
+    outboxRelay: OutboxRelay;
+  }
+}
+
+interface OutboxRelayOptions {
   db: Kysely<Database>;
   bus: Bus;
   log: FastifyBaseLogger;
@@ -68,20 +80,7 @@ export class OutboxRelay {
   private async pass(batchSize: number): Promise<{ published: number; claimed: number }> {
     const { db, bus, minAgeMs, log } = this.options;
     return db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom("outbox")
-        .select(["id", "subject", "payload"])
-        .where("published_at", "is", null)
-        .where(
-          "created_at",
-          "<=",
-          sql<Date>`clock_timestamp() - (${minAgeMs}::int * interval '1 millisecond')`,
-        )
-        .orderBy("id")
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
+      const rows = await claimUnpublished(trx, { minAgeMs, limit: batchSize });
       const published: string[] = [];
       for (const row of rows) {
         try {
@@ -93,11 +92,7 @@ export class OutboxRelay {
         published.push(String(row.id));
       }
       if (published.length > 0) {
-        await trx
-          .updateTable("outbox")
-          .set({ published_at: new Date() })
-          .where("id", "in", published)
-          .execute();
+        await markPublished(trx, published);
         log.info({ count: published.length }, "outbox relay published pending events");
       }
       return { published: published.length, claimed: rows.length };
@@ -110,3 +105,29 @@ export class OutboxRelay {
     await this.running;
   }
 }
+
+export const outboxRelay = fp(
+  async (app) => {
+    const relayed = new Counter({
+      name: "signet_registry_outbox_relayed_total",
+      help: "Outbox events published by the relay (not by the request that wrote them)",
+      registers: [app.metrics],
+    });
+    const relay = new OutboxRelay({
+      db: app.db,
+      bus: app.bus,
+      log: app.log.child({ component: "outbox-relay" }),
+      intervalMs: app.registryConfig.relayIntervalMs,
+      minAgeMs: app.registryConfig.relayMinAgeMs,
+      onPublished: (count) => relayed.inc(count),
+    });
+    app.decorate("outboxRelay", relay);
+    app.addHook("onReady", async () => relay.start());
+    app.addHook("onClose", async () => relay.stop());
+  },
+  {
+    name: "outbox-relay",
+    dependencies: ["signet-observability", "db", "bus"],
+    decorators: { fastify: ["registryConfig"] },
+  },
+);

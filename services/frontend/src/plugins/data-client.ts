@@ -1,7 +1,15 @@
-// The frontend's calls to the data service, all through the shared signed client
-// (OAuth 1.0a with the frontend's consumer, plus the user's token where one is needed),
-// each forwarding the browser request's id.
+// The frontend's calls to the data service, all through the shared signed client (OAuth 1.0a
+// with the frontend's consumer, plus the user's token where one is needed; docs/api.md,
+// "Signing requests"), each forwarding the browser request's id. Decorates app.dataClient.
+import fp from "fastify-plugin";
 import { createSignedClient, type SignedClient } from "@signet/shared/client";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The signed client to the data service (the data-client plugin). */
+    dataClient: DataClient;
+  }
+}
 
 export interface DataUser {
   id: string;
@@ -57,10 +65,6 @@ export class DataClient {
     return this.client.request<DataUser>("POST", "/users", { json: input, requestId });
   }
 
-  me(token: TokenCredentials, requestId: string): Promise<DataUser> {
-    return this.client.request<DataUser>("GET", "/me", { token, requestId });
-  }
-
   async listNotes(token: TokenCredentials, requestId: string): Promise<Note[]> {
     const answer = await this.client.request<{ notes: Note[] }>("GET", "/notes", { token, requestId });
     return answer.notes;
@@ -82,3 +86,19 @@ export class DataClient {
     await this.client.request("POST", "/logout", { token, requestId });
   }
 }
+
+export const dataClient = fp(
+  async (app) => {
+    const config = app.frontendConfig;
+    app.decorate(
+      "dataClient",
+      new DataClient({
+        baseUrl: config.dataUrl,
+        consumerKey: config.consumerKey,
+        consumerSecret: config.consumerSecret,
+        timeoutMs: config.dataTimeoutMs,
+      }),
+    );
+  },
+  { name: "data-client" },
+);

@@ -1,19 +1,32 @@
-// The replay guard: nonces in PostgreSQL, shared by every data pod (DESIGN.md, 3).
+// The `nonces` plugin: the replay guard, nonces in PostgreSQL shared by every data pod
+// (docs/design.md, "Shared replay protection"). Decorates `app.nonces` with a PgNonceStore
+// and its metrics — unless a NonceStore is already decorated (the benchmark's no-op run
+// decorates one before registering the app), which is then used as it is.
 //
 // One row per (consumer_key, token, nonce) — keyed by the first 16 bytes of a SHA-256 over
 // the three, length-prefixed (a lean primary key: every signed request inserts one) — with
 // expires_at = oauth_timestamp + window, after which the timestamp check alone refuses a
 // replay and the row can go. Two different triples sharing a key (odds about 2^-64 for
-// 2^32 rows) would refuse the second request: the failure is closed, never a replay. This is on the hot path of every request, so concurrent use() calls are
-// batched: calls arriving while the event loop is in the same turn, or while an insert is
-// in flight, go into ONE `insert … on conflict do nothing returning …`; a caller wins when
-// its row comes back. A duplicate inside one batch: only its first caller wins.
+// 2^32 rows) would refuse the second request: the failure is closed, never a replay. This
+// is on the hot path of every request, so concurrent use() calls are batched: calls
+// arriving while the event loop is in the same turn, or while an insert is in flight, go
+// into ONE `insert … on conflict do nothing returning …`; a caller wins when its row comes
+// back. A duplicate inside one batch: only its first caller wins.
 import { createHash } from "node:crypto";
+import fp from "fastify-plugin";
 import { sql, type Kysely } from "kysely";
+import { Counter, Histogram } from "prom-client";
 import type { Database } from "@signet/shared/db";
 import type { NonceStore } from "@signet/shared/oauth";
 
-export interface NonceStoreEvents {
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The replay guard the OAuth verifier uses (the nonces plugin). */
+    nonces: NonceStore;
+  }
+}
+
+interface NonceStoreEvents {
   /** One insert statement: how many nonces it carried and how long it took (seconds). */
   batch?(size: number, seconds: number): void;
   /** One purge: how many rows it removed. */
@@ -21,18 +34,14 @@ export interface NonceStoreEvents {
   purgeError?(error: unknown): void;
 }
 
-export interface PgNonceStoreOptions {
+interface PgNonceStoreOptions {
   /** Seconds either side of the server clock; a nonce row lives timestamp + window. */
   timestampWindow: number;
-  /** Largest batch per statement. */
-  maxBatch?: number;
   /** Inserts allowed in flight at once (each carries the calls gathered meanwhile). */
   maxInFlight?: number;
   /** Purge interval in milliseconds; 0 disables the timer (purge() can still be called). */
   purgeIntervalMs?: number;
   events?: NonceStoreEvents;
-  /** Clock in seconds. */
-  now?: () => number;
 }
 
 interface Pending {
@@ -41,6 +50,9 @@ interface Pending {
   resolve: (fresh: boolean) => void;
   reject: (error: unknown) => void;
 }
+
+/** Largest batch per statement. */
+const MAX_BATCH = 500;
 
 /** The row key: SHA-256 over each part's UTF-8 length (4 bytes) and bytes, first 16 bytes. */
 export function nonceKey(consumerKey: string, token: string, nonce: string): Buffer {
@@ -60,18 +72,14 @@ export class PgNonceStore implements NonceStore {
   private readonly maxInFlight: number;
   private scheduled = false;
   private purgeTimer: NodeJS.Timeout | undefined;
-  private readonly maxBatch: number;
-  private readonly now: () => number;
-  /** Totals, for tests and the benchmark. */
+  /** Totals (the benchmark reports the mean batch). */
   readonly totals = { calls: 0, batches: 0, largestBatch: 0 };
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: PgNonceStoreOptions,
   ) {
-    this.maxBatch = options.maxBatch ?? 500;
     this.maxInFlight = options.maxInFlight ?? 1;
-    this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
     if (options.purgeIntervalMs && options.purgeIntervalMs > 0) {
       this.purgeTimer = setInterval(() => {
         this.purge().catch((error: unknown) => this.options.events?.purgeError?.(error));
@@ -106,18 +114,16 @@ export class PgNonceStore implements NonceStore {
   private async flush(): Promise<void> {
     if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
     this.inFlight++;
-    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-    this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+    const batch = this.queue.slice(0, MAX_BATCH);
+    this.queue = this.queue.slice(batch.length);
 
     // Only the first caller of a duplicated key takes part; the others lose at once.
     const first = new Map<string, Pending>();
-    const losers: Pending[] = [];
     for (const p of batch) {
       const k = p.key.toString("hex");
-      if (first.has(k)) losers.push(p);
+      if (first.has(k)) p.resolve(false);
       else first.set(k, p);
     }
-    for (const p of losers) p.resolve(false);
 
     const started = process.hrtime.bigint();
     try {
@@ -144,17 +150,11 @@ export class PgNonceStore implements NonceStore {
   async purge(): Promise<number> {
     const result = await this.db
       .deleteFrom("nonce_keys")
-      .where("expires_at", "<", this.now())
+      .where("expires_at", "<", Math.floor(Date.now() / 1000))
       .executeTakeFirst();
     const rows = Number(result.numDeletedRows);
     this.options.events?.purged?.(rows);
     return rows;
-  }
-
-  /** Rows currently stored (tests). */
-  async count(): Promise<number> {
-    const row = await sql<{ n: number }>`select count(*)::int as n from nonce_keys`.execute(this.db);
-    return row.rows[0]?.n ?? 0;
   }
 
   close(): void {
@@ -163,7 +163,42 @@ export class PgNonceStore implements NonceStore {
   }
 }
 
-/** Accepts every nonce: for the benchmark's "without the nonce store" run only. */
-export const noopNonceStore: NonceStore = {
-  use: async () => true,
-};
+export const nonces = fp(
+  async (app) => {
+    if (app.hasDecorator("nonces")) return;
+    const batchSize = new Histogram({
+      name: "signet_nonce_batch_size",
+      help: "Nonces per insert statement",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [app.metrics],
+    });
+    const insertSeconds = new Histogram({
+      name: "signet_nonce_insert_seconds",
+      help: "Duration of one batched nonce insert",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [app.metrics],
+    });
+    const purged = new Counter({
+      name: "signet_nonces_purged_total",
+      help: "Expired nonce rows deleted",
+      registers: [app.metrics],
+    });
+    const { timestampWindow, noncePurgeIntervalMs, nonceMaxInFlight } = app.dataConfig;
+    const store = new PgNonceStore(app.db, {
+      timestampWindow,
+      purgeIntervalMs: noncePurgeIntervalMs,
+      maxInFlight: nonceMaxInFlight,
+      events: {
+        batch: (size, seconds) => {
+          batchSize.observe(size);
+          insertSeconds.observe(seconds);
+        },
+        purged: (rows) => purged.inc(rows),
+        purgeError: (error) => app.log.warn({ err: error }, "nonce purge failed"),
+      },
+    });
+    app.decorate("nonces", store);
+    app.addHook("onClose", async () => store.close());
+  },
+  { name: "nonces", dependencies: ["signet-observability", "db"] },
+);

@@ -1,23 +1,28 @@
-// Which data pods are alive: the set the registry waits on when it gathers eviction
-// confirmations (revocation.ts). A pod is known from its first signet.pod.heartbeat until
-// its goodbye (clean shutdown) or until it has been silent for `missedBeats` of the
-// intervals it announced (crash, lost NATS connection). Ages are measured on this
+// Which data pods are alive: the set the announcer waits on when it gathers eviction
+// confirmations (docs/design.md, "Pod presence"). A pod is known from its first
+// signet.pod.heartbeat until its goodbye (clean shutdown) or until it has been silent for 3
+// of the intervals it announced (crash, lost NATS connection). Ages are measured on this
 // process's monotonic clock, never against the pod's `at`, so clock skew does not matter.
 // At start and after every NATS reconnect the registry asks every pod for a heartbeat
 // (signet.pod.discover), so it does not have to wait an interval to know them.
+// The `pod-presence` plugin decorates `app.podPresence` and owns the
+// signet_registry_known_data_pods gauge.
+import fp from "fastify-plugin";
 import type { FastifyBaseLogger } from "fastify";
+import { Gauge } from "prom-client";
 import { SUBJECTS, type Bus } from "@signet/shared/bus";
 import { type PodDiscoverEvent } from "@signet/shared/events";
 
-export interface PodPresenceOptions {
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The data pods the registry knows to be alive (GET /pods, the announcer). */
+    podPresence: PodPresence;
+  }
+}
+
+interface PodPresenceOptions {
   bus: Bus;
   log: FastifyBaseLogger;
-  /** A pod is forgotten after this many of its heartbeat intervals without one (default 3). */
-  missedBeats?: number;
-  /** Interval assumed for a heartbeat that does not carry a usable `interval_ms`. */
-  defaultIntervalMs?: number;
-  /** Monotonic milliseconds (tests). */
-  now?: () => number;
 }
 
 interface PodEntry {
@@ -29,7 +34,7 @@ interface PodEntry {
 }
 
 /** A known pod as GET /pods shows it. */
-export interface KnownPod {
+interface KnownPod {
   pod: string;
   /** When the registry received its last heartbeat (this process's wall clock, not the pod's `at`). */
   lastSeen: Date;
@@ -37,6 +42,10 @@ export interface KnownPod {
   intervalMs: number;
 }
 
+/** A pod is forgotten after this many of its heartbeat intervals without one. */
+const MISSED_BEATS = 3;
+/** The interval assumed for a heartbeat that does not carry a usable `interval_ms`. */
+const DEFAULT_INTERVAL_MS = 5_000;
 const MIN_INTERVAL_MS = 50;
 const MAX_INTERVAL_MS = 5 * 60_000;
 /** A bound on the set, against a flood of made-up pod ids on the bus. */
@@ -47,19 +56,12 @@ const podField = (payload: unknown): string | undefined => {
   return typeof pod === "string" && pod.length > 0 && pod.length <= 256 ? pod : undefined;
 };
 
-export class PodPresence {
+class PodPresence {
   private readonly pods = new Map<string, PodEntry>();
-  private readonly missedBeats: number;
-  private readonly defaultIntervalMs: number;
-  private readonly now: () => number;
   private readonly offs: (() => void)[] = [];
   private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: PodPresenceOptions) {
-    this.missedBeats = options.missedBeats ?? 3;
-    this.defaultIntervalMs = options.defaultIntervalMs ?? 5_000;
-    this.now = options.now ?? (() => performance.now());
-  }
+  constructor(private readonly options: PodPresenceOptions) {}
 
   /** Subscribes to the presence subjects and asks every pod to announce itself. */
   start(): void {
@@ -102,7 +104,7 @@ export class PodPresence {
   }
 
   /** Asks every data pod for a heartbeat now (they answer by publishing one). */
-  async discover(): Promise<void> {
+  private async discover(): Promise<void> {
     const { bus, log } = this.options;
     if (!bus.isConnected()) return;
     const payload: PodDiscoverEvent = { at: new Date().toISOString() };
@@ -118,13 +120,13 @@ export class PodPresence {
     const interval =
       typeof raw === "number" && Number.isFinite(raw)
         ? Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, raw))
-        : this.defaultIntervalMs;
-    const now = this.now();
+        : DEFAULT_INTERVAL_MS;
+    const now = performance.now();
     const receivedAt = new Date();
     const entry = this.pods.get(pod);
     if (entry) {
       entry.lastSeen = now;
-      entry.expiresAt = now + this.missedBeats * interval;
+      entry.expiresAt = now + MISSED_BEATS * interval;
       entry.receivedAt = receivedAt;
       entry.intervalMs = interval;
       return;
@@ -132,7 +134,7 @@ export class PodPresence {
     if (this.pods.size >= MAX_PODS) return;
     this.pods.set(pod, {
       lastSeen: now,
-      expiresAt: now + this.missedBeats * interval,
+      expiresAt: now + MISSED_BEATS * interval,
       receivedAt,
       intervalMs: interval,
     });
@@ -146,7 +148,7 @@ export class PodPresence {
   }
 
   private prune(): void {
-    const now = this.now();
+    const now = performance.now();
     for (const [pod, entry] of this.pods) {
       if (entry.expiresAt > now) continue;
       this.pods.delete(pod);
@@ -157,3 +159,21 @@ export class PodPresence {
     }
   }
 }
+
+export const podPresence = fp(
+  async (app) => {
+    const presence = new PodPresence({ bus: app.bus, log: app.log.child({ component: "presence" }) });
+    new Gauge({
+      name: "signet_registry_known_data_pods",
+      help: "Data pods whose heartbeat (signet.pod.heartbeat) the registry heard recently: the confirmations a revoke waits for",
+      registers: [app.metrics],
+      collect() {
+        this.set(presence.size);
+      },
+    });
+    presence.start();
+    app.addHook("onClose", async () => presence.stop());
+    app.decorate("podPresence", presence);
+  },
+  { name: "pod-presence", dependencies: ["signet-observability", "bus"] },
+);

@@ -1,17 +1,21 @@
-// Per-pod caches of consumers and access tokens, and the CredentialStore the OAuth
-// verifier reads through them.
+// The `credentials` plugin: this pod's caches of consumers and access tokens, and the
+// CredentialStore the OAuth verifier (plugins/oauth.ts) reads through them. Decorates
+// `app.credentials`; counts lookups in signet_credential_cache_lookups_total.
 //
-// PostgreSQL is the source of truth; the caches only save a query. The rules (DESIGN.md, 1):
+// PostgreSQL is the source of truth; the caches only save a query. The rules
+// (docs/design.md, "Bounded caches"):
 //  * every entry is bounded in age (maxAgeMs, e.g. 30 s) and the caches in size (LRU);
 //    a consumer entry also ends when a rotation's grace period ends (secretsValidUntil),
 //    a token entry when the token expires;
-//  * the signet.* events evict (see revocation.ts); a revoked consumer takes every cached
-//    token issued through it along, a disabled user every cached token of that user;
+//  * the signet.* events evict (plugins/revocations.ts); a revoked consumer takes every
+//    cached token issued through it along, a disabled user every cached token of that user;
 //  * while the bus reports disconnected, the caches are bypassed (a database read every
 //    time, nothing stored), and they are cleared when it reports disconnected/reconnected;
 //  * a fill that raced an eviction never re-inserts the stale entry: the generation is read
 //    before the database read and the entry is stored only if no eviction happened since.
+import fp from "fastify-plugin";
 import type { Kysely } from "kysely";
+import { Counter } from "prom-client";
 import { type Bus } from "@signet/shared/bus";
 import { type Keyring } from "@signet/shared/crypto";
 import { type Database, type UserStatus } from "@signet/shared/db";
@@ -22,6 +26,14 @@ import {
   type TokenLookup,
 } from "@signet/shared/oauth";
 import { consumerSecrets, findConsumer, openTokenSecret, secretsValidUntil } from "@signet/shared/repos";
+import { TtlLru } from "../ttl-lru.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** This pod's credential caches (the credentials plugin). */
+    credentials: CredentialCache;
+  }
+}
 
 /** The consumer as routes see it (no secrets). */
 export interface AuthConsumer {
@@ -47,64 +59,7 @@ export interface AuthToken {
   user: AuthUser;
 }
 
-interface Entry<V> {
-  value: V;
-  expiresAt: number;
-}
-
-/** A Map used as an LRU (re-inserted on read) with a per-entry expiry. */
-export class TtlLru<V> {
-  private readonly map = new Map<string, Entry<V>>();
-  constructor(private readonly maxEntries: number) {}
-
-  get(key: string, now: number): V | undefined {
-    const entry = this.map.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= now) {
-      this.map.delete(key);
-      return undefined;
-    }
-    this.map.delete(key);
-    this.map.set(key, entry);
-    return entry.value;
-  }
-
-  set(key: string, value: V, expiresAt: number): void {
-    if (this.maxEntries <= 0) return;
-    this.map.delete(key);
-    this.map.set(key, { value, expiresAt });
-    while (this.map.size > this.maxEntries) {
-      const oldest = this.map.keys().next().value as string;
-      this.map.delete(oldest);
-    }
-  }
-
-  delete(key: string): boolean {
-    return this.map.delete(key);
-  }
-
-  /** Deletes every entry whose value matches; returns how many. */
-  deleteWhere(match: (value: V) => boolean): number {
-    let n = 0;
-    for (const [key, entry] of this.map) {
-      if (match(entry.value)) {
-        this.map.delete(key);
-        n++;
-      }
-    }
-    return n;
-  }
-
-  clear(): void {
-    this.map.clear();
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-}
-
-export interface CacheStats {
+interface CacheStats {
   consumerHits: number;
   consumerMisses: number;
   tokenHits: number;
@@ -120,11 +75,8 @@ export interface CacheStats {
   generation: number;
 }
 
-export interface CacheEvents {
-  hit?(kind: "consumer" | "token"): void;
-  miss?(kind: "consumer" | "token"): void;
-  bypass?(kind: "consumer" | "token"): void;
-}
+type Kind = "consumer" | "token";
+type LookupResult = "hit" | "miss" | "bypass";
 
 interface CachedConsumer {
   consumer: AuthConsumer;
@@ -136,15 +88,15 @@ interface CachedToken {
   secret: string;
 }
 
-export interface CredentialCacheOptions {
+interface CredentialCacheOptions {
   db: Kysely<Database>;
   keyring: Keyring;
   /** Decides whether the caches may be trusted (events are being delivered). */
   bus: Pick<Bus, "isConnected">;
   maxAgeMs: number;
   maxEntries: number;
-  events?: CacheEvents;
-  now?: () => number;
+  /** Called for every lookup (the lookups metric). */
+  onLookup?: (kind: Kind, result: LookupResult) => void;
 }
 
 /**
@@ -165,42 +117,40 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     clears: 0,
     staleFillsDropped: 0,
   };
-  private readonly now: () => number;
 
   constructor(private readonly options: CredentialCacheOptions) {
     this.consumers = new TtlLru(options.maxEntries);
     this.tokens = new TtlLru(options.maxEntries);
-    this.now = options.now ?? Date.now;
   }
 
   private cacheable(): boolean {
     return this.options.maxAgeMs > 0 && this.options.maxEntries > 0 && this.options.bus.isConnected();
   }
 
+  /** The cached value, if the caches may be used and hold it; counts the lookup. */
+  private cached<V>(kind: Kind, lru: TtlLru<V>, key: string, useCache: boolean): V | undefined {
+    const value = useCache ? lru.get(key, Date.now()) : undefined;
+    const result: LookupResult = !useCache ? "bypass" : value ? "hit" : "miss";
+    if (result === "bypass") this.counts.bypassed++;
+    else if (kind === "consumer") this.counts[result === "hit" ? "consumerHits" : "consumerMisses"]++;
+    else this.counts[result === "hit" ? "tokenHits" : "tokenMisses"]++;
+    this.options.onLookup?.(kind, result);
+    return value;
+  }
+
   // ---- CredentialStore -------------------------------------------------------------
 
   async consumer(key: string): Promise<ConsumerLookup<AuthConsumer> | null> {
     const useCache = this.cacheable();
-    if (useCache) {
-      const cached = this.consumers.get(key, this.now());
-      if (cached) {
-        this.counts.consumerHits++;
-        this.options.events?.hit?.("consumer");
-        return { record: cached.consumer, secrets: cached.secrets };
-      }
-      this.counts.consumerMisses++;
-      this.options.events?.miss?.("consumer");
-    } else {
-      this.counts.bypassed++;
-      this.options.events?.bypass?.("consumer");
-    }
+    const cached = this.cached("consumer", this.consumers, key, useCache);
+    if (cached) return { record: cached.consumer, secrets: cached.secrets };
 
     const generation = this.generation;
     const row = await findConsumer(this.options.db, key);
     if (!row) return null;
     if (row.status !== "active")
       throw new OAuthError("consumer_key_rejected", "this consumer has been revoked");
-    const now = this.now();
+    const now = Date.now();
     const value: CachedConsumer = {
       consumer: { key: row.key, name: row.name, scopes: [...row.scopes] },
       secrets: consumerSecrets(this.options.keyring, row, now),
@@ -214,19 +164,10 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
 
   async token(token: string, consumer: AuthConsumer): Promise<TokenLookup<AuthToken> | null> {
     const useCache = this.cacheable();
-    if (useCache) {
-      const cached = this.tokens.get(token, this.now());
-      if (cached) {
-        this.counts.tokenHits++;
-        this.options.events?.hit?.("token");
-        if (cached.token.consumer_key !== consumer.key) return null;
-        return { record: cached.token, secret: cached.secret };
-      }
-      this.counts.tokenMisses++;
-      this.options.events?.miss?.("token");
-    } else {
-      this.counts.bypassed++;
-      this.options.events?.bypass?.("token");
+    const cached = this.cached("token", this.tokens, token, useCache);
+    if (cached) {
+      if (cached.token.consumer_key !== consumer.key) return null;
+      return { record: cached.token, secret: cached.secret };
     }
 
     const generation = this.generation;
@@ -254,21 +195,17 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     if (row.revoked_at !== null || row.consumer_status !== "active") {
       throw new OAuthError("token_revoked", "this token has been revoked");
     }
-    const now = this.now();
+    const now = Date.now();
     const expiresAt = row.expires_at.getTime();
     if (expiresAt <= now) throw new OAuthError("token_expired", "this token has expired");
+    const { user_id, username, display_name, user_status } = row;
     const value: CachedToken = {
       token: {
         token: row.token,
         consumer_key: row.consumer_key,
-        user_id: row.user_id,
+        user_id,
         expires_at: row.expires_at,
-        user: {
-          id: row.user_id,
-          username: row.username,
-          display_name: row.display_name,
-          status: row.user_status,
-        },
+        user: { id: user_id, username, display_name, status: user_status },
       },
       secret: openTokenSecret(this.options.keyring, row),
     };
@@ -296,7 +233,7 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     this.counts.evictions++;
   }
 
-  /** A revoked (or rotated) consumer: the consumer and every cached token issued through it. */
+  /** A revoked consumer: the consumer and every cached token issued through it. */
   evictConsumer(key: string): void {
     this.bump();
     this.consumers.delete(key);
@@ -337,3 +274,27 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     };
   }
 }
+
+export const credentials = fp(
+  async (app) => {
+    const lookups = new Counter({
+      name: "signet_credential_cache_lookups_total",
+      help: "Credential cache lookups by kind (consumer, token) and result (hit, miss, bypass: bus disconnected)",
+      labelNames: ["kind", "result"],
+      registers: [app.metrics],
+    });
+    const { keyring, cacheMaxAgeMs, cacheMaxEntries } = app.dataConfig;
+    app.decorate(
+      "credentials",
+      new CredentialCache({
+        db: app.db,
+        keyring,
+        bus: app.bus,
+        maxAgeMs: cacheMaxAgeMs,
+        maxEntries: cacheMaxEntries,
+        onLookup: (kind, result) => lookups.inc({ kind, result }),
+      }),
+    );
+  },
+  { name: "credentials", dependencies: ["signet-observability", "db", "bus"] },
+);
