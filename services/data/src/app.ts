@@ -2,13 +2,17 @@
 // observability, then the plugins — db, bus, body parsers, rate limits, credentials,
 // nonces, revocations, presence, oauth, docs — then one route module per resource.
 // Decorations: app.dataConfig, app.db, app.bus, app.credentials, app.nonces.
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import type { Kysely } from "kysely";
-import { type Bus } from "@signet/shared/bus";
-import { dbPlugin, type Database } from "@signet/shared/db";
-import { busPlugin, installErrorHandlers, observability } from "@signet/shared/http";
-import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
+import { dbPlugin } from "@signet/shared/db";
+import {
+  busPlugin,
+  installErrorHandlers,
+  observability,
+  readyApp,
+  type AppOptions,
+} from "@signet/shared/http";
+import { serverOptions, type LoggerChoice } from "@signet/shared/logging";
 import type { DataConfig } from "./config.js";
 import { bodyParsers } from "./plugins/body-parsers.js";
 import { credentials } from "./plugins/credentials.js";
@@ -34,13 +38,7 @@ declare module "fastify" {
   }
 }
 
-export interface DataAppOptions {
-  config: DataConfig;
-  /** A database the caller owns (`npm start`); not closed by the app. */
-  db?: Kysely<Database> | undefined;
-  /** A bus the caller owns (`npm start`); not closed by the app. */
-  bus?: Bus | undefined;
-}
+export type DataAppOptions = AppOptions<DataConfig>;
 
 export const dataApp: FastifyPluginAsync<DataAppOptions> = fp(
   async (app: FastifyInstance, { config, db, bus }: DataAppOptions) => {
@@ -72,32 +70,14 @@ export const dataApp: FastifyPluginAsync<DataAppOptions> = fp(
 );
 
 /** Fastify's server options for the data service (the benchmark builds its own app on them). */
-export function dataServerOptions(config: DataConfig, logger?: boolean | object) {
-  const base = baseServerOptions(config.logLevel, "data");
-  return {
-    ...base,
-    ...chooseLogger(base.logger, logger),
+export const dataServerOptions = (config: DataConfig, logger?: LoggerChoice) =>
+  serverOptions("data", config.logLevel, logger, {
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     // Header values and URLs of any size end as a clean 4xx, never a crash.
     routerOptions: { maxParamLength: 200 },
-  };
-}
-
-export interface BuildDataAppOptions extends DataAppOptions {
-  /** false: silent; an object: pino options merged over the defaults (e.g. a `stream`), or a pino logger. */
-  logger?: boolean | object;
-}
+  });
 
 /** A ready data app (not listening); what it created is released by app.close(). */
-export async function buildDataApp({ logger, ...options }: BuildDataAppOptions): Promise<FastifyInstance> {
-  const app = Fastify(dataServerOptions(options.config, logger));
-  try {
-    await app.register(dataApp, options);
-    await app.ready();
-  } catch (error) {
-    await app.close().catch(() => {});
-    throw error;
-  }
-  return app;
-}
+export const buildDataApp = ({ logger, ...options }: DataAppOptions & { logger?: LoggerChoice }) =>
+  readyApp(dataServerOptions(options.config, logger), dataApp, options);

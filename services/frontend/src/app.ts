@@ -7,11 +7,10 @@
 // app.dataClient, and in the pages' context app.sessionStore.
 import { hostname } from "node:os";
 import formbody from "@fastify/formbody";
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import type { Bus } from "@signet/shared/bus";
-import { busPlugin, observability } from "@signet/shared/http";
-import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
+import { busPlugin, observability, readyApp, type AppOptions } from "@signet/shared/http";
+import { serverOptions, type LoggerChoice } from "@signet/shared/logging";
 import type { FrontendConfig } from "./config.js";
 import { csrf } from "./plugins/csrf.js";
 import { dataClient } from "./plugins/data-client.js";
@@ -38,15 +37,12 @@ declare module "fastify" {
 /** Form bodies: a 10 000-character note of multi-byte text, percent-encoded, still fits. */
 const BODY_LIMIT = 256 * 1024;
 
-export interface FrontendAppOptions {
-  config: FrontendConfig;
-  /**
-   * A bus the caller owns (`npm start`), not closed by the app: a NatsBus's connection holds
-   * the session bucket, the in-process bus means sessions in memory. Without one, the app
-   * connects to config.natsUrl.
-   */
-  bus?: Bus | undefined;
-}
+/**
+ * The frontend has no database. A bus handed in (`npm start`) is not closed by the app: a
+ * NatsBus's connection holds the session bucket, the in-process bus means sessions in
+ * memory. Without one, the app connects to config.natsUrl.
+ */
+export type FrontendAppOptions = Omit<AppOptions<FrontendConfig>, "db">;
 
 export const frontendApp: FastifyPluginAsync<FrontendAppOptions> = fp(
   async (app: FastifyInstance, { config, bus }: FrontendAppOptions) => {
@@ -83,31 +79,16 @@ export const frontendApp: FastifyPluginAsync<FrontendAppOptions> = fp(
   { name: "signet-frontend" },
 );
 
-export interface BuildFrontendAppOptions extends FrontendAppOptions {
-  /** false: silent; an object: pino options merged over the defaults (e.g. a `stream`), or a pino logger. */
-  logger?: boolean | object;
-}
+export type BuildFrontendAppOptions = FrontendAppOptions & { logger?: LoggerChoice };
 
 /** A ready frontend app (not listening); what it created is released by app.close(). */
-export async function buildFrontendApp({
-  logger,
-  ...options
-}: BuildFrontendAppOptions): Promise<FastifyInstance> {
-  const { config } = options;
-  const base = baseServerOptions(config.logLevel, "frontend");
-  const app = Fastify({
-    ...base,
-    ...chooseLogger(base.logger, logger),
-    trustProxy: config.trustProxy,
-    bodyLimit: BODY_LIMIT,
-    routerOptions: { maxParamLength: 200 },
-  });
-  try {
-    await app.register(frontendApp, options);
-    await app.ready();
-  } catch (error) {
-    await app.close().catch(() => {});
-    throw error;
-  }
-  return app;
-}
+export const buildFrontendApp = ({ logger, ...options }: BuildFrontendAppOptions) =>
+  readyApp(
+    serverOptions("frontend", options.config.logLevel, logger, {
+      trustProxy: options.config.trustProxy,
+      bodyLimit: BODY_LIMIT,
+      routerOptions: { maxParamLength: 200 },
+    }),
+    frontendApp,
+    options,
+  );

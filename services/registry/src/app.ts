@@ -8,13 +8,17 @@
 //             announcement.
 // A db or bus handed in (`npm start` shares them between the services) is used and left
 // open; otherwise they are created from config and released on close.
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import type { Kysely } from "kysely";
-import type { Bus } from "@signet/shared/bus";
-import { dbPlugin, type Database } from "@signet/shared/db";
-import { busPlugin, installErrorHandlers, observability } from "@signet/shared/http";
-import { baseServerOptions, chooseLogger } from "@signet/shared/logging";
+import { dbPlugin } from "@signet/shared/db";
+import {
+  busPlugin,
+  installErrorHandlers,
+  observability,
+  readyApp,
+  type AppOptions,
+} from "@signet/shared/http";
+import { serverOptions, type LoggerChoice } from "@signet/shared/logging";
 import type { RegistryConfig } from "./config.js";
 import { announcer } from "./plugins/announcer.js";
 import { auth } from "./plugins/auth.js";
@@ -37,13 +41,7 @@ declare module "fastify" {
   }
 }
 
-export interface RegistryAppOptions {
-  config: RegistryConfig;
-  /** A database the caller owns (`npm start`); not closed by the app. */
-  db?: Kysely<Database> | undefined;
-  /** A bus the caller owns (`npm start`'s in-process bus); not closed by the app. */
-  bus?: Bus | undefined;
-}
+export type RegistryAppOptions = AppOptions<RegistryConfig>;
 
 export const registryApp: FastifyPluginAsync<RegistryAppOptions> = fp(
   async (app: FastifyInstance, { config, db, bus }: RegistryAppOptions) => {
@@ -73,28 +71,12 @@ export const registryApp: FastifyPluginAsync<RegistryAppOptions> = fp(
   { name: "signet-registry" },
 );
 
-export interface BuildRegistryOptions extends RegistryAppOptions {
-  /** false: silent; an object: pino options merged over the defaults, or a pino logger. */
-  logger?: boolean | object;
-}
-
 /** The registry's Fastify instance with the app registered, ready (not listening). */
-export async function buildRegistryApp({
-  logger,
-  ...options
-}: BuildRegistryOptions): Promise<FastifyInstance> {
-  const base = baseServerOptions(options.config.logLevel, "registry");
-  const app = Fastify({
-    ...base,
-    ...chooseLogger(base.logger, logger),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
-  });
-  app.register(registryApp, options);
-  try {
-    await app.ready();
-  } catch (error) {
-    await app.close().catch(() => undefined); // release what the plugins that did load hold
-    throw error;
-  }
-  return app;
-}
+export const buildRegistryApp = ({ logger, ...options }: RegistryAppOptions & { logger?: LoggerChoice }) =>
+  readyApp(
+    serverOptions("registry", options.config.logLevel, logger, {
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: "array" as const, useDefaults: true } },
+    }),
+    registryApp,
+    options,
+  );

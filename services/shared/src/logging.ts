@@ -49,7 +49,7 @@ export function requestId(req: IncomingMessage): string {
  * undefined the shared defaults; a pino logger is used as it is; any other object is
  * pino options merged over the defaults (a `stream` replaces the pretty transport).
  */
-export function chooseLogger(
+function chooseLogger(
   base: LoggerOptions,
   logger: boolean | object | undefined,
 ): { logger: boolean | LoggerOptions } | { loggerInstance: FastifyBaseLogger } {
@@ -64,11 +64,19 @@ export function chooseLogger(
   return { logger: merged as LoggerOptions };
 }
 
-/** Fastify server options every service starts from. */
-export function baseServerOptions(level: string, name: string) {
+/** How an app builder's caller asks for logs: false silent, pino options, or a pino logger. */
+export type LoggerChoice = boolean | object | undefined;
+
+/**
+ * Fastify server options every service starts from: its pino logger (named, redacted, at
+ * `level`; `logger` as chooseLogger reads it) and request ids; `extra` adds the service's own.
+ */
+export function serverOptions<E extends object>(name: string, level: string, logger: LoggerChoice, extra: E) {
+  const base = loggerOptions(level, name);
   return {
-    logger: loggerOptions(level, name),
+    ...chooseLogger(base, logger),
     genReqId: requestId,
     requestIdHeader: false as const,
+    ...extra,
   };
 }

@@ -25,7 +25,13 @@ import {
   type CredentialStore,
   type TokenLookup,
 } from "@signet/shared/oauth";
-import { consumerSecrets, findConsumer, openTokenSecret, secretsValidUntil } from "@signet/shared/repos";
+import {
+  consumerSecrets,
+  findConsumer,
+  findTokenForVerification,
+  openTokenSecret,
+  secretsValidUntil,
+} from "@signet/shared/repos";
 import { TtlLru } from "../ttl-lru.js";
 
 declare module "fastify" {
@@ -171,25 +177,7 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     }
 
     const generation = this.generation;
-    const row = await this.options.db
-      .selectFrom("access_tokens as t")
-      .innerJoin("users as u", "u.id", "t.user_id")
-      .innerJoin("consumers as c", "c.key", "t.consumer_key")
-      .select([
-        "t.token",
-        "t.secret_sealed",
-        "t.user_id",
-        "t.consumer_key",
-        "t.created_at",
-        "t.expires_at",
-        "t.revoked_at",
-        "u.username",
-        "u.display_name",
-        "u.status as user_status",
-        "c.status as consumer_status",
-      ])
-      .where("t.token", "=", token)
-      .executeTakeFirst();
+    const row = await findTokenForVerification(this.options.db, token);
     // A token presented by another consumer than the one it was issued through is unknown to it.
     if (!row || row.consumer_key !== consumer.key) return null;
     if (row.revoked_at !== null || row.consumer_status !== "active") {

@@ -1,7 +1,10 @@
 // The thin entry point of every service: build the app from validated config, listen,
 // and on SIGTERM/SIGINT turn readiness false, let in-flight requests finish, close.
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from "fastify";
+import type { Kysely } from "kysely";
+import type { Bus } from "../bus.js";
 import { ConfigError, type ServerConfig } from "../config.js";
+import type { Database } from "../db/schema.js";
 
 export interface RunOptions<C extends ServerConfig> {
   name: string;
@@ -45,4 +48,34 @@ export async function runServer<C extends ServerConfig>(options: RunOptions<C>):
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+/** What every service's app plugin takes: its config, and what `npm start` hands in to share. */
+export interface AppOptions<C> {
+  config: C;
+  /** A database the caller owns (`npm start`); not closed by the app. */
+  db?: Kysely<Database> | undefined;
+  /** A bus the caller owns (`npm start`'s in-process bus); not closed by the app. */
+  bus?: Bus | undefined;
+}
+
+/**
+ * Every service's builder: a Fastify instance with `serverOptions`, the app plugin
+ * registered with `options`, ready (not listening). When start-up fails, what the plugins
+ * that did load hold is released before the error is thrown.
+ */
+export async function readyApp<O extends object>(
+  serverOptions: FastifyServerOptions,
+  app: FastifyPluginAsync<O>,
+  options: O,
+): Promise<FastifyInstance> {
+  const instance = Fastify(serverOptions);
+  try {
+    await instance.register(app, options);
+    await instance.ready();
+  } catch (error) {
+    await instance.close().catch(() => undefined);
+    throw error;
+  }
+  return instance;
 }

@@ -36,6 +36,32 @@ export async function issueToken(
   return { token, secret, expires_at };
 }
 
+/**
+ * A token with what verifying it needs: its user (name, status) and its consumer's status,
+ * in one query (the data pods' credential lookup on a cache miss).
+ */
+export function findTokenForVerification(db: Db, token: string) {
+  return db
+    .selectFrom("access_tokens as t")
+    .innerJoin("users as u", "u.id", "t.user_id")
+    .innerJoin("consumers as c", "c.key", "t.consumer_key")
+    .select([
+      "t.token",
+      "t.secret_sealed",
+      "t.user_id",
+      "t.consumer_key",
+      "t.created_at",
+      "t.expires_at",
+      "t.revoked_at",
+      "u.username",
+      "u.display_name",
+      "u.status as user_status",
+      "c.status as consumer_status",
+    ])
+    .where("t.token", "=", token)
+    .executeTakeFirst();
+}
+
 export function findToken(db: Db, token: string): Promise<AccessToken | undefined> {
   return db.selectFrom("access_tokens").selectAll().where("token", "=", token).executeTakeFirst();
 }
