@@ -52,6 +52,17 @@ function intParser(env: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: Boun
   };
 }
 
+/** A text setting's own rule: a problem to report, or undefined when the value is fine. */
+type Checked = { check?: (value: string) => string | undefined };
+
+const checkedText =
+  (check: Checked["check"]) =>
+  (raw: string, fail: (problem: string) => void): string => {
+    const problem = check?.(raw);
+    if (problem) fail(problem);
+    return raw;
+  };
+
 /** Setting builders: `int`, `bool`, `text`, `optional` and `custom` for anything else. */
 export const setting = {
   int(
@@ -76,39 +87,19 @@ export const setting = {
     };
   },
   /** A string with a default, or required (production) when `fallback` is undefined. */
-  text(
-    env: string,
-    fallback: string | undefined,
-    extra: Extra<string> & { check?: (value: string) => string | undefined },
-  ): Setting<string> {
+  text(env: string, fallback: string | undefined, extra: Extra<string> & Checked): Setting<string> {
     const { check, ...rest } = extra;
     return {
       env,
-      parse: (raw, fail) => {
-        const problem = check?.(raw);
-        if (problem) fail(problem);
-        return raw;
-      },
+      parse: checkedText(check),
       ...(fallback === undefined ? { required: true } : { default: fallback }),
       ...rest,
     };
   },
   /** A string that may be absent; `required` makes it required in production only (tests may leave it out). */
-  optional(
-    env: string,
-    extra: Extra<string | undefined> & { check?: (value: string) => string | undefined },
-  ): Setting<string | undefined> {
+  optional(env: string, extra: Extra<string | undefined> & Checked): Setting<string | undefined> {
     const { check, ...rest } = extra;
-    return {
-      env,
-      parse: (raw, fail) => {
-        const problem = check?.(raw);
-        if (problem) fail(problem);
-        return raw;
-      },
-      default: undefined,
-      ...rest,
-    };
+    return { env, parse: checkedText(check), default: undefined, ...rest };
   },
   custom<T>(definition: Setting<T>): Setting<T> {
     return definition;
