@@ -5,7 +5,7 @@ import type { IncomingMessage } from "node:http";
 import type { FastifyBaseLogger } from "fastify";
 import type { LoggerOptions } from "pino";
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
   'res.headers["set-cookie"]',
@@ -21,7 +21,7 @@ export const REDACT_PATHS = [
   "secret",
 ];
 
-export function loggerOptions(level: string, name: string): LoggerOptions {
+function loggerOptions(level: string, name: string): LoggerOptions {
   const options: LoggerOptions = {
     level,
     name,

@@ -2,7 +2,7 @@
 // (m = 19 MiB, t = 2, p = 1).
 import argon2 from "argon2";
 
-export const PASSWORD_HASH_OPTIONS = {
+const PASSWORD_HASH_OPTIONS = {
   type: argon2.argon2id,
   memoryCost: 19_456,
   timeCost: 2,

@@ -6,7 +6,7 @@ import { migrations } from "./migrations/index.js";
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function migrator(db: Kysely<any>): Migrator {
+function migrator(db: Kysely<any>): Migrator {
   return new Migrator({ db, provider });
 }
 

@@ -20,7 +20,7 @@ export const unavailable = (message = "a backing service is unavailable, try aga
   new ApiError(503, "unavailable", message);
 
 /** Errors that mean the database (or another backing service) cannot be reached. */
-export function isUnavailableError(error: unknown): boolean {
+function isUnavailableError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   const message = String((error as Error | null)?.message ?? "");
   return (

@@ -34,7 +34,7 @@ for (let i = 0; i < 6; i++) {
 }
 
 /** Whether the UTF-16 code unit is an unreserved ASCII character. */
-export function isUnreservedCode(c: number): boolean {
+function isUnreservedCode(c: number): boolean {
   return c < 256 && UNRESERVED[c] === 1;
 }
 

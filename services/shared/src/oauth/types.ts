@@ -1,7 +1,6 @@
 // Shared vocabulary of the OAuth 1.0a (RFC 5849) signer and verifier.
 
-export const SIGNATURE_METHODS = ["HMAC-SHA256", "HMAC-SHA1"] as const;
-export type SignatureMethod = (typeof SIGNATURE_METHODS)[number];
+export type SignatureMethod = "HMAC-SHA256" | "HMAC-SHA1";
 
 /** OAuth Problem Reporting names used by Signet (docs/api.md, "OAuth errors"). */
 export type OAuthProblem =

@@ -68,7 +68,7 @@ const REQUIRED = [
 ] as const;
 
 /** Longest accepted oauth_nonce: every nonce is stored in the shared replay table. */
-export const MAX_NONCE_LENGTH = 128;
+const MAX_NONCE_LENGTH = 128;
 
 /** Longest accepted oauth_timestamp, in digits (10 digits last until the year 2286). */
 const MAX_TIMESTAMP_DIGITS = 12;
