@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 // The subject list lives with the payloads (events.ts); re-exported here for older imports.
 export { SUBJECTS, type Subject } from "./events.js";
 
-/** Handles one event; a returned value is sent back as the reply when the sender asked for one. */
+/** Handles one event; a returned value (not undefined) is sent back as the reply when the sender asked for one. */
 export type BusHandler = (payload: unknown, subject: string) => unknown | Promise<unknown>;
 export type BusStatus = "disconnected" | "reconnected";
 
@@ -136,7 +136,8 @@ export class NatsBus implements Bus {
         void (async () => {
           try {
             const result = await handler(decode(msg.data), msg.subject);
-            if (msg.reply) msg.respond(encode(result ?? null));
+            // A handler that returns nothing (or dropped the message) sends no reply.
+            if (msg.reply && result !== undefined) msg.respond(encode(result));
           } catch (handlerError) {
             this.options.onHandlerError?.(handlerError, msg.subject);
           }
@@ -191,7 +192,7 @@ export class LocalBus implements Bus {
         reply
           .then(
             (value) => {
-              if (finished) return;
+              if (finished || value === undefined) return; // no reply, as over NATS
               replies.push(value);
               if (until?.(value) || (expected && replies.length >= expected)) finish();
             },
@@ -208,11 +209,7 @@ export class LocalBus implements Bus {
     const copy = JSON.parse(JSON.stringify(payload)) as unknown;
     return this.emitter
       .listeners(subject)
-      .map((listener) =>
-        new Promise<unknown>((resolve) => resolve((listener as BusHandler)(copy, subject))).then(
-          (r) => r ?? null,
-        ),
-      );
+      .map((listener) => new Promise<unknown>((resolve) => resolve((listener as BusHandler)(copy, subject))));
   }
 
   subscribe(subject: string, handler: BusHandler): () => void {

@@ -1,7 +1,14 @@
 // Secrets at rest: AES-256-GCM sealing under SIGNET_MASTER_KEY, with a key id so the
 // master key can be rotated (new key first, old keys after, comma-separated).
 // Random credentials and constant-time comparison live here too.
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 const VERSION = "v1";
 
@@ -37,6 +44,19 @@ export class Keyring {
 
   static generateKey(): string {
     return randomBytes(32).toString("base64");
+  }
+
+  /**
+   * A key of its own for one purpose (`label`, e.g. "signet/bus-mac/v1"), derived from each
+   * master key with HKDF-SHA256: the current one first, with the master key's id, so a
+   * value made under an older master key can still be checked during a key rotation.
+   */
+  derive(label: string): MasterKey[] {
+    const all = [this.current, ...[...this.byId.values()].filter((k) => k !== this.current)];
+    return all.map(({ id, key }) => ({
+      id,
+      key: Buffer.from(hkdfSync("sha256", key, Buffer.from("signet"), Buffer.from(label), 32)),
+    }));
   }
 
   /**
