@@ -3,21 +3,13 @@
 // nonce store swapped for a no-op (bench only).
 // Run: npx tsx --conditions=@signet/source bench/data-me.ts   (DATABASE_URL, else local PostgreSQL)
 import { pathToFileURL } from "node:url";
-import type { FastifyInstance } from "fastify";
 import { LocalBus } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
-import { createDb, migrateToLatest } from "@signet/shared/db";
 import { signRequest, type ClientCredentials, type NonceStore } from "@signet/shared/oauth";
-import { dataConfigDefaults } from "@signet/data";
 import type { PgNonceStore } from "@signet/data/plugins/nonces";
-import { benchDataApp } from "./data-app.js";
-import {
-  cannon,
-  createBenchDatabase,
-  seedBenchCredentials,
-  signedGetMe,
-  type LoadFigure,
-} from "./support.js";
+import { createTestDatabase } from "@signet/test-support/db";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedCredentials } from "@signet/test-support/seed";
+import { cannon, signedRequests, type LoadFigure } from "./support.js";
 
 export type DataMeFigure = LoadFigure;
 
@@ -36,11 +28,6 @@ export interface DataMeResult {
 /** Accepts every nonce: the "without the nonce store" run. */
 const noopNonceStore: NonceStore = { use: async () => true };
 
-async function listen(app: FastifyInstance): Promise<string> {
-  const address = await app.listen({ host: "127.0.0.1", port: 0 });
-  return address.replace("localhost", "127.0.0.1");
-}
-
 function signedMe(
   url: string,
   consumer: ClientCredentials,
@@ -52,7 +39,7 @@ function signedMe(
     url,
     duration: durationSec,
     connections,
-    requests: signedGetMe(url, consumer, token),
+    requests: signedRequests(url, { method: "GET", url: "/me", consumer, token }),
   };
 }
 
@@ -61,38 +48,33 @@ export async function run(
 ): Promise<DataMeResult> {
   const durationSec = options.durationSec ?? 5;
   const connections = options.connections ?? 20;
-  const database = await createBenchDatabase();
-  const keyring = Keyring.fromEnv(Keyring.generateKey());
-  const db = createDb(database.url, { max: 10 });
+  const database = await createTestDatabase({ prefix: "signet_bench", db: { max: 10 } });
   const bus = new LocalBus();
-  const apps: FastifyInstance[] = [];
+  const pods: DataPod[] = [];
   try {
-    await migrateToLatest(db);
-    const { consumer, user, token } = await seedBenchCredentials(db, keyring);
+    const { consumer, user, token } = await seedCredentials(database.db);
     const fixedUser = { id: user.id, username: user.username, display_name: user.display_name };
 
-    const config = dataConfigDefaults({
-      keyring,
-      logLevel: "silent",
-      defaultMetrics: false,
-      docs: false,
+    // two data apps on one pool and bus, the second with a no-op nonce store
+    const config = {
       podId: "bench",
       ...(options.nonceMaxInFlight ? { nonceMaxInFlight: options.nonceMaxInFlight } : {}),
-    });
-    const app = await benchDataApp({
-      config,
-      db,
+    };
+    const main = await startDataPod({
+      db: database.db,
       bus,
+      config,
       // the same handler as GET /me, without the oauth plugin, answering a fixed user
       routes: (scope) => {
         scope.get("/me-unsigned", async () => fixedUser);
       },
     });
-    apps.push(app);
-    const noNonces = await benchDataApp({ config, db, bus, nonces: noopNonceStore });
-    apps.push(noNonces);
-    const base = await listen(app);
-    const baseNoNonces = await listen(noNonces);
+    pods.push(main);
+    const noNonces = await startDataPod({ db: database.db, bus, config, nonces: noopNonceStore });
+    pods.push(noNonces);
+    const app = main.app;
+    const base = main.url;
+    const baseNoNonces = noNonces.url;
 
     // warm-up: caches filled, JIT warm, pool connections open
     await cannon("warm-up", { ...signedMe(base, consumer, token, 1, connections) });
@@ -135,9 +117,8 @@ export async function run(
       settings: { durationSec, connections },
     };
   } finally {
-    for (const a of apps) await a.close();
+    for (const pod of pods) await pod.close();
     await bus.close();
-    await db.destroy();
     await database.drop();
   }
 }

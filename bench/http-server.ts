@@ -5,11 +5,9 @@
 // Prints one JSON line {"url": …} once listening; closes on SIGTERM.
 import { Keyring } from "@signet/shared/crypto";
 import fastifyJwt from "@fastify/jwt";
-import { LocalBus } from "@signet/shared/bus";
 import { createDb } from "@signet/shared/db";
-import { dataConfigDefaults } from "@signet/data";
 import type { AuthUser } from "@signet/data/plugins/credentials";
-import { benchDataApp } from "./data-app.js";
+import { startDataPod } from "@signet/test-support/pods";
 
 declare module "@fastify/jwt" {
   interface FastifyJWT {
@@ -26,20 +24,16 @@ const env = (name: string): string => {
 
 const fixedUser = JSON.parse(env("BENCH_USER")) as { id: string; username: string; display_name: string };
 const db = createDb(env("BENCH_DATABASE_URL"), { max: 10 });
-const bus = new LocalBus();
-const app = await benchDataApp({
-  config: dataConfigDefaults({
+// a data pod on the benchmark's pool, with an in-process bus of its own
+const pod = await startDataPod({
+  id: "bench-http",
+  db,
+  config: {
     keyring: Keyring.fromEnv(env("SIGNET_MASTER_KEY")),
-    logLevel: "silent",
-    defaultMetrics: false,
-    docs: false,
-    podId: "bench-http",
     // raised so the login run measures argon2id, not the limiter (production: 10 per user, 100 per address a minute)
     loginLimitPerUser: 1_000_000_000,
     loginLimitPerAddress: 1_000_000_000,
-  }),
-  db,
-  bus,
+  },
   routes: async (scope) => {
     // GET /me's handler body, answering the same user, without the oauth plugin
     scope.get("/me-unsigned", async () => ({
@@ -64,13 +58,11 @@ const app = await benchDataApp({
     );
   },
 });
-const address = await app.listen({ host: "127.0.0.1", port: 0 });
-process.stdout.write(`${JSON.stringify({ url: address.replace("localhost", "127.0.0.1") })}\n`);
+process.stdout.write(`${JSON.stringify({ url: pod.url })}\n`);
 
 process.once("SIGTERM", () => {
   void (async () => {
-    await app.close();
-    await bus.close();
+    await pod.close();
     await db.destroy();
     process.exit(0);
   })();

@@ -11,20 +11,17 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import { Keyring } from "@signet/shared/crypto";
-import { createDb, migrateToLatest } from "@signet/shared/db";
-import { signRequest } from "@signet/shared/oauth";
+import { createTestDatabase } from "@signet/test-support/db";
+import { MASTER_KEY } from "@signet/test-support/keys";
+import { ROOT, stopChild } from "@signet/test-support/processes";
+import { seedCredentials } from "@signet/test-support/seed";
 import {
   cannon,
-  createBenchDatabase,
   mergeRounds,
   postgresBackendPids,
-  ROOT,
-  stopChild,
+  signedRequests,
   type CpuAccounting,
   type LoadFigure,
-  seedBenchCredentials,
-  signedGetMe,
 } from "./support.js";
 
 export interface HttpBenchResult {
@@ -82,14 +79,10 @@ export async function run(
   const durationSec = options.durationSec ?? 4;
   const rounds = options.rounds ?? 2;
   const connections = options.connections ?? 20;
-  const database = await createBenchDatabase("signet_bench_http");
-  const masterKey = Keyring.generateKey();
-  const keyring = Keyring.fromEnv(masterKey);
-  const db = createDb(database.url, { max: 2 });
+  const database = await createTestDatabase({ prefix: "signet_bench_http", db: { max: 2 } });
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
-    await migrateToLatest(db);
-    const { consumer, user, password, token } = await seedBenchCredentials(db, keyring);
+    const { consumer, user, token } = await seedCredentials(database.db);
     const jwtSecret = randomBytes(32).toString("base64url");
     const jwt = jwtHs256(jwtSecret, {
       sub: user.id,
@@ -98,7 +91,7 @@ export async function run(
     });
     server = await startServer({
       BENCH_DATABASE_URL: database.url,
-      SIGNET_MASTER_KEY: masterKey,
+      SIGNET_MASTER_KEY: MASTER_KEY,
       BENCH_JWT_SECRET: jwtSecret,
       BENCH_USER: JSON.stringify({ id: user.id, username: user.username, display_name: user.display_name }),
     });
@@ -113,7 +106,7 @@ export async function run(
       url: base,
       duration,
       connections,
-      requests: signedGetMe(base, consumer, token),
+      requests: signedRequests(base, { method: "GET", url: "/me", consumer, token }),
     });
     const unsignedMe = (duration: number): autocannon.Options => ({
       url: `${base}/me-unsigned`,
@@ -156,34 +149,18 @@ export async function run(
         url: base,
         duration: notesDuration,
         connections,
-        requests: [
-          {
-            method: "POST",
-            path: "/notes",
-            setupRequest: (req: autocannon.Request) => ({
-              ...req,
-              method: "POST",
-              body,
-              headers: {
-                ...req.headers,
-                "content-type": "application/json",
-                authorization: signRequest({
-                  method: "POST",
-                  url: `${base}/notes`,
-                  consumer,
-                  token,
-                  body,
-                  contentType: "application/json",
-                }),
-              },
-            }),
-          },
-        ],
+        requests: signedRequests(base, {
+          method: "POST",
+          url: "/notes",
+          consumer,
+          token,
+          body,
+          contentType: "application/json",
+        }),
       },
       accounting,
     );
 
-    const loginBody = new URLSearchParams({ username: user.username, password }).toString();
     const loginConnections = 4;
     const login = await cannon(
       "POST /authenticate (argon2id m=19 MiB t=2 p=1)",
@@ -192,28 +169,12 @@ export async function run(
         duration: notesDuration,
         connections: loginConnections,
         timeout: 30,
-        requests: [
-          {
-            method: "POST",
-            path: "/authenticate",
-            setupRequest: (req: autocannon.Request) => ({
-              ...req,
-              method: "POST",
-              body: loginBody,
-              headers: {
-                ...req.headers,
-                "content-type": "application/x-www-form-urlencoded",
-                authorization: signRequest({
-                  method: "POST",
-                  url: `${base}/authenticate`,
-                  consumer,
-                  body: loginBody,
-                  contentType: "application/x-www-form-urlencoded",
-                }),
-              },
-            }),
-          },
-        ],
+        requests: signedRequests(base, {
+          method: "POST",
+          url: "/authenticate",
+          consumer,
+          form: { username: user.username, password: user.password },
+        }),
       },
       accounting,
     );
@@ -234,7 +195,6 @@ export async function run(
     };
   } finally {
     await server?.stop();
-    await db.destroy();
     await database.drop();
   }
 }

@@ -5,25 +5,16 @@
 // Run: node --conditions=@signet/source --import tsx bench/profile-signed.ts
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { Keyring } from "@signet/shared/crypto";
-import { createDb, migrateToLatest } from "@signet/shared/db";
-import {
-  cannon,
-  createBenchDatabase,
-  ROOT,
-  stopChild,
-  seedBenchCredentials,
-  signedGetMe,
-} from "./support.js";
+import { createTestDatabase } from "@signet/test-support/db";
+import { MASTER_KEY } from "@signet/test-support/keys";
+import { ROOT, stopChild } from "@signet/test-support/processes";
+import { seedCredentials } from "@signet/test-support/seed";
+import { cannon, signedRequests } from "./support.js";
 
 const profileDir = process.env.PROFILE_DIR ?? "/tmp/signet-profile";
-const database = await createBenchDatabase("signet_bench_profile");
-const masterKey = Keyring.generateKey();
-const keyring = Keyring.fromEnv(masterKey);
-const db = createDb(database.url, { max: 2 });
+const database = await createTestDatabase({ prefix: "signet_bench_profile", db: { max: 2 } });
 try {
-  await migrateToLatest(db);
-  const { consumer, user, token } = await seedBenchCredentials(db, keyring, "profile");
+  const { consumer, user, token } = await seedCredentials(database.db);
   const child = spawn(
     process.execPath,
     [
@@ -39,7 +30,7 @@ try {
       env: {
         ...process.env,
         BENCH_DATABASE_URL: database.url,
-        SIGNET_MASTER_KEY: masterKey,
+        SIGNET_MASTER_KEY: MASTER_KEY,
         BENCH_JWT_SECRET: "profile-jwt-secret-not-used-0123456789",
         BENCH_USER: JSON.stringify({ id: user.id, username: user.username, display_name: user.display_name }),
       },
@@ -55,11 +46,10 @@ try {
     url,
     duration: 6,
     connections: 20,
-    requests: signedGetMe(url, consumer, token),
+    requests: signedRequests(url, { method: "GET", url: "/me", consumer, token }),
   });
   await stopChild(child);
   console.log(figure, `profile written to ${profileDir}`);
 } finally {
-  await db.destroy();
   await database.drop();
 }

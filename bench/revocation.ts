@@ -10,30 +10,20 @@
 // Run: npx tsx --conditions=@signet/source bench/revocation.ts
 // Uses DATABASE_URL (else local PostgreSQL; a fresh database is created and dropped) and
 // NATS_URL, else a private nats-server (/usr/sbin/nats-server) so no foreign pod answers.
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import pg from "pg";
 import { NatsBus, type Bus, type BusHandler, type GatherOptions } from "@signet/shared/bus";
-import { Keyring } from "@signet/shared/crypto";
-import { createDb, migrateToLatest } from "@signet/shared/db";
-import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
 import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
-import { signedGet, startDataPod, stopDataPod, type DataPod } from "../services/registry/test/cluster.js";
+import { createTestDatabase } from "@signet/test-support/db";
+import { keyring } from "@signet/test-support/keys";
+import { NATS_SERVER_BIN, startPrivateNats } from "@signet/test-support/nats";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedConsumer, seedToken, seedUser } from "@signet/test-support/seed";
+import { signedFetch } from "@signet/test-support/signed";
+import { waitFor } from "@signet/test-support/wait";
+import { summarize, type Summary } from "./support.js";
 
-const BASE_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const NATS_BIN = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
-
-export interface Summary {
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
 export interface RevocationBenchResult {
   revocations: number;
   pods: number;
@@ -50,18 +40,6 @@ export interface RevocationBenchResult {
   /** Revocations whose gathering ran to the end of the window. */
   fullWindows: number;
   nats: string;
-}
-
-function summarize(values: number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  const round = (n: number) => Math.round(n * 1000) / 1000;
-  return {
-    p50: round(at(0.5)),
-    p99: round(at(0.99)),
-    max: round(sorted[sorted.length - 1]!),
-    mean: round(values.reduce((a, b) => a + b, 0) / values.length),
-  };
 }
 
 /** A NatsBus whose subscription handlers record when they finished (the eviction moment). */
@@ -85,65 +63,14 @@ class TimedBus implements Bus {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function privateNats(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "signet-bench-nats-"));
-  const child: ChildProcess = spawn(NATS_BIN, ["-a", "127.0.0.1", "-p", String(port), "-sd", dir], {
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net
-        .connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)))
-        .once("error", () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode === null)
-        await new Promise<void>((resolve) => (child.once("exit", () => resolve()), child.kill("SIGTERM")));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: BASE_DB });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function run(options: { revocations?: number } = {}): Promise<RevocationBenchResult> {
   const revocations = options.revocations ?? 100;
-  const dbName = `signet_bench_revocation_${randomBytes(4).toString("hex")}`;
-  await admin(`create database ${dbName}`);
-  const dbUrl = new URL(BASE_DB);
-  dbUrl.pathname = `/${dbName}`;
-  const databaseUrl = dbUrl.toString();
-  const ownNats = !process.env.NATS_URL && existsSync(NATS_BIN) ? await privateNats() : undefined;
+  const database = await createTestDatabase({ prefix: "signet_bench_revocation" });
+  const { db, url: databaseUrl } = database;
+  const ownNats = !process.env.NATS_URL && existsSync(NATS_SERVER_BIN) ? await startPrivateNats() : undefined;
   const natsUrl = process.env.NATS_URL ?? ownNats?.url ?? "nats://127.0.0.1:4222";
 
-  const masterKey = Keyring.generateKey();
-  const keyring = Keyring.fromEnv(masterKey);
   const adminToken = randomBytes(24).toString("base64url");
-  const db = createDb(databaseUrl, { max: 5 });
   const pods: DataPod[] = [];
   const busses: NatsBus[] = [];
   // key → eviction times (one per pod)
@@ -153,7 +80,6 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
   const windowMs = 500;
   let registry: Awaited<ReturnType<typeof buildRegistryApp>> | undefined;
   try {
-    await migrateToLatest(db);
     for (const id of ["bench-pod-a", "bench-pod-b", "bench-pod-c"]) {
       const inner = await NatsBus.connect({ servers: natsUrl, name: id });
       busses.push(inner);
@@ -162,7 +88,7 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
         if (subject === "signet.consumer.revoked" && key)
           evictions.set(key, [...(evictions.get(key) ?? []), at]);
       });
-      pods.push(await startDataPod({ id, databaseUrl, natsUrl, masterKey, bus }));
+      pods.push(await startDataPod({ id, databaseUrl, bus }));
     }
     registry = await buildRegistryApp({
       config: registryConfigDefaults({
@@ -170,7 +96,7 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
         logLevel: "warn",
         databaseUrl,
         natsUrl,
-        keyring: Keyring.fromEnv(masterKey),
+        keyring,
         adminTokens: [{ name: "bench", token: adminToken }],
         confirmWindowMs: windowMs,
         relayMinAgeMs: 5_000,
@@ -188,20 +114,17 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
         });
       }
     });
-    for (let waited = 0; registry.podPresence.known().length < pods.length; waited += 10) {
-      if (waited > 10_000) throw new Error(`the registry knows ${registry.podPresence.known().length} pods`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    const presence = registry.podPresence;
+    await waitFor(
+      `the registry to know the ${pods.length} pods`,
+      () => presence.known().length >= pods.length,
+    );
     const registryUrl = (await registry.listen({ host: "127.0.0.1", port: 0 })).replace(
       "localhost",
       "127.0.0.1",
     );
 
-    const user = await createUser(db, {
-      username: "bench-user",
-      password: "bench-password",
-      display_name: "Bench",
-    });
+    const user = await seedUser(db);
     const propagation: number[] = [];
     const first: number[] = [];
     const calls: number[] = [];
@@ -209,17 +132,11 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
     let unconfirmedPods = 0;
     let fullWindows = 0;
     for (let i = 0; i < revocations + 5; i++) {
-      const { consumer, secret } = await createConsumer(db, keyring, { name: `bench-${i}` });
-      const issued = await issueToken(db, keyring, {
-        userId: user.id,
-        consumerKey: consumer.key,
-        ttlSeconds: 600,
-      });
-      const creds = { key: consumer.key, secret };
-      const token = { key: issued.token, secret: issued.secret };
+      const consumer = await seedConsumer(db, { name: `bench-${i}` });
+      const token = await seedToken(db, user, consumer, 600);
       // every pod has the consumer cached, as in production
       for (const pod of pods) {
-        const answer = await signedGet(pod.url, "/me", creds, token);
+        const answer = await signedFetch(pod.url, { method: "GET", url: "/me", consumer, token });
         if (answer.status !== 200) throw new Error(`warm-up request to ${pod.id} answered ${answer.status}`);
       }
       const started = performance.now();
@@ -260,11 +177,10 @@ export async function run(options: { revocations?: number } = {}): Promise<Revoc
     };
   } finally {
     await registry?.close();
-    await Promise.all(pods.map(stopDataPod));
+    await Promise.all(pods.map((pod) => pod.close()));
     await Promise.all(busses.map((b) => b.close()));
-    await db.destroy();
-    await ownNats?.stop();
-    await admin(`drop database if exists ${dbName} with (force)`);
+    await ownNats?.dispose();
+    await database.drop();
   }
 }
 

@@ -5,12 +5,13 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { ROOT } from "@signet/test-support/processes";
 import { run as runDataMe } from "./data-me.js";
 import { run as runHttp } from "./http.js";
 import { run as runOAuth } from "./oauth-verify.js";
 import { run as runRevocation } from "./revocation.js";
 import { loaderBaseline, run as runServices } from "./services.js";
-import { describeMachine, ROOT, type LoadFigure } from "./support.js";
+import { describeMachine, type LoadFigure } from "./support.js";
 
 interface Row {
   benchmark: string;

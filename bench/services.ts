@@ -14,23 +14,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
-import { Keyring } from "@signet/shared/crypto";
-import { createDb, migrateToLatest } from "@signet/shared/db";
-import {
-  cannon,
-  createBenchDatabase,
-  freePort,
-  npmScriptArgv,
-  ROOT,
-  rssBytes,
-  sleep,
-  startPrivateNats,
-  stopChild,
-  summarize,
-  type LoadFigure,
-  seedBenchCredentials,
-  signedGetMe,
-} from "./support.js";
+import { Agent } from "@signet/test-support/agent";
+import { createTestDatabase } from "@signet/test-support/db";
+import { MASTER_KEY } from "@signet/test-support/keys";
+import { startPrivateNats } from "@signet/test-support/nats";
+import { freePort } from "@signet/test-support/net";
+import { npmScriptArgv, ROOT, stopChild } from "@signet/test-support/processes";
+import { seedCredentials } from "@signet/test-support/seed";
+import { sleep, waitFor } from "@signet/test-support/wait";
+import { cannon, rssBytes, signedRequests, summarize, type LoadFigure } from "./support.js";
 
 export type Variant = "tsx" | "compiled";
 
@@ -67,15 +59,18 @@ async function startService(argv: string[], env: Record<string, string>): Promis
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/readyz`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) break;
-    if (performance.now() - started > 30_000) throw new Error(`${script} not ready after 30 s`);
-    await sleep(20);
-  }
+  await waitFor(
+    `${script} to be ready`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+      return fetch(`${url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+    },
+    30_000,
+    20,
+  );
   return { child, url, readyMs: performance.now() - started };
 }
 
@@ -125,18 +120,14 @@ export async function run(
   const starts = options.starts ?? 3;
   const loadSec = options.loadSec ?? 5;
   const connections = options.connections ?? 10;
-  const database = await createBenchDatabase("signet_bench_services");
+  const database = await createTestDatabase({ prefix: "signet_bench_services", db: { max: 2 } });
   const nats = await startPrivateNats();
-  const masterKey = Keyring.generateKey();
-  const keyring = Keyring.fromEnv(masterKey);
-  const db = createDb(database.url, { max: 2 });
   const running: ChildProcess[] = [];
   const figures: ServiceFigure[] = [];
   try {
-    await migrateToLatest(db);
-    const { consumer, user, password, token } = await seedBenchCredentials(db, keyring, "bench-frontend");
+    const { consumer, user, token } = await seedCredentials(database.db);
     const adminToken = randomBytes(24).toString("base64url");
-    const common = { DATABASE_URL: database.url, NATS_URL: nats.url, SIGNET_MASTER_KEY: masterKey };
+    const common = { DATABASE_URL: database.url, NATS_URL: nats.url, SIGNET_MASTER_KEY: MASTER_KEY };
 
     /** Starts `starts` times (keeping the last one running) and measures. */
     const measure = async (
@@ -177,7 +168,7 @@ export async function run(
       url,
       duration: loadSec,
       connections,
-      requests: signedGetMe(url, consumer, token),
+      requests: signedRequests(url, { method: "GET", url: "/me", consumer, token }),
     }));
 
     await measure("registry", { ...common, SIGNET_ADMIN_TOKENS: `bench:${adminToken}` }, (url) => ({
@@ -200,36 +191,19 @@ export async function run(
       (url) => ({ url: `${url}/`, duration: loadSec, connections }),
       async (url) => {
         // sign in once through the login form; the load then reads the notes page with that session
-        const form = await fetch(`${url}/login`);
-        const cookies = form.headers
-          .getSetCookie()
-          .map((c) => c.split(";")[0])
-          .join("; ");
-        const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
-        if (!csrf) throw new Error("no CSRF field on /login");
-        const login = await fetch(`${url}/login`, {
-          method: "POST",
-          redirect: "manual",
-          headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies },
-          body: new URLSearchParams({ username: user.username, password, _csrf: csrf }).toString(),
-        });
+        const agent = new Agent(url);
+        const login = await agent.login(user.username, user.password);
         if (login.status !== 302 && login.status !== 303)
           throw new Error(`frontend login answered ${login.status}`);
-        const session =
-          login.headers
-            .getSetCookie()
-            .map((c) => c.split(";")[0])
-            .join("; ") || cookies;
-        const page = await fetch(`${url}/`, { headers: { cookie: session }, redirect: "manual" });
+        const page = await agent.get("/");
         if (page.status !== 200) throw new Error(`frontend / answered ${page.status} after login`);
-        return { headers: { cookie: session } };
+        return { headers: { cookie: agent.cookieHeader() } };
       },
     );
     return figures;
   } finally {
     for (const child of running.reverse()) await stopChild(child);
-    await db.destroy();
-    await nats.stop();
+    await nats.dispose();
     await database.drop();
   }
 }

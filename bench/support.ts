@@ -1,149 +1,34 @@
-// Shared plumbing for the benchmarks (outside vitest, so no `inject`): throw-away
-// PostgreSQL databases, a private nats-server, child processes with their RSS, autocannon
-// wrapped in a promise, percentiles, and a description of the machine.
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import path from "node:path";
+// Shared plumbing for the benchmarks (outside vitest; databases, seeders, pods, signing and
+// processes are @signet/test-support's): signed requests for autocannon, the RSS and CPU time
+// of processes (PostgreSQL backends included), autocannon wrapped in a promise, percentiles,
+// and a description of the machine.
+import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import autocannon from "autocannon";
 import pg from "pg";
-import type { Kysely } from "kysely";
-import { type Keyring } from "@signet/shared/crypto";
-import { type Database, type User } from "@signet/shared/db";
-import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
-import { createConsumer, createUser, issueToken } from "@signet/shared/repos";
-import { freePort, waitForPort } from "@signet/test-support/net";
+import { databaseServerUrl } from "@signet/test-support/db";
+import { signedRequest, type SignedOptions } from "@signet/test-support/signed";
 
-export const ROOT = path.resolve(import.meta.dirname, "..");
-export const BASE_DB = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
-
-// ---- PostgreSQL -------------------------------------------------------------------------------
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: BASE_DB });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-export interface BenchDatabase {
-  name: string;
-  url: string;
-  drop(): Promise<void>;
-}
-
-/** A fresh, empty database on the shared server (migrate it yourself); drop() removes it. */
-export async function createBenchDatabase(prefix = "signet_bench"): Promise<BenchDatabase> {
-  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
-  await admin(`create database ${name}`);
-  const url = new URL(BASE_DB);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
-}
-
-/** What a signed benchmark needs: a consumer, a user with a password, and a token (one hour). */
-export interface BenchCredentials {
-  consumer: ClientCredentials;
-  user: User;
-  password: string;
-  token: ClientCredentials;
-}
-
-export async function seedBenchCredentials(
-  db: Kysely<Database>,
-  keyring: Keyring,
-  name = "bench",
-): Promise<BenchCredentials> {
-  const { consumer: c, secret } = await createConsumer(db, keyring, { name });
-  const password = "bench-password-123";
-  const user = await createUser(db, { username: `${name}-user`, password, display_name: "Bench" });
-  const issued = await issueToken(db, keyring, { userId: user.id, consumerKey: c.key, ttlSeconds: 3600 });
-  return {
-    consumer: { key: c.key, secret },
-    user,
-    password,
-    token: { key: issued.token, secret: issued.secret },
-  };
-}
-
-/** autocannon's request list for signed `GET /me`: a fresh nonce, timestamp and signature every time. */
-export function signedGetMe(
-  base: string,
-  consumer: ClientCredentials,
-  token: ClientCredentials,
-): autocannon.Request[] {
+/** autocannon's request list for one signed request: a fresh nonce, timestamp and signature every time. */
+export function signedRequests(base: string, options: Omit<SignedOptions, "origin">): autocannon.Request[] {
   return [
     {
-      method: "GET",
-      path: "/me",
-      setupRequest: (req: autocannon.Request) => ({
-        ...req,
-        headers: {
-          ...req.headers,
-          authorization: signRequest({ method: "GET", url: `${base}/me`, consumer, token }),
-        },
-      }),
+      method: options.method,
+      path: options.url,
+      setupRequest: (req: autocannon.Request) => {
+        const signed = signedRequest({ ...options, origin: base });
+        return {
+          ...req,
+          method: signed.method,
+          headers: { ...req.headers, ...signed.headers },
+          ...(signed.payload !== undefined ? { body: signed.payload } : {}),
+        };
+      },
     },
   ];
 }
 
-// ---- networking -------------------------------------------------------------------------------
-
-// the test helpers' loopback utilities (plain node:net, no vitest)
-export { freePort, waitForPort };
-
-export { sleep } from "@signet/test-support/wait";
-
-/** A nats-server of our own (JetStream on), so no foreign pod or bucket is involved. */
-export async function startPrivateNats(): Promise<{ url: string; stop(): Promise<void> }> {
-  if (!existsSync(NATS_SERVER_BIN)) throw new Error(`${NATS_SERVER_BIN} not found`);
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "signet-bench-nats-"));
-  const child = spawn(NATS_SERVER_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], {
-    stdio: "ignore",
-  });
-  await waitForPort(port);
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: async () => {
-      await stopChild(child, "SIGTERM");
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-// ---- child processes ---------------------------------------------------------------------------
-
-export async function stopChild(
-  child: ChildProcess,
-  signal: NodeJS.Signals = "SIGTERM",
-  timeoutMs = 10_000,
-): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-    child.kill(signal);
-  });
-}
-
-/** The command line behind `npm run <script>` (simple scripts only: words separated by spaces). */
-export function npmScriptArgv(script: string): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
-    scripts: Record<string, string>;
-  };
-  const line = pkg.scripts[script];
-  if (!line) throw new Error(`no npm script ${script}`);
-  return line.trim().split(/\s+/);
-}
+// ---- processes ---------------------------------------------------------------------------------
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
 export function rssBytes(pid: number): number {
@@ -197,7 +82,7 @@ export interface CpuAccounting {
 
 /** The pids of the PostgreSQL backends connected to database `name`. */
 export async function postgresBackendPids(name: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: BASE_DB });
+  const client = new pg.Client({ connectionString: databaseServerUrl() });
   await client.connect();
   try {
     const result = await client.query<{ pid: number }>(

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type Container,
-  type IngressObject,
   type K8sObject,
   type Render,
   type StringMap,
@@ -14,22 +13,24 @@ import {
   byKind,
   decodeSecret,
   deployment,
+  DEV,
   effectiveEnv,
   find,
   helm,
   ingressRoutes,
+  onlyIngress,
   mainContainer,
   matches,
+  PROD,
   render,
   repoRoot,
   requireHelm,
   routesToFrontend,
+  secretData,
   validateObject,
   workloads,
 } from "./helm.js";
 
-const DEV = ["-f", "charts/signet/values-dev.yaml"];
-const PROD = ["-f", "charts/signet/ci/values-prod.yaml"];
 // What the Tiltfile renders: the dev values plus sources run by tsx (live_update).
 const TILT = [...DEV, "--set", "runFromSource=true"];
 
@@ -225,7 +226,7 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
 
   it("generates well-formed application secrets and wires each service to the keys it needs", () => {
     const { objects } = rendered(args);
-    const s = decodeSecret(find(objects, "Secret", "signet"));
+    const s = secretData(objects, "signet");
     expect(Buffer.from(s.SIGNET_MASTER_KEY ?? "", "base64")).toHaveLength(32);
     expect(s.SIGNET_ADMIN_TOKENS).toMatch(/^admin:[A-Za-z0-9]{32,}$/);
     expect((s.SESSION_SECRET ?? "").length).toBeGreaterThanOrEqual(32);
@@ -236,7 +237,7 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
 
     const secretRefs = (component: string) =>
       Object.fromEntries(
-        [...effectiveEnv(objects, mainContainer(objects, component)).values()]
+        [...effectiveEnv(objects, component).values()]
           .filter((e) => e.valueFrom?.secretKeyRef)
           .map((e) => [e.name, e.valueFrom?.secretKeyRef]),
       );
@@ -275,7 +276,7 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
   it("sets the environment the contract names", () => {
     const { objects } = rendered(args);
     const env = (component: string) => {
-      const m = effectiveEnv(objects, mainContainer(objects, component));
+      const m = effectiveEnv(objects, component);
       return (name: string) => m.get(name)?.value;
     };
     const data = env("data");
@@ -343,10 +344,9 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
 
   it("routes the Ingress to the frontend Service's port", () => {
     const { objects } = rendered(args);
-    const [ing, ...more] = byKind<IngressObject>(objects, "Ingress");
-    expect(more).toHaveLength(0);
-    expect(ing?.spec.ingressClassName).toBe("nginx");
-    const routes = ingressRoutes(ing as IngressObject);
+    const ing = onlyIngress(objects);
+    expect(ing.spec.ingressClassName).toBe("nginx");
+    const routes = ingressRoutes(ing);
     // ingress.hosts[].paths of the values: one host, everything under /
     expect(routes.map((r) => [r.host, r.path, r.pathType])).toEqual([
       [prod ? "signet.example.com" : "signet.localhost", "/", "Prefix"],
@@ -361,8 +361,8 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
       expect(svc.spec.selector["app.kubernetes.io/component"]).toBe("frontend");
       expect(routesToFrontend(objects, route)).toBe(true);
     }
-    if (prod) expect(ing?.spec.tls?.[0]).toEqual({ secretName: "signet-tls", hosts: ["signet.example.com"] });
-    else expect(ing?.spec.tls).toBeUndefined();
+    if (prod) expect(ing.spec.tls?.[0]).toEqual({ secretName: "signet-tls", hosts: ["signet.example.com"] });
+    else expect(ing.spec.tls).toBeUndefined();
   });
 
   it("restricts the data service to the frontend and consumer-labelled pods, the registry to the namespace", () => {
@@ -489,8 +489,7 @@ describe("production-like values", () => {
   it("reads DATABASE_URL from the platform's existing Secret and renders no database Secret", () => {
     const { objects } = rendered(PROD);
     expect(byKind(objects, "Secret").map((s) => s.metadata.name)).toEqual(["signet"]);
-    const ref = effectiveEnv(objects, mainContainer(objects, "data")).get("DATABASE_URL")?.valueFrom
-      ?.secretKeyRef;
+    const ref = effectiveEnv(objects, "data").get("DATABASE_URL")?.valueFrom?.secretKeyRef;
     expect(ref).toEqual({ name: "signet-database", key: "DATABASE_URL" });
     expect(byKind(objects, "StatefulSet")).toHaveLength(0);
     expect(find<Workload>(objects, "Deployment", "signet-data").spec.template.spec.containers[0]?.image).toBe(
@@ -515,7 +514,7 @@ describe("development values", () => {
     const nats = find<Workload>(objects, "StatefulSet", "signet-nats").spec.template.spec.containers[0];
     expect(nats?.image).toBe("nats:2-alpine");
     expect(nats?.args).toContain("--jetstream");
-    const db = decodeSecret(find(objects, "Secret", "signet-database"));
+    const db = secretData(objects, "signet-database");
     expect(db.DATABASE_URL).toBe(`postgres://signet:${db.POSTGRES_PASSWORD}@signet-postgresql:5432/signet`);
     expect(find<Workload>(objects, "Deployment", "signet-data").spec.template.spec.containers[0]?.image).toBe(
       "localhost:5005/signet:dev",
@@ -556,8 +555,8 @@ describe("development values", () => {
       "--set",
       "secrets.values.consumerKey=devfrontendkey0001",
     ];
-    const a = decodeSecret(find(render([...DEV, ...given]).objects, "Secret", "signet"));
-    const b = decodeSecret(find(render([...DEV, ...given]).objects, "Secret", "signet"));
+    const a = secretData(render([...DEV, ...given]).objects, "signet");
+    const b = secretData(render([...DEV, ...given]).objects, "signet");
     expect(a.SESSION_SECRET).toBe("s" + "x".repeat(40));
     expect(a.SIGNET_CONSUMER_KEY).toBe("devfrontendkey0001");
     expect(b.SESSION_SECRET).toBe(a.SESSION_SECRET);
@@ -596,8 +595,7 @@ describe("values.schema.json", () => {
       "--set",
       "registry.terminationGracePeriodSeconds=60",
     ]);
-    const drain = (c: string) =>
-      effectiveEnv(objects, mainContainer(objects, c)).get("SIGNET_DRAIN_DELAY_MS")?.value;
+    const drain = (c: string) => effectiveEnv(objects, c).get("SIGNET_DRAIN_DELAY_MS")?.value;
     const grace = (c: string) => deployment(objects, c).spec.template.spec.terminationGracePeriodSeconds;
     expect([drain("registry"), grace("registry")]).toEqual(["20000", 60]);
     expect([drain("data"), grace("data")]).toEqual(["5000", 40]);
@@ -626,8 +624,7 @@ describe("values.schema.json", () => {
   it("uses an existingSecret instead of generating one", () => {
     const { objects } = render(["--set", "secrets.existingSecret=my-signet"]);
     expect(byKind(objects, "Secret")).toHaveLength(0);
-    const ref = effectiveEnv(objects, mainContainer(objects, "frontend")).get("SESSION_SECRET")?.valueFrom
-      ?.secretKeyRef;
+    const ref = effectiveEnv(objects, "frontend").get("SESSION_SECRET")?.valueFrom?.secretKeyRef;
     expect(ref).toEqual({ name: "my-signet", key: "SESSION_SECRET" });
   });
 });

@@ -8,27 +8,29 @@ import { loadDataConfig } from "@signet/data/config";
 import { loadFrontendConfig } from "@signet/frontend/config";
 import { loadRegistryConfig } from "@signet/registry/config";
 import { describe, expect, it } from "vitest";
+import { MASTER_KEY } from "@signet/test-support/keys";
 import {
-  type IngressObject,
   type K8sObject,
   type Render,
   byKind,
   decodeSecret,
   deployment,
+  DEV,
   effectiveEnv,
   find,
   helm,
   ingressRoutes,
   mainContainer,
+  onlyIngress,
+  PROD,
   rawDocument,
   render,
   routesToFrontend,
+  secretData,
 } from "./helm.js";
 
 const COMPONENTS = ["data", "registry", "frontend"] as const;
 type Component = (typeof COMPONENTS)[number];
-const DEV = ["-f", "charts/signet/values-dev.yaml"];
-const PROD = ["-f", "charts/signet/ci/values-prod.yaml"];
 
 const loaders: Record<Component, (env: Record<string, string | undefined>) => unknown> = {
   data: loadDataConfig,
@@ -45,7 +47,7 @@ const EXTERNAL_SECRETS: Record<string, string> = {
 function startEnv(objects: K8sObject[], component: Component): Record<string, string> {
   const secrets = new Map(byKind(objects, "Secret").map((s) => [s.metadata.name, decodeSecret(s)]));
   const env: Record<string, string> = {};
-  for (const e of effectiveEnv(objects, mainContainer(objects, component)).values()) {
+  for (const e of effectiveEnv(objects, component).values()) {
     const ref = e.valueFrom?.secretKeyRef;
     const value =
       e.value ??
@@ -142,7 +144,7 @@ describe("a setting restarts only the services that read it", () => {
     },
     {
       name: "the master key",
-      set: [`secrets.values.masterKey=${Buffer.alloc(32, 7).toString("base64")}`],
+      set: [`secrets.values.masterKey=${MASTER_KEY}`],
       restarts: { data: "secret", registry: "secret" },
     },
     {
@@ -194,8 +196,8 @@ describe("a setting restarts only the services that read it", () => {
 
   it("keeps every pod template stable across renders (generated secrets are not hashed)", () => {
     const [a, b] = [render(DEV), render(DEV)];
-    expect(decodeSecret(find(a.objects, "Secret", "signet")).SESSION_SECRET).not.toBe(
-      decodeSecret(find(b.objects, "Secret", "signet")).SESSION_SECRET,
+    expect(secretData(a.objects, "signet").SESSION_SECRET).not.toBe(
+      secretData(b.objects, "signet").SESSION_SECRET,
     );
     for (const c of COMPONENTS) {
       expect(rawDocument(b.raw, "Deployment", `signet-${c}`), c).toBe(
@@ -219,9 +221,7 @@ describe("ingress.hosts[].paths", () => {
 
   it("routes every host and path listed, each to the frontend's port only", () => {
     const { objects } = render(["--set-json", `ingress.hosts=${JSON.stringify(hosts)}`]);
-    const [ing, ...more] = byKind<IngressObject>(objects, "Ingress");
-    expect(more).toHaveLength(0);
-    const routes = ingressRoutes(ing as IngressObject);
+    const routes = ingressRoutes(onlyIngress(objects));
     expect(routes.map((r) => [r.host, r.path, r.pathType])).toEqual([
       ["signet.example.com", "/", "Prefix"],
       ["signet.example.com", "/login", "Exact"],

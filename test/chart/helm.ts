@@ -16,6 +16,9 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const chartDir = join(repoRoot, "charts/signet");
 export const helmBin = join(repoRoot, ".tools/bin/helm");
+/** helm arguments for the development values and for the production-like CI values. */
+export const DEV = ["-f", "charts/signet/values-dev.yaml"];
+export const PROD = ["-f", "charts/signet/ci/values-prod.yaml"];
 
 /** Missing helm is a failure, never a skip (also when CI is set). */
 export function requireHelm(): void {
@@ -140,6 +143,13 @@ export interface IngressObject extends K8sObject {
   };
 }
 
+/** The one Ingress rendered (an error when there are none or several). */
+export function onlyIngress(objects: K8sObject[]): IngressObject {
+  const ingresses = byKind<IngressObject>(objects, "Ingress");
+  if (ingresses.length !== 1) throw new Error(`${ingresses.length} Ingresses rendered, not one`);
+  return ingresses[0]!;
+}
+
 /** Every host + path an Ingress routes, with the Service port it routes to. */
 export function ingressRoutes(ing: IngressObject): {
   host: string;
@@ -252,8 +262,12 @@ export function matches(selector: StringMap, labels: StringMap | undefined): boo
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
-/** The env a container ends up with: its ConfigMaps (envFrom) overlaid by env values. */
-export function effectiveEnv(objects: K8sObject[], c: Container): Map<string, EnvVar> {
+/**
+ * The env a container ends up with: its ConfigMaps (envFrom) overlaid by env values. Given a
+ * component's name, its main container's.
+ */
+export function effectiveEnv(objects: K8sObject[], container: Container | string): Map<string, EnvVar> {
+  const c = typeof container === "string" ? mainContainer(objects, container) : container;
   const env = new Map<string, EnvVar>();
   for (const from of c.envFrom ?? []) {
     if (!from.configMapRef) continue;
@@ -268,4 +282,9 @@ export function decodeSecret(secret: K8sObject): StringMap {
   return Object.fromEntries(
     Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
   );
+}
+
+/** The decoded data of the rendered Secret `name`. */
+export function secretData(objects: K8sObject[], name: string): StringMap {
+  return decodeSecret(find(objects, "Secret", name));
 }

@@ -5,29 +5,30 @@ import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatAuthorizationHeader, signRequestDetailed, type ClientCredentials } from "@signet/shared/oauth";
-import { issueToken, revokeConsumer, revokeToken } from "@signet/shared/repos";
+import { revokeConsumer, revokeToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { keyring, LONG, seed, startPod, type Pod, type Seeded } from "./support.js";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedCredentials, seedToken, type SeededCredentials } from "@signet/test-support/seed";
+import { LONG } from "./support.js";
 
 const PUBLIC = "http://signet.test";
 const FUZZ_RUNS = LONG ? 50_000 : 10_000;
 const REPLAYS = 1_000;
 
 const database = useTestDatabase();
-let nats: PrivateNats;
-const pods: Pod[] = [];
-let good: Seeded;
-let other: Seeded; // another consumer with its own user and token
-let revokedConsumer: Seeded;
+const nats = usePrivateNats();
+const pods: DataPod[] = [];
+let good: SeededCredentials;
+let other: SeededCredentials; // another consumer with its own user and token
+let revokedConsumer: SeededCredentials;
 let revokedToken: ClientCredentials;
 let expiredToken: ClientCredentials;
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
   for (const id of ["fuzz-a", "fuzz-b", "fuzz-c"]) {
     pods.push(
-      await startPod({
+      await startDataPod({
         id,
         databaseUrl: database.url,
         natsUrl: nats.url,
@@ -42,33 +43,22 @@ beforeAll(async () => {
       }),
     );
   }
-  good = await seed(database.db);
-  other = await seed(database.db);
-  revokedConsumer = await seed(database.db);
+  good = await seedCredentials(database.db);
+  other = await seedCredentials(database.db);
+  revokedConsumer = await seedCredentials(database.db);
   await revokeConsumer(database.db, revokedConsumer.consumer.key, "fuzz");
-  const r = await issueToken(database.db, keyring, {
-    userId: good.user.id,
-    consumerKey: good.consumer.key,
-    ttlSeconds: 3600,
-  });
-  revokedToken = { key: r.token, secret: r.secret };
-  await revokeToken(database.db, r.token);
-  const e = await issueToken(database.db, keyring, {
-    userId: good.user.id,
-    consumerKey: good.consumer.key,
-    ttlSeconds: 1,
-  });
-  expiredToken = { key: e.token, secret: e.secret };
+  revokedToken = await seedToken(database.db, good.user, good.consumer);
+  await revokeToken(database.db, revokedToken.key);
+  expiredToken = await seedToken(database.db, good.user, good.consumer, 1);
   await database.db
     .updateTable("access_tokens")
     .set({ expires_at: new Date(Date.now() - 60_000) })
-    .where("token", "=", e.token)
+    .where("token", "=", expiredToken.key)
     .execute();
 }, 60_000);
 
 afterAll(async () => {
   for (const pod of pods) await pod.close();
-  await nats?.dispose();
 });
 
 // ---- valid requests ---------------------------------------------------------------------------
@@ -149,7 +139,7 @@ function wire(base: Base): Wire {
   };
 }
 
-async function send(pod: Pod | FastifyInstance, w: Wire) {
+async function send(pod: DataPod | FastifyInstance, w: Wire) {
   const app = "app" in pod ? pod.app : pod;
   return app.inject({
     method: w.method as "GET",

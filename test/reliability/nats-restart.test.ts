@@ -4,32 +4,35 @@
 // sent after a revoke call answered may be accepted, at any point; the consumer that is
 // never revoked keeps working throughout (checked against PostgreSQL while NATS is away);
 // after the restart the pods cache again and a revocation is confirmed by both of them.
-import { Keyring } from "@signet/shared/crypto";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { LONG, MASTER_KEY, seed, signedFetch, sleep, startPod, type Pod, type Seeded } from "./support.js";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { keyring } from "@signet/test-support/keys";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedCredentials, type SeededCredentials } from "@signet/test-support/seed";
+import { signedFetch } from "@signet/test-support/signed";
+import { sleep, waitFor } from "@signet/test-support/wait";
+import { LONG } from "./support.js";
 
 const database = useTestDatabase();
-let nats: PrivateNats;
-const pods: Pod[] = [];
+const nats = usePrivateNats();
+const pods: DataPod[] = [];
 let registry: Awaited<ReturnType<typeof buildRegistryApp>>;
 let registryUrl: string;
 const adminToken = randomBytes(24).toString("base64url");
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
   for (const id of ["nats-a", "nats-b"])
-    pods.push(await startPod({ id, databaseUrl: database.url, natsUrl: nats.url }));
+    pods.push(await startDataPod({ id, databaseUrl: database.url, natsUrl: nats.url }));
   registry = await buildRegistryApp({
     config: registryConfigDefaults({
       port: 0,
       logLevel: "silent",
       databaseUrl: database.url,
       natsUrl: nats.url,
-      keyring: Keyring.fromEnv(MASTER_KEY),
+      keyring,
       adminTokens: [{ name: "reliability", token: adminToken }],
       confirmWindowMs: 1_000,
       confirmExpected: pods.length,
@@ -45,10 +48,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.close();
   for (const pod of pods) await pod.close();
-  await nats?.dispose();
 });
 
-const busOf = (pod: Pod) => pod.app.bus;
+const busOf = (pod: DataPod) => pod.bus;
 
 async function revoke(key: string): Promise<{ answeredAt: number; confirmed: number }> {
   const res = await fetch(`${registryUrl}/consumers/${key}/revoke`, {
@@ -64,11 +66,11 @@ async function revoke(key: string): Promise<{ answeredAt: number; confirmed: num
 it(
   "no revoked consumer accepted while NATS stops and restarts under load; caching resumes after",
   async () => {
-    const keep = await seed(database.db);
-    const before = await seed(database.db);
-    const during = await seed(database.db);
-    const after = await seed(database.db);
-    const all: [string, Seeded][] = [
+    const keep = await seedCredentials(database.db);
+    const before = await seedCredentials(database.db);
+    const during = await seedCredentials(database.db);
+    const after = await seedCredentials(database.db);
+    const all: [string, SeededCredentials][] = [
       ["keep", keep],
       ["before", before],
       ["during", during],
@@ -85,7 +87,12 @@ it(
         const [who, creds] = all[(n + w) % all.length]!;
         const pod = pods[(n + w) % pods.length]!;
         const sentAt = performance.now();
-        const answer = await signedFetch(pod.url, "GET", "/me", creds);
+        const answer = await signedFetch(pod.url, {
+          method: "GET",
+          url: "/me",
+          consumer: creds.consumer,
+          token: creds.token,
+        });
         sent++;
         if (answer.status === 200) accepted.push({ who, sentAt, pod: pod.id });
         else if (who === "keep") keepFailures.push(`${pod.id} ${answer.status} ${answer.body.slice(0, 100)}`);
@@ -117,9 +124,7 @@ it(
         0,
       );
       await nats.start();
-      const deadline = Date.now() + 20_000;
-      while (!pods.every((p) => busOf(p).isConnected()) && Date.now() < deadline) await sleep(50);
-      expect(pods.every((p) => busOf(p).isConnected())).toBe(true);
+      await waitFor("every pod to reconnect", () => pods.every((p) => busOf(p).isConnected()), 20_000, 50);
       await sleep(500);
     }
 

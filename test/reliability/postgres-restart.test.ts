@@ -4,70 +4,65 @@
 // it returns the pod recovers on its own, every note written before is still there, and
 // nothing refused during the outage was written.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import pg from "pg";
-import { createDb, migrateToLatest, type Database } from "@signet/shared/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import type { Kysely } from "kysely";
+import { createTestDatabase, type TestDatabase } from "@signet/test-support/db";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedCredentials, type SeededCredentials } from "@signet/test-support/seed";
+import { signedFetch, type SignedOptions } from "@signet/test-support/signed";
+import { sleep, waitFor } from "@signet/test-support/wait";
 import { startPrivatePostgres, type PrivatePostgres } from "./pg-cluster.js";
-import { LONG, seed, signedFetch, sleep, startPod, type Pod, type Seeded } from "./support.js";
+import { LONG } from "./support.js";
 
+const nats = usePrivateNats();
 let postgres: PrivatePostgres;
-let nats: PrivateNats;
-let pod: Pod;
-let db: Kysely<Database>;
-let creds: Seeded;
+let database: TestDatabase;
+let pod: DataPod;
+let creds: SeededCredentials;
 
 beforeAll(async () => {
   postgres = await startPrivatePostgres();
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query("create database signet");
-  await admin.end();
-  const databaseUrl = postgres.url.replace(/\/postgres$/, "/signet");
-  db = createDb(databaseUrl, { max: 2 });
-  await migrateToLatest(db);
-  creds = await seed(db);
-  nats = await startPrivateNats();
-  pod = await startPod({ id: "pg-restart", databaseUrl, natsUrl: nats.url });
+  database = await createTestDatabase({ baseUrl: postgres.url, db: { max: 2 } });
+  creds = await seedCredentials(database.db);
+  pod = await startDataPod({ id: "pg-restart", databaseUrl: database.url, natsUrl: nats.url });
 }, 90_000);
 
 afterAll(async () => {
   await pod?.close();
-  await db?.destroy();
-  await nats?.dispose();
+  await database?.drop();
   await postgres?.dispose();
 });
 
 const readyz = () => fetch(`${pod.url}/readyz`).then((r) => r.status);
+/** A signed request to the pod over HTTP with the seeded consumer and token. */
+const send = (request: Pick<SignedOptions, "method" | "url" | "json">) =>
+  signedFetch(pod.url, { ...request, consumer: creds.consumer, token: creds.token });
+const postNote = (title: string, body: string) =>
+  send({ method: "POST", url: "/notes", json: { title, body } });
 
 it(
   "503 while PostgreSQL is away, recovery after, every note written before still there",
   async () => {
     const written: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      const answer = await signedFetch(pod.url, "POST", "/notes", creds, {
-        title: `before ${i}`,
-        body: "kept",
-      });
+    /** A note that must be kept: answered 201, its id remembered. */
+    const write = async (title: string, body: string) => {
+      const answer = await postNote(title, body);
       expect(answer.status, answer.body).toBe(201);
       written.push((JSON.parse(answer.body) as { id: string }).id);
-    }
+    };
+    for (let i = 0; i < 50; i++) await write(`before ${i}`, "kept");
     expect(await readyz()).toBe(200);
 
     const rounds = LONG ? 3 : 1;
     for (let round = 0; round < rounds; round++) {
-      await postgres.stopImmediate();
+      await postgres.stop(); // crash-style: pg_ctl -m immediate
       const during = new Map<number, number>();
       const outageEnds = Date.now() + (LONG ? 5_000 : 2_000);
       let attempts = 0;
       while (Date.now() < outageEnds) {
         const post = attempts % 2 === 0;
         const answer = post
-          ? await signedFetch(pod.url, "POST", "/notes", creds, {
-              title: `during ${round}-${attempts}`,
-              body: "refused",
-            })
-          : await signedFetch(pod.url, "GET", "/me", creds);
+          ? await postNote(`during ${round}-${attempts}`, "refused")
+          : await send({ method: "GET", url: "/me" });
         attempts++;
         during.set(answer.status, (during.get(answer.status) ?? 0) + 1);
         if (answer.status === 503) expect(JSON.parse(answer.body)).toMatchObject({ error: "unavailable" });
@@ -78,24 +73,17 @@ it(
       expect(await readyz()).toBe(503);
 
       await postgres.start();
-      const deadline = Date.now() + 30_000;
-      let status = 0;
-      while (Date.now() < deadline) {
-        status = (await signedFetch(pod.url, "GET", "/me", creds)).status;
-        if (status === 200) break;
-        await sleep(100);
-      }
-      expect(status).toBe(200);
+      await waitFor(
+        "the pod to answer again",
+        async () => (await send({ method: "GET", url: "/me" })).status === 200,
+        30_000,
+        100,
+      );
       expect(await readyz()).toBe(200);
-      const after = await signedFetch(pod.url, "POST", "/notes", creds, {
-        title: `after ${round}`,
-        body: "new",
-      });
-      expect(after.status, after.body).toBe(201);
-      written.push((JSON.parse(after.body) as { id: string }).id);
+      await write(`after ${round}`, "new");
     }
 
-    const list = await signedFetch(pod.url, "GET", "/notes", creds);
+    const list = await send({ method: "GET", url: "/notes" });
     expect(list.status).toBe(200);
     const ids = (JSON.parse(list.body) as { notes: { id: string; title: string }[] }).notes;
     expect(new Set(ids.map((n) => n.id))).toEqual(new Set(written));

@@ -10,16 +10,19 @@
 // sent over a keep-alive connection the stopping server closed, as in a real cluster.
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { signRequest } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { MASTER_KEY } from "@signet/test-support/keys";
 import { freePort, waitForPort } from "@signet/test-support/net";
-import { npmScriptArgv, ROOT, stopChild } from "../../bench/support.js";
-import { LONG, MASTER_KEY, seed, sleep, type Seeded } from "./support.js";
+import { npmScriptArgv, ROOT, stopChild } from "@signet/test-support/processes";
+import { seedCredentials, type SeededCredentials } from "@signet/test-support/seed";
+import { signedFetch } from "@signet/test-support/signed";
+import { sleep, waitFor } from "@signet/test-support/wait";
+import { LONG } from "./support.js";
 
 const database = useTestDatabase();
-let nats: PrivateNats;
-let creds: Seeded;
+const nats = usePrivateNats();
+let creds: SeededCredentials;
 
 interface Instance {
   name: string;
@@ -51,23 +54,22 @@ function spawnInstance(instance: Instance): void {
   });
 }
 
+const readyz = (instance: Instance, timeoutMs?: number) =>
+  fetch(
+    `http://127.0.0.1:${instance.port}/readyz`,
+    timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {},
+  ).then(
+    (r) => r.status === 200,
+    () => false,
+  );
+
 async function waitReady(instance: Instance, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   await waitForPort(instance.port, timeoutMs);
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${instance.port}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${instance.name} not ready`);
-    await sleep(50);
-  }
+  await waitFor(`${instance.name} to be ready`, () => readyz(instance), timeoutMs, 50);
 }
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
-  creds = await seed(database.db);
+  creds = await seedCredentials(database.db);
   for (const name of ["data-a", "data-b", "data-c"]) {
     const instance: Instance = { name, port: await freePort(), child: undefined, ready: false, served: 0 };
     instances.push(instance);
@@ -78,7 +80,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(instances.map((i) => (i.child ? stopChild(i.child) : undefined)));
-  await nats?.dispose();
 });
 
 const isRefused = (error: unknown): boolean => {
@@ -95,12 +96,7 @@ it(
     const poller = Promise.all(
       instances.map(async (i) => {
         while (!stop) {
-          i.ready = await fetch(`http://127.0.0.1:${i.port}/readyz`, {
-            signal: AbortSignal.timeout(500),
-          }).then(
-            (r) => r.status === 200,
-            () => false,
-          );
+          i.ready = await readyz(i, 500);
           await sleep(50);
         }
       }),
@@ -119,30 +115,22 @@ it(
           continue;
         }
         const instance = candidates[next++ % candidates.length]!;
-        const url = `http://127.0.0.1:${instance.port}${n % 3 === 0 ? "/notes" : "/me"}`;
         const post = n % 3 === 0;
-        const body = post ? JSON.stringify({ title: `w${worker}-${n}`, body: "rolling" }) : undefined;
-        const authorization = signRequest({
-          method: post ? "POST" : "GET",
-          url,
-          consumer: creds.consumer,
-          token: creds.token,
-          ...(body ? { body, contentType: "application/json" } : {}),
-        });
+        const url = `http://127.0.0.1:${instance.port}${post ? "/notes" : "/me"}`;
         try {
-          const res = await fetch(url, {
-            method: post ? "POST" : "GET",
-            headers: { authorization, ...(body ? { "content-type": "application/json" } : {}) },
-            ...(body ? { body } : {}),
-            signal: AbortSignal.timeout(10_000),
+          const answer = await signedFetch(`http://127.0.0.1:${instance.port}`, {
+            ...(post
+              ? { method: "POST", url: "/notes", json: { title: `w${worker}-${n}`, body: "rolling" } }
+              : { method: "GET", url: "/me" }),
+            consumer: creds.consumer,
+            token: creds.token,
           });
-          const text = await res.text();
-          if (res.status >= 200 && res.status < 300) {
+          if (answer.status >= 200 && answer.status < 300) {
             ok++;
             instance.served++;
-            if (post) created.add((JSON.parse(text) as { id: string }).id);
+            if (post) created.add((JSON.parse(answer.body) as { id: string }).id);
           } else {
-            failures.push(`${instance.name} ${url} → ${res.status} ${text.slice(0, 120)}`);
+            failures.push(`${instance.name} ${url} → ${answer.status} ${answer.body.slice(0, 120)}`);
           }
         } catch (error) {
           if (isRefused(error)) rerouted++;

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Agent } from "@signet/test-support/agent";
 import { freePort } from "@signet/test-support/net";
+import { ROOT } from "@signet/test-support/processes";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const home = mkdtempSync(path.join(tmpdir(), "signet-start-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
@@ -31,7 +32,7 @@ async function start(): Promise<Running> {
   delete env.NATS_URL;
   // Its own process group, so "Ctrl-C" can reach the group as a terminal's would.
   const child = spawn("npm", ["start"], {
-    cwd: root,
+    cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -54,33 +55,15 @@ async function stop(running: Running): Promise<void> {
   return exited;
 }
 
-/** Logs in through the frontend's form like a browser: CSRF token, cookie, redirect. */
+/** Logs in through the frontend's form like a browser (CSRF token, cookies), then opens the home page. */
 async function login(
   frontend: number,
   username: string,
   password: string,
 ): Promise<{ status: number; home: string }> {
-  const base = `http://127.0.0.1:${frontend}`;
-  const page = await fetch(`${base}/login`);
-  const cookie = page.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
-  expect(csrf).toBeTruthy();
-  const post = await fetch(`${base}/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-    body: new URLSearchParams({ _csrf: csrf!, username, password, next: "/" }).toString(),
-  });
-  const session =
-    post.headers
-      .getSetCookie()
-      .map((c) => c.split(";")[0])
-      .join("; ") || cookie;
-  const home = await fetch(`${base}/`, { headers: { cookie: session }, redirect: "manual" });
-  return { status: post.status, home: await home.text() };
+  const agent = new Agent(`http://127.0.0.1:${frontend}`);
+  const { status } = await agent.login(username, password);
+  return { status, home: (await agent.get("/")).body };
 }
 
 describe("npm start", () => {

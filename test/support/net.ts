@@ -1,6 +1,7 @@
-// Loopback networking helpers for tests: free ports, waiting for a listener, and a
-// TCP proxy a test can cut and restore (to make PostgreSQL "unreachable").
+// Loopback networking helpers for tests: free ports, waiting for a listener, and a TCP
+// proxy a test can cut and restore (PostgreSQL or NATS "unreachable") or slow down.
 import net from "node:net";
+import { waitFor } from "./wait.js";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -13,25 +14,28 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** True when something accepts a TCP connection on host:port within `timeoutMs`. */
+export function answers(port: number, host = "127.0.0.1", timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
+}
+
+export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  return waitFor(`a listener on 127.0.0.1:${port}`, () => answers(port), timeoutMs, 50);
 }
 
 export interface TcpProxy {
   port: number;
+  /** `url` with its host and port replaced by the proxy's. */
+  via(url: string): string;
   /** Drops every open connection and refuses new ones. */
   cut(): void;
   /** Accepts connections again. */
@@ -39,7 +43,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
+/**
+ * A TCP proxy on 127.0.0.1 to targetHost:targetPort that a test can cut and restore;
+ * with `delayMs`, every chunk from the target reaches the client that much later (order kept).
+ */
+export async function startTcpProxy(
+  targetPort: number,
+  targetHost = "127.0.0.1",
+  options: { delayMs?: number } = {},
+): Promise<TcpProxy> {
+  const { delayMs = 0 } = options;
   const sockets = new Set<net.Socket>();
   let open = true;
   const server = net.createServer((client) => {
@@ -56,12 +69,24 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
       sockets.delete(upstream);
     };
     client.on("error", forget).on("close", forget);
-    upstream.on("error", forget).on("close", forget);
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    if (delayMs > 0) {
+      upstream.on("data", (chunk) => setTimeout(() => client.writable && client.write(chunk), delayMs));
+      upstream.on("error", forget).on("close", () => setTimeout(forget, delayMs));
+    } else {
+      upstream.pipe(client);
+      upstream.on("error", forget).on("close", forget);
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port,
+    via: (url) => {
+      const u = new URL(url);
+      u.host = `127.0.0.1:${port}`;
+      return u.toString();
+    },
     cut: () => {
       open = false;
       for (const socket of sockets) socket.destroy();

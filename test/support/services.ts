@@ -7,8 +7,8 @@
 // A Docker engine that cannot provide images (no internet) is no reason to fail: the error
 // then names what is missing.
 import { execFile } from "node:child_process";
-import net from "node:net";
 import { promisify } from "node:util";
+import { answers } from "./net.js";
 
 export const LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 export const LOCAL_NATS_URL = "nats://127.0.0.1:4222";
@@ -30,20 +30,6 @@ async function dockerAnswers(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** True when something accepts a TCP connection on 127.0.0.1:port within a second. */
-export function answers(port: number, host = "127.0.0.1"): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host, timeout: 1_000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("timeout", () => done(false));
-    socket.once("error", () => done(false));
-  });
 }
 
 interface Candidate {

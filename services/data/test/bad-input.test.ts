@@ -1,49 +1,18 @@
 // Bad input never reaches a 5xx: malformed headers, oversized bodies, wrong content types,
 // unicode and very long usernames, SQL metacharacters, NUL bytes — clean 4xx with the
 // contract's codes.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import { LocalBus } from "@signet/shared/bus";
-import { type ClientCredentials } from "@signet/shared/oauth";
+import type { LightMyRequestResponse } from "fastify";
 import { useTestDatabase } from "@signet/test-support/db";
-import { buildDataApp } from "../src/app.js";
-import {
-  seedConsumer,
-  seedToken,
-  seedUser,
-  signedInject,
-  signedRequest,
-  testConfig,
-  type SeededUser,
-} from "./helpers.js";
+import { useDataPod } from "@signet/test-support/hooks";
+import { signedInject, signedRequest, type SignedOptions } from "@signet/test-support/signed";
 
 const tdb = useTestDatabase();
-let app: FastifyInstance;
-let bus: LocalBus;
-let consumer: ClientCredentials;
-let user: SeededUser;
-let token: ClientCredentials;
-
-beforeAll(async () => {
-  bus = new LocalBus();
-  app = await buildDataApp({
-    // generous login limits: this file hammers /authenticate on purpose
-    config: testConfig({
-      loginLimitPerUser: 10_000,
-      loginLimitPerAddress: 10_000,
-    }),
-    db: tdb.db,
-    bus,
-    logger: false,
-  });
-  consumer = await seedConsumer(tdb.db);
-  user = await seedUser(tdb.db);
-  token = await seedToken(tdb.db, user, consumer);
-});
-afterAll(async () => {
-  await app?.close();
-  await bus?.close();
+const { pod, consumer, user, token } = useDataPod(tdb, {
+  listen: false,
+  // generous login limits: this file hammers /authenticate on purpose
+  config: { loginLimitPerUser: 10_000, loginLimitPerAddress: 10_000 },
 });
 
 const CODES = new Set([
@@ -79,6 +48,20 @@ function expectClean4xx(res: LightMyRequestResponse, status?: number, code?: str
   if (code) expect(body.error).toBe(code);
 }
 
+/** Sends `options` signed to the app: the answer must be a clean 4xx (`status` and `code` when given). */
+async function expectRejected(options: SignedOptions, status?: number, code?: string) {
+  expectClean4xx(await signedInject(pod.app, options), status, code);
+}
+
+const postNote = (json: unknown): SignedOptions => ({ method: "POST", url: "/notes", consumer, token, json });
+const signUp = (json: unknown): SignedOptions => ({ method: "POST", url: "/users", consumer, json });
+const authenticate = (body: Pick<SignedOptions, "json" | "form">): SignedOptions => ({
+  method: "POST",
+  url: "/authenticate",
+  consumer,
+  ...body,
+});
+
 describe("malformed headers", () => {
   it.each([
     ["empty scheme", "OAuth"],
@@ -95,20 +78,20 @@ describe("malformed headers", () => {
       `OAuth oauth_consumer_key="x'%3B%20drop%20table%20consumers%3B--", oauth_signature_method="HMAC-SHA256", oauth_signature="x", oauth_timestamp="${Math.floor(Date.now() / 1000)}", oauth_nonce="n"`,
     ],
   ])("%s → clean 4xx", async (_label, authorization) => {
-    const res = await app.inject({ method: "GET", url: "/me", headers: { authorization } });
+    const res = await pod.app.inject({ method: "GET", url: "/me", headers: { authorization } });
     expectClean4xx(res);
     expect(res.statusCode === 400 || res.statusCode === 401).toBe(true);
   });
 
   it("oauth_* parameters in the query → 400 parameter_rejected; a malformed query → 4xx", async () => {
-    expectClean4xx(
-      await signedInject(app, { method: "GET", url: "/notes?oauth_token=x", consumer, token }),
+    await expectRejected(
+      { method: "GET", url: "/notes?oauth_token=x", consumer, token },
       400,
       "parameter_rejected",
     );
     const req = signedRequest({ method: "GET", url: "/notes", consumer, token });
     req.url = "/notes?a=%zz&b=%";
-    expectClean4xx(await app.inject(req));
+    expectClean4xx(await pod.app.inject(req));
   });
 
   it("random header values never cause a 5xx", async () => {
@@ -117,7 +100,7 @@ describe("malformed headers", () => {
         const value = `OAuth ${s}`.replace(/[\r\n]/g, " ");
         let res: LightMyRequestResponse;
         try {
-          res = await app.inject({ method: "GET", url: "/me", headers: { authorization: value } });
+          res = await pod.app.inject({ method: "GET", url: "/me", headers: { authorization: value } });
         } catch {
           return; // light-my-request refused to send an invalid header value: nothing reached the app
         }
@@ -131,135 +114,52 @@ describe("malformed headers", () => {
 
 describe("bodies", () => {
   it("an oversized body → 413 invalid_input", async () => {
-    const big = { title: "t", body: "x".repeat(70 * 1024) };
-    expectClean4xx(
-      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: big }),
-      413,
-      "invalid_input",
-    );
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/authenticate",
-        consumer,
-        form: { username: "u".repeat(70 * 1024), password: "p" },
-      }),
+    await expectRejected(postNote({ title: "t", body: "x".repeat(70 * 1024) }), 413, "invalid_input");
+    await expectRejected(
+      authenticate({ form: { username: "u".repeat(70 * 1024), password: "p" } }),
       413,
       "invalid_input",
     );
   });
 
   it("wrong content types → 400 invalid_input once signed, 401 when not", async () => {
-    const text = await signedInject(app, {
-      method: "POST",
-      url: "/notes",
-      consumer,
-      token,
-      body: "title=a&body=b",
-      contentType: "text/plain",
-    });
-    expectClean4xx(text, 400, "invalid_input");
-    const xml = await signedInject(app, {
-      method: "POST",
-      url: "/authenticate",
-      consumer,
-      body: "<login/>",
-      contentType: "application/xml",
-    });
-    expectClean4xx(xml, 400, "invalid_input");
-    const unsigned = await app.inject({
+    const text = { body: "title=a&body=b", contentType: "text/plain" };
+    await expectRejected({ method: "POST", url: "/notes", consumer, token, ...text }, 400, "invalid_input");
+    const xml = { body: "<login/>", contentType: "application/xml" };
+    await expectRejected({ method: "POST", url: "/authenticate", consumer, ...xml }, 400, "invalid_input");
+    const unsigned = await pod.app.inject({
       method: "POST",
       url: "/notes",
       headers: { "content-type": "text/plain" },
       payload: "hello",
     });
     expectClean4xx(unsigned, 401, "parameter_absent");
-    const multipart = await signedInject(app, {
-      method: "POST",
-      url: "/users",
-      consumer,
-      body: "--x\r\n\r\n--x--",
-      contentType: "multipart/form-data; boundary=x",
-    });
-    expectClean4xx(multipart, 400, "invalid_input");
+    const multipart = { body: "--x\r\n\r\n--x--", contentType: "multipart/form-data; boundary=x" };
+    await expectRejected({ method: "POST", url: "/users", consumer, ...multipart }, 400, "invalid_input");
   });
 
   it("malformed JSON → 400 invalid_input; JSON of the wrong shape → 400 invalid_input", async () => {
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        body: "{not json",
-        contentType: "application/json",
-      }),
+    const notJson = { body: "{not json", contentType: "application/json" };
+    await expectRejected(
+      { method: "POST", url: "/notes", consumer, token, ...notJson },
       400,
       "invalid_input",
     );
-    expectClean4xx(
-      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: ["a", "b"] }),
-      400,
-      "invalid_input",
-    );
-    expectClean4xx(
-      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: "just a string" }),
-      400,
-      "invalid_input",
-    );
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        json: { title: { $ne: 1 }, body: "x" },
-      }),
-      400,
-      "invalid_input",
-    );
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        json: { __proto__: { admin: true }, title: "x" },
-      }),
-      400,
-      "invalid_input",
-    );
+    await expectRejected(postNote(["a", "b"]), 400, "invalid_input");
+    await expectRejected(postNote("just a string"), 400, "invalid_input");
+    await expectRejected(postNote({ title: { $ne: 1 }, body: "x" }), 400, "invalid_input");
+    await expectRejected(postNote({ __proto__: { admin: true }, title: "x" }), 400, "invalid_input");
   });
 
   it("NUL bytes in stored text → 400 invalid_input (PostgreSQL cannot store them)", async () => {
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        json: { title: "a\u0000b", body: "x" },
-      }),
+    await expectRejected(postNote({ title: "a\u0000b", body: "x" }), 400, "invalid_input");
+    await expectRejected(
+      signUp({ username: "nulname", password: "password123", display_name: "a\u0000" }),
       400,
       "invalid_input",
     );
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/users",
-        consumer,
-        json: { username: "nulname", password: "password123", display_name: "a\u0000" },
-      }),
-      400,
-      "invalid_input",
-    );
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/authenticate",
-        consumer,
-        json: { username: "a\u0000b", password: "pw\u0000" },
-      }),
+    await expectRejected(
+      authenticate({ json: { username: "a\u0000b", password: "pw\u0000" } }),
       401,
       "invalid_credentials",
     );
@@ -278,36 +178,21 @@ describe("usernames and SQL metacharacters", () => {
     ["long (256)", "a".repeat(256)],
     ["right-to-left override", "\u202Eresu"],
   ])("login with a %s username → 401 invalid_credentials", async (_label, username) => {
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/authenticate",
-        consumer,
-        form: { username, password: "whatever1" },
-      }),
+    await expectRejected(
+      authenticate({ form: { username, password: "whatever1" } }),
       401,
       "invalid_credentials",
     );
   });
 
   it("a very long username → 400 invalid_input at login and at sign-up", async () => {
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/authenticate",
-        consumer,
-        json: { username: "a".repeat(5000), password: "x" },
-      }),
+    await expectRejected(
+      authenticate({ json: { username: "a".repeat(5000), password: "x" } }),
       400,
       "invalid_input",
     );
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/users",
-        consumer,
-        json: { username: "a".repeat(65), password: "password123", display_name: "L" },
-      }),
+    await expectRejected(
+      signUp({ username: "a".repeat(65), password: "password123", display_name: "L" }),
       400,
       "invalid_input",
     );
@@ -319,13 +204,8 @@ describe("usernames and SQL metacharacters", () => {
     ["spaces", "a b c"],
     ["empty", ""],
   ])("sign-up with a %s username → 400 invalid_input", async (_label, username) => {
-    expectClean4xx(
-      await signedInject(app, {
-        method: "POST",
-        url: "/users",
-        consumer,
-        json: { username, password: "password123", display_name: "X" },
-      }),
+    await expectRejected(
+      signUp({ username, password: "password123", display_name: "X" }),
       400,
       "invalid_input",
     );
@@ -334,17 +214,16 @@ describe("usernames and SQL metacharacters", () => {
   it("SQL metacharacters in note text are stored verbatim; the users table is intact", async () => {
     const title = "'); delete from notes; --";
     const body = "\\x00 $1 %s ' \" ; -- /* */ 🙂 ".repeat(20);
-    const res = await signedInject(app, {
-      method: "POST",
-      url: "/notes",
+    const res = await signedInject(pod.app, postNote({ title, body }));
+    expect(res.statusCode).toBe(201);
+    const back = await signedInject(pod.app, {
+      method: "GET",
+      url: `/notes/${res.json().id}`,
       consumer,
       token,
-      json: { title, body },
     });
-    expect(res.statusCode).toBe(201);
-    const back = await signedInject(app, { method: "GET", url: `/notes/${res.json().id}`, consumer, token });
     expect(back.json()).toMatchObject({ title, body });
-    const me = await signedInject(app, { method: "GET", url: "/me", consumer, token });
+    const me = await signedInject(pod.app, { method: "GET", url: "/me", consumer, token });
     expect(me.json().username).toBe(user.username);
   });
 
@@ -354,14 +233,8 @@ describe("usernames and SQL metacharacters", () => {
         fc.string({ maxLength: 80, unit: "grapheme" }),
         fc.string({ maxLength: 40, unit: "grapheme" }),
         async (username, password) => {
-          const login = await signedInject(app, {
-            method: "POST",
-            url: "/authenticate",
-            consumer,
-            json: { username, password },
-          });
-          expectClean4xx(login);
-          const signup = await signedInject(app, {
+          expectClean4xx(await signedInject(pod.app, authenticate({ json: { username, password } })));
+          const signup = await signedInject(pod.app, {
             method: "POST",
             url: "/users",
             consumer,

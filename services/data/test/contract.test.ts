@@ -1,48 +1,28 @@
 // The data service's contract (docs/api.md, "Data service"): every route, every error code,
 // checked on status, body and WWW-Authenticate.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
-import { LocalBus, SUBJECTS } from "@signet/shared/bus";
+import { SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/test-support/db";
+import { useDataPod } from "@signet/test-support/hooks";
 import { unique } from "@signet/test-support/keys";
-import { buildDataApp } from "../src/app.js";
-import {
-  metricValue,
-  seedConsumer,
-  seedToken,
-  seedUser,
-  signedInject,
-  signedRequest,
-  testConfig,
-  type SeededUser,
-} from "./helpers.js";
+import { metricValue } from "@signet/test-support/metrics";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedConsumer, seedToken, seedUser } from "@signet/test-support/seed";
+import { signedInject, signedRequest, type SignedOptions } from "@signet/test-support/signed";
+import type { DataConfig } from "../src/config.js";
+import { login } from "./helpers.js";
 
 const tdb = useTestDatabase();
-let app: FastifyInstance;
-let bus: LocalBus;
-let consumer: ClientCredentials;
-let user: SeededUser;
-let token: ClientCredentials;
-
-beforeAll(async () => {
-  bus = new LocalBus();
-  // login limits are exercised by their own app below; this one logs the same user in often
-  const roomy = 1_000;
-  app = await buildDataApp({
-    config: testConfig({ loginLimitPerUser: roomy, loginLimitPerAddress: roomy }),
-    db: tdb.db,
-    bus,
-    logger: false,
-  });
-  consumer = await seedConsumer(tdb.db);
-  user = await seedUser(tdb.db);
-  token = await seedToken(tdb.db, user, consumer);
+const { pod, consumer, user, token } = useDataPod(tdb, {
+  listen: false,
+  // docs on: the OpenAPI document is part of the contract; login limits are exercised by
+  // their own app below, this one logs the same user in often
+  config: { docs: true, loginLimitPerUser: 1_000, loginLimitPerAddress: 1_000 },
 });
-afterAll(async () => {
-  await app?.close();
-  await bus?.close();
-});
+/** Another app beside the file's, on the same database and bus, with other settings. */
+const sibling = (config: Partial<DataConfig>) =>
+  startDataPod({ db: tdb.db, bus: pod.bus, listen: false, config });
 
 const expectOAuthError = (res: Awaited<ReturnType<typeof signedInject>>, status: number, problem: string) => {
   expect(res.statusCode, res.body).toBe(status);
@@ -58,12 +38,7 @@ const expectApiError = (res: Awaited<ReturnType<typeof signedInject>>, status: n
 
 describe("POST /authenticate", () => {
   it("logs in with a form body and answers token, secret, expiry and the user", async () => {
-    const res = await signedInject(app, {
-      method: "POST",
-      url: "/authenticate",
-      consumer,
-      form: { username: user.username, password: user.password },
-    });
+    const res = await signedInject(pod.app, login(consumer, user));
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body).toEqual({
@@ -76,7 +51,7 @@ describe("POST /authenticate", () => {
     expect(ttl).toBeGreaterThan(28_700_000);
     expect(ttl).toBeLessThanOrEqual(28_800_000);
     // the token works, and its secret is not stored in clear
-    const me = await signedInject(app, {
+    const me = await signedInject(pod.app, {
       method: "GET",
       url: "/me",
       consumer,
@@ -93,14 +68,14 @@ describe("POST /authenticate", () => {
   });
 
   it("logs in with a JSON body (oauth_body_hash), with HMAC-SHA1 too, case-insensitively", async () => {
-    const json = await signedInject(app, {
+    const json = await signedInject(pod.app, {
       method: "POST",
       url: "/authenticate",
       consumer,
       json: { username: user.username.toUpperCase(), password: user.password },
     });
     expect(json.statusCode, json.body).toBe(200);
-    const sha1 = await signedInject(app, {
+    const sha1 = await signedInject(pod.app, {
       method: "POST",
       url: "/authenticate",
       consumer,
@@ -112,14 +87,14 @@ describe("POST /authenticate", () => {
 
   it("answers a wrong password and an unknown user alike, in about the same time", async () => {
     const wrong = () =>
-      signedInject(app, {
+      signedInject(pod.app, {
         method: "POST",
         url: "/authenticate",
         consumer,
         form: { username: user.username, password: "not the password" },
       });
     const unknown = () =>
-      signedInject(app, {
+      signedInject(pod.app, {
         method: "POST",
         url: "/authenticate",
         consumer,
@@ -153,14 +128,9 @@ describe("POST /authenticate", () => {
   it("refuses a disabled user with 403 user_disabled, but only after a correct password", async () => {
     const disabled = await seedUser(tdb.db);
     await tdb.db.updateTable("users").set({ status: "disabled" }).where("id", "=", disabled.id).execute();
-    const right = await signedInject(app, {
-      method: "POST",
-      url: "/authenticate",
-      consumer,
-      form: { username: disabled.username, password: disabled.password },
-    });
+    const right = await signedInject(pod.app, login(consumer, disabled));
     expectApiError(right, 403, "user_disabled");
-    const wrong = await signedInject(app, {
+    const wrong = await signedInject(pod.app, {
       method: "POST",
       url: "/authenticate",
       consumer,
@@ -170,7 +140,7 @@ describe("POST /authenticate", () => {
   });
 
   it("answers 400 invalid_input for a missing password", async () => {
-    const res = await signedInject(app, {
+    const res = await signedInject(pod.app, {
       method: "POST",
       url: "/authenticate",
       consumer,
@@ -180,36 +150,22 @@ describe("POST /authenticate", () => {
   });
 
   it("refuses a token-signed request (consumer-only route) with parameter_rejected", async () => {
-    const res = await signedInject(app, {
-      method: "POST",
-      url: "/authenticate",
-      consumer,
-      token,
-      form: { username: user.username, password: user.password },
-    });
+    const res = await signedInject(pod.app, { ...login(consumer, user), token });
     expectOAuthError(res, 401, "parameter_rejected");
   });
 });
 
 describe("login rate limits", () => {
-  let limited: FastifyInstance;
+  let limited: DataPod;
   beforeAll(async () => {
-    limited = await buildDataApp({
-      config: testConfig({
-        loginLimitPerUser: 3,
-        loginLimitPerAddress: 5,
-      }),
-      db: tdb.db,
-      bus,
-      logger: false,
-    });
+    limited = await sibling({ loginLimitPerUser: 3, loginLimitPerAddress: 5 });
   });
   afterAll(async () => limited?.close());
 
   it("limits attempts per username (case-insensitive) with 429 rate_limited and Retry-After", async () => {
     const target = await seedUser(tdb.db);
     const attempt = (name: string, ip: string) =>
-      signedInject(limited, {
+      signedInject(limited.app, {
         method: "POST",
         url: "/authenticate",
         consumer,
@@ -220,12 +176,7 @@ describe("login rate limits", () => {
     expectApiError(res, 429, "rate_limited");
     expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
     // even the right password is refused while limited
-    const right = await signedInject(limited, {
-      method: "POST",
-      url: "/authenticate",
-      consumer,
-      form: { username: target.username, password: target.password },
-    });
+    const right = await signedInject(limited.app, login(consumer, target));
     expect(right.statusCode).toBe(429);
     // another username is not affected
     expect((await attempt(unique("other"), "10.0.0.10")).statusCode).toBe(401);
@@ -233,7 +184,7 @@ describe("login rate limits", () => {
 
   it("limits attempts per client address, keyed by the signed client_ip", async () => {
     const attempt = (ip: string) =>
-      signedInject(limited, {
+      signedInject(limited.app, {
         method: "POST",
         url: "/authenticate",
         consumer,
@@ -250,7 +201,7 @@ describe("login rate limits", () => {
 describe("POST /users", () => {
   it("creates a user (201) who can then log in", async () => {
     const username = unique("new.user-");
-    const res = await signedInject(app, {
+    const res = await signedInject(pod.app, {
       method: "POST",
       url: "/users",
       consumer,
@@ -259,17 +210,17 @@ describe("POST /users", () => {
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toEqual({ id: expect.any(String), username, display_name: "Zoë Ünïcode ✓" });
     expect(res.json()).not.toHaveProperty("password_hash");
-    const login = await signedInject(app, {
+    const loggedIn = await signedInject(pod.app, {
       method: "POST",
       url: "/authenticate",
       consumer,
       json: { username, password: "a good password" },
     });
-    expect(login.statusCode).toBe(200);
+    expect(loggedIn.statusCode).toBe(200);
   });
 
   it("answers 409 username_taken, whatever the case", async () => {
-    const res = await signedInject(app, {
+    const res = await signedInject(pod.app, {
       method: "POST",
       url: "/users",
       consumer,
@@ -287,24 +238,26 @@ describe("POST /users", () => {
     ["a long display name", { username: "longdn", password: "password123", display_name: "d".repeat(101) }],
     ["a missing field", { username: "missing", password: "password123" }],
   ])("answers 400 invalid_input for %s", async (_label, json) => {
-    const res = await signedInject(app, { method: "POST", url: "/users", consumer, json });
+    const res = await signedInject(pod.app, { method: "POST", url: "/users", consumer, json });
     expectApiError(res, 400, "invalid_input");
   });
 });
 
 describe("GET /me and POST /logout", () => {
   it("GET /me answers the user", async () => {
-    const res = await signedInject(app, { method: "GET", url: "/me", consumer, token });
+    const res = await signedInject(pod.app, { method: "GET", url: "/me", consumer, token });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ id: user.id, username: user.username, display_name: user.display_name });
   });
 
   it("POST /logout answers 204, revokes the token in the database and announces it", async () => {
     const t = await seedToken(tdb.db, user, consumer);
-    expect((await signedInject(app, { method: "GET", url: "/me", consumer, token: t })).statusCode).toBe(200);
+    expect((await signedInject(pod.app, { method: "GET", url: "/me", consumer, token: t })).statusCode).toBe(
+      200,
+    );
     const seen: unknown[] = [];
-    const off = bus.subscribe(SUBJECTS.tokenRevoked, (payload) => void seen.push(payload));
-    const res = await signedInject(app, { method: "POST", url: "/logout", consumer, token: t });
+    const off = pod.bus.subscribe(SUBJECTS.tokenRevoked, (payload) => void seen.push(payload));
+    const res = await signedInject(pod.app, { method: "POST", url: "/logout", consumer, token: t });
     off();
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe("");
@@ -324,7 +277,7 @@ describe("GET /me and POST /logout", () => {
       outbox.some((e) => (e.payload as { token?: string }).token === t.key && e.published_at !== null),
     ).toBe(true);
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer, token: t }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer, token: t }),
       401,
       "token_revoked",
     );
@@ -332,7 +285,7 @@ describe("GET /me and POST /logout", () => {
 
   it("a token route without a token answers parameter_absent", async () => {
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer }),
       401,
       "parameter_absent",
     );
@@ -348,7 +301,7 @@ describe("notes", () => {
   it("creates, lists newest first, reads, patches and deletes the user's notes", async () => {
     const created = [];
     for (const title of ["first", "second", "third"]) {
-      const res = await signedInject(app, {
+      const res = await signedInject(pod.app, {
         method: "POST",
         url: "/notes",
         consumer,
@@ -365,7 +318,7 @@ describe("notes", () => {
       });
       created.push(res.json());
     }
-    const list = await signedInject(app, { method: "GET", url: "/notes", consumer, token });
+    const list = await signedInject(pod.app, { method: "GET", url: "/notes", consumer, token });
     expect(list.statusCode).toBe(200);
     expect(list.json().notes.map((n: { title: string }) => n.title)).toEqual(["third", "second", "first"]);
     expect(Object.keys(list.json().notes[0]).sort()).toEqual([
@@ -377,52 +330,32 @@ describe("notes", () => {
     ]);
 
     const id = created[0].id as string;
-    const one = await signedInject(app, { method: "GET", url: `/notes/${id}`, consumer, token });
+    const one = await signedInject(pod.app, { method: "GET", url: `/notes/${id}`, consumer, token });
     expect(one.statusCode).toBe(200);
     expect(one.json()).toEqual(created[0]);
 
-    const titleOnly = await signedInject(app, {
-      method: "PATCH",
-      url: `/notes/${id}`,
-      consumer,
-      token,
-      json: { title: "renamed" },
-    });
+    const patch = (json: object) =>
+      signedInject(pod.app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json });
+    const titleOnly = await patch({ title: "renamed" });
     expect(titleOnly.statusCode, titleOnly.body).toBe(200);
     expect(titleOnly.json()).toMatchObject({ id, title: "renamed", body: "first body" });
-    const bodyOnly = await signedInject(app, {
-      method: "PATCH",
-      url: `/notes/${id}`,
-      consumer,
-      token,
-      json: { body: "new body" },
-    });
+    const bodyOnly = await patch({ body: "new body" });
     expect(bodyOnly.json()).toMatchObject({ id, title: "renamed", body: "new body" });
     expect(Date.parse(bodyOnly.json().updated_at)).toBeGreaterThanOrEqual(Date.parse(created[0].updated_at));
-    const both = await signedInject(app, {
-      method: "PATCH",
-      url: `/notes/${id}`,
-      consumer,
-      token,
-      json: { title: "t", body: "b" },
-    });
+    const both = await patch({ title: "t", body: "b" });
     expect(both.json()).toMatchObject({ title: "t", body: "b" });
-    expectApiError(
-      await signedInject(app, { method: "PATCH", url: `/notes/${id}`, consumer, token, json: {} }),
-      400,
-      "invalid_input",
-    );
+    expectApiError(await patch({}), 400, "invalid_input");
 
-    const del = await signedInject(app, { method: "DELETE", url: `/notes/${id}`, consumer, token });
+    const del = await signedInject(pod.app, { method: "DELETE", url: `/notes/${id}`, consumer, token });
     expect(del.statusCode).toBe(204);
     expect(del.body).toBe("");
     expectApiError(
-      await signedInject(app, { method: "GET", url: `/notes/${id}`, consumer, token }),
+      await signedInject(pod.app, { method: "GET", url: `/notes/${id}`, consumer, token }),
       404,
       "not_found",
     );
     expectApiError(
-      await signedInject(app, { method: "DELETE", url: `/notes/${id}`, consumer, token }),
+      await signedInject(pod.app, { method: "DELETE", url: `/notes/${id}`, consumer, token }),
       404,
       "not_found",
     );
@@ -430,7 +363,7 @@ describe("notes", () => {
 
   it("answers 404 not_found for another user's note, on every verb, and leaves it alone", async () => {
     const mine = (
-      await signedInject(app, {
+      await signedInject(pod.app, {
         method: "POST",
         url: "/notes",
         consumer,
@@ -438,83 +371,34 @@ describe("notes", () => {
         json: { title: "private", body: "mine" },
       })
     ).json();
-    expectApiError(
-      await signedInject(app, { method: "GET", url: `/notes/${mine.id}`, consumer, token: other }),
-      404,
-      "not_found",
-    );
-    expectApiError(
-      await signedInject(app, {
-        method: "PATCH",
-        url: `/notes/${mine.id}`,
-        consumer,
-        token: other,
-        json: { title: "x" },
-      }),
-      404,
-      "not_found",
-    );
-    expectApiError(
-      await signedInject(app, { method: "DELETE", url: `/notes/${mine.id}`, consumer, token: other }),
-      404,
-      "not_found",
-    );
-    const list = await signedInject(app, { method: "GET", url: "/notes", consumer, token: other });
+    for (const request of [
+      { method: "GET", url: `/notes/${mine.id}` },
+      { method: "PATCH", url: `/notes/${mine.id}`, json: { title: "x" } },
+      { method: "DELETE", url: `/notes/${mine.id}` },
+    ] as const) {
+      const res = await signedInject(pod.app, { ...request, consumer, token: other });
+      expectApiError(res, 404, "not_found");
+    }
+    const list = await signedInject(pod.app, { method: "GET", url: "/notes", consumer, token: other });
     expect(list.json().notes).toEqual([]);
-    const still = await signedInject(app, { method: "GET", url: `/notes/${mine.id}`, consumer, token });
+    const still = await signedInject(pod.app, { method: "GET", url: `/notes/${mine.id}`, consumer, token });
     expect(still.json()).toMatchObject({ title: "private", body: "mine" });
   });
 
   it("answers 404 for an id that is not a uuid, and 400 for bad note input", async () => {
-    expectApiError(
-      await signedInject(app, { method: "GET", url: "/notes/not-a-uuid", consumer, token }),
-      404,
-      "not_found",
-    );
-    expectApiError(
-      await signedInject(app, { method: "GET", url: "/notes/1'%20or%20'1'='1", consumer, token }),
-      404,
-      "not_found",
-    );
-    expectApiError(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        json: { title: "t".repeat(201), body: "" },
-      }),
-      400,
-      "invalid_input",
-    );
-    expectApiError(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        json: { title: "ok", body: "b".repeat(10_001) },
-      }),
-      400,
-      "invalid_input",
-    );
-    expectApiError(
-      await signedInject(app, {
-        method: "POST",
-        url: "/notes",
-        consumer,
-        token,
-        json: { title: "", body: "x" },
-      }),
-      400,
-      "invalid_input",
-    );
-    expectApiError(
-      await signedInject(app, { method: "POST", url: "/notes", consumer, token, json: { body: "no title" } }),
-      400,
-      "invalid_input",
-    );
-    const edge = await signedInject(app, {
+    for (const url of ["/notes/not-a-uuid", "/notes/1'%20or%20'1'='1"]) {
+      expectApiError(await signedInject(pod.app, { method: "GET", url, consumer, token }), 404, "not_found");
+    }
+    for (const json of [
+      { title: "t".repeat(201), body: "" },
+      { title: "ok", body: "b".repeat(10_001) },
+      { title: "", body: "x" },
+      { body: "no title" },
+    ]) {
+      const res = await signedInject(pod.app, { method: "POST", url: "/notes", consumer, token, json });
+      expectApiError(res, 400, "invalid_input");
+    }
+    const edge = await signedInject(pod.app, {
       method: "POST",
       url: "/notes",
       consumer,
@@ -528,13 +412,17 @@ describe("notes", () => {
 describe("OAuth failures", () => {
   const me = (extra: Partial<Parameters<typeof signedRequest>[0]> = {}) =>
     signedRequest({ method: "GET", url: "/me", consumer, token, ...extra });
-  const send = (req: ReturnType<typeof signedRequest>) => app.inject(req);
+  const send = (req: ReturnType<typeof signedRequest>) => pod.app.inject(req);
+  /** A signed GET /me whose Authorization header is changed after signing. */
+  const meAltered = (from: string | RegExp, to: string) => {
+    const req = me();
+    req.headers.authorization = req.headers.authorization!.replace(from, to);
+    return req;
+  };
 
   it("parameter_absent: no Authorization header, or a required parameter missing", async () => {
-    expectOAuthError(await app.inject({ method: "GET", url: "/me" }), 401, "parameter_absent");
-    const req = me();
-    req.headers.authorization = req.headers.authorization!.replace(/,?\s*oauth_nonce="[^"]*"/, "");
-    expectOAuthError(await send(req), 401, "parameter_absent");
+    expectOAuthError(await pod.app.inject({ method: "GET", url: "/me" }), 401, "parameter_absent");
+    expectOAuthError(await send(meAltered(/,?\s*oauth_nonce="[^"]*"/, "")), 401, "parameter_absent");
   });
 
   it("parameter_rejected (400): a malformed header, an unknown or duplicated parameter", async () => {
@@ -545,7 +433,7 @@ describe("OAuth failures", () => {
       "OAuth \u0001",
     ]) {
       expectOAuthError(
-        await app.inject({ method: "GET", url: "/me", headers: { authorization } }),
+        await pod.app.inject({ method: "GET", url: "/me", headers: { authorization } }),
         400,
         "parameter_rejected",
       );
@@ -556,26 +444,24 @@ describe("OAuth failures", () => {
   });
 
   it("version_rejected", async () => {
-    const req = me();
-    req.headers.authorization = req.headers.authorization!.replace(
-      'oauth_version="1.0"',
-      'oauth_version="2.0"',
+    expectOAuthError(
+      await send(meAltered('oauth_version="1.0"', 'oauth_version="2.0"')),
+      401,
+      "version_rejected",
     );
-    expectOAuthError(await send(req), 401, "version_rejected");
   });
 
   it("signature_method_rejected", async () => {
-    const req = me();
-    req.headers.authorization = req.headers.authorization!.replace(
-      'oauth_signature_method="HMAC-SHA256"',
-      'oauth_signature_method="PLAINTEXT"',
+    expectOAuthError(
+      await send(meAltered('oauth_signature_method="HMAC-SHA256"', 'oauth_signature_method="PLAINTEXT"')),
+      401,
+      "signature_method_rejected",
     );
-    expectOAuthError(await send(req), 401, "signature_method_rejected");
   });
 
   it("signature_invalid: a wrong consumer secret, a wrong token secret, a tampered URL", async () => {
     expectOAuthError(
-      await signedInject(app, {
+      await signedInject(pod.app, {
         method: "GET",
         url: "/me",
         consumer: { ...consumer, secret: "wrong" },
@@ -585,7 +471,12 @@ describe("OAuth failures", () => {
       "signature_invalid",
     );
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer, token: { ...token, secret: "wrong" } }),
+      await signedInject(pod.app, {
+        method: "GET",
+        url: "/me",
+        consumer,
+        token: { ...token, secret: "wrong" },
+      }),
       401,
       "signature_invalid",
     );
@@ -602,12 +493,11 @@ describe("OAuth failures", () => {
       401,
       "timestamp_refused",
     );
-    const req = me();
-    req.headers.authorization = req.headers.authorization!.replace(
-      /oauth_timestamp="\d+"/,
-      'oauth_timestamp="soon"',
+    expectOAuthError(
+      await send(meAltered(/oauth_timestamp="\d+"/, 'oauth_timestamp="soon"')),
+      401,
+      "timestamp_refused",
     );
-    expectOAuthError(await send(req), 401, "timestamp_refused");
   });
 
   it("nonce_used: the same signed request twice", async () => {
@@ -618,7 +508,7 @@ describe("OAuth failures", () => {
 
   it("consumer_key_unknown and consumer_key_rejected", async () => {
     expectOAuthError(
-      await signedInject(app, {
+      await signedInject(pod.app, {
         method: "GET",
         url: "/me",
         consumer: { key: "ck_nobody", secret: "x" },
@@ -630,7 +520,7 @@ describe("OAuth failures", () => {
     const revoked = await seedConsumer(tdb.db);
     const revokedToken = await seedToken(tdb.db, user, revoked);
     expect(
-      (await signedInject(app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }))
+      (await signedInject(pod.app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }))
         .statusCode,
     ).toBe(200);
     await tdb.db
@@ -638,32 +528,23 @@ describe("OAuth failures", () => {
       .set({ status: "revoked", revoked_at: new Date() })
       .where("key", "=", revoked.key)
       .execute();
-    await bus.publish(SUBJECTS.consumerRevoked, {
+    await pod.bus.publish(SUBJECTS.consumerRevoked, {
       key: revoked.key,
       at: new Date().toISOString(),
       reason: "test",
       actor: "test",
     });
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer: revoked, token: revokedToken }),
       401,
       "consumer_key_rejected",
     );
-    expectOAuthError(
-      await signedInject(app, {
-        method: "POST",
-        url: "/authenticate",
-        consumer: revoked,
-        form: { username: user.username, password: user.password },
-      }),
-      401,
-      "consumer_key_rejected",
-    );
+    expectOAuthError(await signedInject(pod.app, login(revoked, user)), 401, "consumer_key_rejected");
   });
 
   it("token_rejected, token_revoked, token_expired", async () => {
     expectOAuthError(
-      await signedInject(app, {
+      await signedInject(pod.app, {
         method: "GET",
         url: "/me",
         consumer,
@@ -675,7 +556,7 @@ describe("OAuth failures", () => {
     // a token issued through another consumer is unknown to this one
     const elsewhere = await seedToken(tdb.db, user, await seedConsumer(tdb.db));
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer, token: elsewhere }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer, token: elsewhere }),
       401,
       "token_rejected",
     );
@@ -686,13 +567,13 @@ describe("OAuth failures", () => {
       .where("token", "=", revoked.key)
       .execute();
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer, token: revoked }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer, token: revoked }),
       401,
       "token_revoked",
     );
     const expired = await seedToken(tdb.db, user, consumer, -5);
     expectOAuthError(
-      await signedInject(app, { method: "GET", url: "/me", consumer, token: expired }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer, token: expired }),
       401,
       "token_expired",
     );
@@ -728,17 +609,12 @@ describe("OAuth failures", () => {
 
 describe("scopes and disabled users", () => {
   it("insufficient_scope (403) when the consumer lacks the route's scope; an empty list is unrestricted", async () => {
-    const loginOnly = await seedConsumer(tdb.db, ["authenticate"]);
-    const login = await signedInject(app, {
-      method: "POST",
-      url: "/authenticate",
-      consumer: loginOnly,
-      form: { username: user.username, password: user.password },
-    });
-    expect(login.statusCode).toBe(200);
-    const t = { key: login.json().token, secret: login.json().secret };
+    const loginOnly = await seedConsumer(tdb.db, { scopes: ["authenticate"] });
+    const loggedIn = await signedInject(pod.app, login(loginOnly, user));
+    expect(loggedIn.statusCode).toBe(200);
+    const t = { key: loggedIn.json().token, secret: loggedIn.json().secret };
     expectApiError(
-      await signedInject(app, {
+      await signedInject(pod.app, {
         method: "POST",
         url: "/users",
         consumer: loginOnly,
@@ -748,22 +624,22 @@ describe("scopes and disabled users", () => {
       "insufficient_scope",
     );
     expectApiError(
-      await signedInject(app, { method: "GET", url: "/notes", consumer: loginOnly, token: t }),
+      await signedInject(pod.app, { method: "GET", url: "/notes", consumer: loginOnly, token: t }),
       403,
       "insufficient_scope",
     );
     // /me and /logout need no scope
     expect(
-      (await signedInject(app, { method: "GET", url: "/me", consumer: loginOnly, token: t })).statusCode,
+      (await signedInject(pod.app, { method: "GET", url: "/me", consumer: loginOnly, token: t })).statusCode,
     ).toBe(200);
 
-    const reader = await seedConsumer(tdb.db, ["notes:read"]);
+    const reader = await seedConsumer(tdb.db, { scopes: ["notes:read"] });
     const rt = await seedToken(tdb.db, user, reader);
     expect(
-      (await signedInject(app, { method: "GET", url: "/notes", consumer: reader, token: rt })).statusCode,
+      (await signedInject(pod.app, { method: "GET", url: "/notes", consumer: reader, token: rt })).statusCode,
     ).toBe(200);
     expectApiError(
-      await signedInject(app, {
+      await signedInject(pod.app, {
         method: "POST",
         url: "/notes",
         consumer: reader,
@@ -773,16 +649,7 @@ describe("scopes and disabled users", () => {
       403,
       "insufficient_scope",
     );
-    expectApiError(
-      await signedInject(app, {
-        method: "POST",
-        url: "/authenticate",
-        consumer: reader,
-        form: { username: user.username, password: user.password },
-      }),
-      403,
-      "insufficient_scope",
-    );
+    expectApiError(await signedInject(pod.app, login(reader, user)), 403, "insufficient_scope");
   });
 
   it("user_disabled (403) on a token route when the user is disabled", async () => {
@@ -790,7 +657,7 @@ describe("scopes and disabled users", () => {
     const t = await seedToken(tdb.db, u, consumer);
     await tdb.db.updateTable("users").set({ status: "disabled" }).where("id", "=", u.id).execute();
     expectApiError(
-      await signedInject(app, { method: "GET", url: "/me", consumer, token: t }),
+      await signedInject(pod.app, { method: "GET", url: "/me", consumer, token: t }),
       403,
       "user_disabled",
     );
@@ -799,14 +666,9 @@ describe("scopes and disabled users", () => {
 
 describe("the URL clients sign against", () => {
   it("SIGNET_PUBLIC_URL: requests are verified against the public origin", async () => {
-    const behind = await buildDataApp({
-      config: testConfig({ publicUrl: "https://api.example.com" }),
-      db: tdb.db,
-      bus,
-      logger: false,
-    });
+    const behind = await sibling({ publicUrl: "https://api.example.com" });
     try {
-      const ok = await signedInject(behind, {
+      const ok = await signedInject(behind.app, {
         method: "GET",
         url: "/me?x=1",
         consumer,
@@ -815,7 +677,7 @@ describe("the URL clients sign against", () => {
       });
       expect(ok.statusCode, ok.body).toBe(200);
       expectOAuthError(
-        await signedInject(behind, { method: "GET", url: "/me", consumer, token }),
+        await signedInject(behind.app, { method: "GET", url: "/me", consumer, token }),
         401,
         "signature_invalid",
       );
@@ -825,36 +687,21 @@ describe("the URL clients sign against", () => {
   });
 
   it("trustProxy: X-Forwarded-Proto/Host are honoured only when trusted", async () => {
-    const proxied = await buildDataApp({
-      config: testConfig({ trustProxy: true }),
-      db: tdb.db,
-      bus,
-      logger: false,
-    });
-    const forwarded = { "x-forwarded-proto": "https", "x-forwarded-host": "signet.example" };
+    const proxied = await sibling({ trustProxy: true });
+    // signed against the origin the forwarded headers name
+    const viaProxy: SignedOptions = {
+      method: "GET",
+      url: "/me",
+      consumer,
+      token,
+      origin: "https://signet.example",
+      headers: { "x-forwarded-proto": "https", "x-forwarded-host": "signet.example" },
+    };
     try {
-      const ok = await signedInject(proxied, {
-        method: "GET",
-        url: "/me",
-        consumer,
-        token,
-        origin: "https://signet.example",
-        headers: forwarded,
-      });
+      const ok = await signedInject(proxied.app, viaProxy);
       expect(ok.statusCode, ok.body).toBe(200);
       // the same forwarded headers at an app that does not trust a proxy change nothing
-      expectOAuthError(
-        await signedInject(app, {
-          method: "GET",
-          url: "/me",
-          consumer,
-          token,
-          origin: "https://signet.example",
-          headers: forwarded,
-        }),
-        401,
-        "signature_invalid",
-      );
+      expectOAuthError(await signedInject(pod.app, viaProxy), 401, "signature_invalid");
     } finally {
       await proxied.close();
     }
@@ -863,14 +710,18 @@ describe("the URL clients sign against", () => {
 
 describe("health, readiness, metrics, OpenAPI", () => {
   it("/healthz and /readyz answer 200 without a signature; x-request-id is kept", async () => {
-    expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
-    const ready = await app.inject({ method: "GET", url: "/readyz", headers: { "x-request-id": "req-123" } });
+    expect((await pod.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    const ready = await pod.app.inject({
+      method: "GET",
+      url: "/readyz",
+      headers: { "x-request-id": "req-123" },
+    });
     expect(ready.statusCode).toBe(200);
     expect(ready.headers["x-request-id"]).toBe("req-123");
   });
 
   it("/metrics exposes requests, latency, auth outcomes, cache lookups and nonce batches", async () => {
-    const res = await app.inject({ method: "GET", url: "/metrics" });
+    const res = await pod.app.inject({ method: "GET", url: "/metrics" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
     for (const name of [
@@ -884,12 +735,12 @@ describe("health, readiness, metrics, OpenAPI", () => {
       expect(res.body).toContain(name);
     }
     expect(
-      await metricValue(app, "signet_auth_outcomes_total", { outcome: "signature_invalid" }),
+      await metricValue(pod.app, "signet_auth_outcomes_total", { outcome: "signature_invalid" }),
     ).toBeGreaterThan(0);
   });
 
   it("serves an OpenAPI document generated from the route schemas, with the OAuth scheme", async () => {
-    const res = await app.inject({ method: "GET", url: "/docs/json" });
+    const res = await pod.app.inject({ method: "GET", url: "/docs/json" });
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.components.securitySchemes.oauth1.description).toMatch(/RFC 5849/);
@@ -911,10 +762,10 @@ describe("health, readiness, metrics, OpenAPI", () => {
     }
     expect(doc.paths["/notes"].get.description).toContain("notes:read");
     expect(doc.paths["/healthz"]).toBeUndefined();
-    expect((await app.inject({ method: "GET", url: "/docs" })).statusCode).toBeLessThan(400);
+    expect((await pod.app.inject({ method: "GET", url: "/docs" })).statusCode).toBeLessThan(400);
   });
 
   it("unknown routes answer 404 not_found as JSON", async () => {
-    expectApiError(await app.inject({ method: "GET", url: "/nope" }), 404, "not_found");
+    expectApiError(await pod.app.inject({ method: "GET", url: "/nope" }), 404, "not_found");
   });
 });

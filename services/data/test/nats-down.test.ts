@@ -1,42 +1,32 @@
 // NATS down (a private nats-server the test stops): requests are still verified against the
 // database, a revocation made meanwhile is honoured at once, and after NATS returns the
 // caches are cleared and caching resumes.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
+import { expect, it } from "vitest";
 import { revokeToken, revokeConsumer } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { buildDataApp } from "../src/app.js";
-import { metricValue, seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";
+import { useDataPod, usePrivateNats } from "@signet/test-support/hooks";
+import { metricValue } from "@signet/test-support/metrics";
+import { seedConsumer, seedToken } from "@signet/test-support/seed";
+import { signedInject } from "@signet/test-support/signed";
 
 const tdb = useTestDatabase();
-let nats: PrivateNats;
-let app: FastifyInstance;
+const nats = usePrivateNats();
+// its own pool and NATS connection, as a pod has
+const { pod, consumer, user, token } = useDataPod(tdb, () => ({
+  listen: false,
+  databaseUrl: tdb.url,
+  natsUrl: nats.url,
+}));
 
-beforeAll(async () => {
-  nats = await startPrivateNats();
-  app = await buildDataApp({
-    config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url }),
-    logger: false,
-  });
-});
-afterAll(async () => {
-  await app?.close();
-  await nats?.dispose();
-});
-
-const hits = () => metricValue(app, "signet_credential_cache_lookups_total", { result: "hit" });
-const bypasses = () => metricValue(app, "signet_credential_cache_lookups_total", { result: "bypass" });
+const hits = () => metricValue(pod.app, "signet_credential_cache_lookups_total", { result: "hit" });
+const bypasses = () => metricValue(pod.app, "signet_credential_cache_lookups_total", { result: "bypass" });
 
 it("bypasses the caches while NATS is down, honours revocations made meanwhile, and resumes caching after", async () => {
-  const consumer = await seedConsumer(tdb.db);
-  const user = await seedUser(tdb.db);
-  const token = await seedToken(tdb.db, user, consumer);
   const doomedToken = await seedToken(tdb.db, user, consumer);
   const doomedConsumer = await seedConsumer(tdb.db);
   const doomedConsumerToken = await seedToken(tdb.db, user, doomedConsumer);
   const me = (c = consumer, t = token) =>
-    signedInject(app, { method: "GET", url: "/me", consumer: c, token: t });
+    signedInject(pod.app, { method: "GET", url: "/me", consumer: c, token: t });
 
   // warm the caches
   for (const [c, t] of [
@@ -51,9 +41,9 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   expect(await hits()).toBeGreaterThan(hitsBefore);
 
   await nats.stop();
-  await expect.poll(() => app.bus.isConnected(), { timeout: 5_000 }).toBe(false);
-  expect(app.credentials.stats()).toMatchObject({ consumers: 0, tokens: 0 }); // cleared on disconnect
-  const ready = await app.inject({ method: "GET", url: "/readyz" });
+  await expect.poll(() => pod.app.bus.isConnected(), { timeout: 5_000 }).toBe(false);
+  expect(pod.app.credentials.stats()).toMatchObject({ consumers: 0, tokens: 0 }); // cleared on disconnect
+  const ready = await pod.app.inject({ method: "GET", url: "/readyz" });
   expect(ready.statusCode).toBe(503);
   expect(ready.json()).toMatchObject({ failed: "nats" });
 
@@ -63,7 +53,7 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   for (let i = 0; i < 3; i++) expect((await me()).statusCode).toBe(200);
   expect(await hits()).toBe(h0);
   expect(await bypasses()).toBeGreaterThanOrEqual(b0 + 6);
-  expect(app.credentials.stats()).toMatchObject({ consumers: 0, tokens: 0 });
+  expect(pod.app.credentials.stats()).toMatchObject({ consumers: 0, tokens: 0 });
 
   // revocations made while no event can arrive are honoured on the next request
   await revokeToken(tdb.db, doomedToken.key);
@@ -73,13 +63,13 @@ it("bypasses the caches while NATS is down, honours revocations made meanwhile, 
   // logout still works (the event is left to the outbox relay)
   const other = await seedToken(tdb.db, user, consumer);
   expect(
-    (await signedInject(app, { method: "POST", url: "/logout", consumer, token: other })).statusCode,
+    (await signedInject(pod.app, { method: "POST", url: "/logout", consumer, token: other })).statusCode,
   ).toBe(204);
   expect((await me(consumer, other)).json().error).toBe("token_revoked");
 
   await nats.start();
-  await expect.poll(() => app.bus.isConnected(), { timeout: 10_000, interval: 50 }).toBe(true);
-  expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+  await expect.poll(() => pod.app.bus.isConnected(), { timeout: 10_000, interval: 50 }).toBe(true);
+  expect((await pod.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   expect((await me()).statusCode).toBe(200); // miss: fills the caches again
   const h1 = await hits();
   expect((await me()).statusCode).toBe(200);

@@ -4,10 +4,10 @@ import { expect, it } from "vitest";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
 import { type PodHeartbeatEvent } from "@signet/shared/events";
 import { useTestDatabase } from "@signet/test-support/db";
-import { buildDataApp } from "../src/app.js";
-import { loadDataConfig } from "../src/config.js";
 import { MASTER_KEY } from "@signet/test-support/keys";
-import { testConfig } from "./helpers.js";
+import { startDataPod } from "@signet/test-support/pods";
+import { sleep } from "@signet/test-support/wait";
+import { loadDataConfig } from "../src/config.js";
 
 const tdb = useTestDatabase();
 
@@ -22,11 +22,12 @@ it("heartbeats at start, every interval and when asked; says goodbye on close an
     );
   const beats = () => seen.filter((s) => s.subject === SUBJECTS.podHeartbeat);
 
-  const app = await buildDataApp({
-    config: testConfig({ podId: "pod-x", heartbeatIntervalMs: 100 }),
+  const pod = await startDataPod({
+    id: "pod-x",
     db: tdb.db,
     bus,
-    logger: false,
+    listen: false,
+    config: { heartbeatIntervalMs: 100 },
   });
   try {
     expect(beats()).toHaveLength(1); // the first one while the app was built
@@ -40,14 +41,14 @@ it("heartbeats at start, every interval and when asked; says goodbye on close an
     await bus.publish(SUBJECTS.podDiscover, { at: new Date().toISOString() });
     await expect.poll(() => beats().length, { timeout: 50, interval: 1 }).toBeGreaterThan(before);
   } finally {
-    await app.close();
+    await pod.close();
   }
   expect(seen.at(-1)).toMatchObject({
     subject: SUBJECTS.podGoodbye,
     payload: { pod: "pod-x", at: expect.any(String) },
   });
   const after = seen.length;
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300);
   await bus.publish(SUBJECTS.podDiscover, { at: new Date().toISOString() });
   expect(seen).toHaveLength(after);
 });

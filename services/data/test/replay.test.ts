@@ -1,43 +1,21 @@
 // Replay protection is shared: one signed request sent to two instances that share a
 // database is accepted exactly once; the other instance answers nonce_used.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
-import { LocalBus } from "@signet/shared/bus";
-import { type ClientCredentials } from "@signet/shared/oauth";
+import { expect, it } from "vitest";
 import { useTestDatabase } from "@signet/test-support/db";
-import { buildDataApp } from "../src/app.js";
-import { seedConsumer, seedToken, seedUser, signedRequest, testConfig } from "./helpers.js";
+import { useDataPod } from "@signet/test-support/hooks";
+import { seedConsumer } from "@signet/test-support/seed";
+import { signedRequest } from "@signet/test-support/signed";
 
 const tdb = useTestDatabase();
-let a: FastifyInstance;
-let b: FastifyInstance;
-let consumer: ClientCredentials;
-let token: ClientCredentials;
-
-beforeAll(async () => {
-  // each instance has its own pool, as two pods would
-  a = await buildDataApp({
-    config: testConfig({ databaseUrl: tdb.url, podId: "pod-a" }),
-    bus: new LocalBus(),
-    logger: false,
-  });
-  b = await buildDataApp({
-    config: testConfig({ databaseUrl: tdb.url, podId: "pod-b" }),
-    bus: new LocalBus(),
-    logger: false,
-  });
-  consumer = await seedConsumer(tdb.db);
-  token = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
-});
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-});
+// each instance has its own pool, as two pods would
+const ownPool = (id: string) => () => ({ id, databaseUrl: tdb.url, listen: false });
+const { pod: a, consumer, token } = useDataPod(tdb, ownPool("pod-a"));
+const { pod: b } = useDataPod(tdb, ownPool("pod-b"));
 
 it("a request replayed to the other instance is refused (sequentially)", async () => {
   for (let i = 0; i < 10; i++) {
     const req = signedRequest({ method: "GET", url: "/me", consumer, token });
-    const [first, second] = i % 2 ? [a, b] : [b, a];
+    const [first, second] = i % 2 ? [a.app, b.app] : [b.app, a.app];
     expect((await first.inject(req)).statusCode).toBe(200);
     const replay = await second.inject(req);
     expect(replay.statusCode).toBe(401);
@@ -57,7 +35,7 @@ it("the same request sent to both instances at once: exactly one succeeds, the o
             json: { title: `n${i}`, body: "x" },
           })
         : signedRequest({ method: "GET", url: "/me", consumer, token });
-    const results = await Promise.all([a.inject(req), b.inject(req), a.inject(req)]);
+    const results = await Promise.all([a.app.inject(req), b.app.inject(req), a.app.inject(req)]);
     const ok = results.filter((r) => r.statusCode < 300);
     const replayed = results.filter((r) => r.statusCode === 401 && r.json().error === "nonce_used");
     expect(ok).toHaveLength(1);
@@ -72,9 +50,9 @@ it("a two-legged nonce and a three-legged nonce are separate; a consumer's nonce
   const other = await seedConsumer(tdb.db);
   const nonce = "shared-nonce-value";
   expect(
-    (await a.inject(signedRequest({ method: "GET", url: "/me", consumer, token, nonce }))).statusCode,
+    (await a.app.inject(signedRequest({ method: "GET", url: "/me", consumer, token, nonce }))).statusCode,
   ).toBe(200);
-  const login = await b.inject(
+  const login = await b.app.inject(
     signedRequest({
       method: "POST",
       url: "/authenticate",

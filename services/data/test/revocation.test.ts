@@ -3,50 +3,39 @@
 // user's tokens, a logged-out token — refused by both instances on their next request,
 // and each instance confirms the eviction.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { revokeConsumer, revokeConsumerTokens, revokeUserTokens, disableUser } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { buildDataApp } from "../src/app.js";
-import { metricValue, seedConsumer, seedToken, seedUser, signedInject, testConfig } from "./helpers.js";
+import { useDataPod, usePrivateNats } from "@signet/test-support/hooks";
+import { metricValue } from "@signet/test-support/metrics";
+import { seedConsumer, seedToken, seedUser } from "@signet/test-support/seed";
+import type { DataPod } from "@signet/test-support/pods";
+import { signedInject } from "@signet/test-support/signed";
 
 const tdb = useTestDatabase();
-let nats: PrivateNats;
-let registry: NatsBus;
-let a: FastifyInstance;
-let b: FastifyInstance;
-
+const nats = usePrivateNats();
+let registry: NatsBus; // the registry's side of the events, played by the test
 beforeAll(async () => {
-  nats = await startPrivateNats();
   registry = await NatsBus.connect({ servers: nats.url, name: "test-registry" });
-  a = await buildDataApp({
-    config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url, podId: "pod-a" }),
-    logger: false,
-  });
-  b = await buildDataApp({
-    config: testConfig({ databaseUrl: tdb.url, natsUrl: nats.url, podId: "pod-b" }),
-    logger: false,
-  });
 });
 afterAll(async () => {
-  await a?.close();
-  await b?.close();
   await registry?.close();
-  await nats?.dispose();
 });
-
-const me = (app: FastifyInstance, consumer: ClientCredentials, token: ClientCredentials) =>
-  signedInject(app, { method: "GET", url: "/me", consumer, token });
+// two pods, each with its own pool and NATS connection
+const onNats = (id: string) => () => ({ id, databaseUrl: tdb.url, natsUrl: nats.url, listen: false });
+const { pod: a } = useDataPod(tdb, onNats("pod-a"));
+const { pod: b } = useDataPod(tdb, onNats("pod-b"));
+const me = (pod: DataPod, consumer: ClientCredentials, token: ClientCredentials) =>
+  signedInject(pod.app, { method: "GET", url: "/me", consumer, token });
 const problemOf = (res: Awaited<ReturnType<typeof me>>) =>
   res.statusCode === 200 ? "ok" : (res.json() as { error: string }).error;
 
 it("a revoked consumer is refused by both instances once announced, and both confirm", async () => {
   const consumer = await seedConsumer(tdb.db);
   const token = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
-  for (const app of [a, b]) expect((await me(app, consumer, token)).statusCode).toBe(200);
-  expect(a.credentials.stats().consumers).toBeGreaterThan(0);
+  for (const pod of [a, b]) expect((await me(pod, consumer, token)).statusCode).toBe(200);
+  expect(a.app.credentials.stats().consumers).toBeGreaterThan(0);
 
   await revokeConsumer(tdb.db, consumer.key, "compromised");
   await revokeConsumerTokens(tdb.db, consumer.key);
@@ -63,8 +52,8 @@ it("a revoked consumer is refused by both instances once announced, and both con
   for (const reply of replies)
     expect(reply).toMatchObject({ subject: SUBJECTS.consumerRevoked, evicted: true });
 
-  for (const app of [a, b]) {
-    const res = await me(app, consumer, token);
+  for (const pod of [a, b]) {
+    const res = await me(pod, consumer, token);
     expect(res.statusCode).toBe(401);
     expect(res.headers["www-authenticate"]).toContain('oauth_problem="consumer_key_rejected"');
   }
@@ -76,8 +65,8 @@ it("a disabled user's tokens are refused by both instances once announced", asyn
   const t1 = await seedToken(tdb.db, user, consumer);
   const t2 = await seedToken(tdb.db, user, consumer);
   const bystander = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
-  for (const app of [a, b])
-    for (const t of [t1, t2, bystander]) expect((await me(app, consumer, t)).statusCode).toBe(200);
+  for (const pod of [a, b])
+    for (const t of [t1, t2, bystander]) expect((await me(pod, consumer, t)).statusCode).toBe(200);
 
   await disableUser(tdb.db, user.username);
   await revokeUserTokens(tdb.db, user.id);
@@ -89,28 +78,30 @@ it("a disabled user's tokens are refused by both instances once announced", asyn
     { windowMs: 2_000, expected: 2 },
   );
   expect(replies.map((r) => (r as { pod: string }).pod).sort()).toEqual(["pod-a", "pod-b"]);
-  for (const app of [a, b]) {
+  for (const pod of [a, b]) {
     for (const t of [t1, t2])
-      expect(["token_revoked", "user_disabled"]).toContain(problemOf(await me(app, consumer, t)));
-    expect((await me(app, consumer, bystander)).statusCode).toBe(200);
+      expect(["token_revoked", "user_disabled"]).toContain(problemOf(await me(pod, consumer, t)));
+    expect((await me(pod, consumer, bystander)).statusCode).toBe(200);
   }
 });
 
 it("a logged-out token is refused by the other instance as soon as the event reaches it", async () => {
   const consumer = await seedConsumer(tdb.db);
   const token = await seedToken(tdb.db, await seedUser(tdb.db), consumer);
-  for (const app of [a, b]) expect((await me(app, consumer, token)).statusCode).toBe(200);
-  const before = await metricValue(b, "signet_revocation_events_total", { subject: SUBJECTS.tokenRevoked });
+  for (const pod of [a, b]) expect((await me(pod, consumer, token)).statusCode).toBe(200);
+  const before = await metricValue(b.app, "signet_revocation_events_total", {
+    subject: SUBJECTS.tokenRevoked,
+  });
 
-  const out = await signedInject(a, { method: "POST", url: "/logout", consumer, token });
+  const out = await signedInject(a.app, { method: "POST", url: "/logout", consumer, token });
   expect(out.statusCode).toBe(204);
   await expect
-    .poll(() => metricValue(b, "signet_revocation_events_total", { subject: SUBJECTS.tokenRevoked }), {
+    .poll(() => metricValue(b.app, "signet_revocation_events_total", { subject: SUBJECTS.tokenRevoked }), {
       timeout: 2_000,
       interval: 5,
     })
     .toBeGreaterThan(before);
-  for (const app of [a, b]) expect(problemOf(await me(app, consumer, token))).toBe("token_revoked");
+  for (const pod of [a, b]) expect(problemOf(await me(pod, consumer, token))).toBe("token_revoked");
 });
 
 it("token.revoked and consumer.rotated events are confirmed too", async () => {

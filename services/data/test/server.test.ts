@@ -1,28 +1,20 @@
 // Production mode: missing settings stop the process at once, naming them; on SIGTERM an
 // in-flight request finishes and the process exits cleanly.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ConfigError } from "@signet/shared/config";
-import { signRequest, type ClientCredentials } from "@signet/shared/oauth";
+import { type ClientCredentials } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/test-support/db";
 import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort, waitForPort } from "@signet/test-support/net";
-import { loadDataConfig } from "../src/config.js";
 import { MASTER_KEY } from "@signet/test-support/keys";
-import { seedConsumer, seedUser, type SeededUser } from "./helpers.js";
+import { spawnCaptured, type CapturedProcess } from "@signet/test-support/processes";
+import { seedConsumer, seedUser, type SeededUser } from "@signet/test-support/seed";
+import { signedFetch } from "@signet/test-support/signed";
+import { sleep } from "@signet/test-support/wait";
+import { loadDataConfig } from "../src/config.js";
+import { login } from "./helpers.js";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
 const tdb = useTestDatabase();
-
-function run(command: string, args: string[], env: Record<string, string>) {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += String(d)));
-  child.stderr.on("data", (d) => (stderr += String(d)));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
 
 it("loadDataConfig names every missing setting in one error", () => {
   expect(() => loadDataConfig({})).toThrow(ConfigError);
@@ -67,13 +59,13 @@ it("loadDataConfig names every missing setting in one error", () => {
 });
 
 it("npm run start:data with an empty environment exits at once naming the missing settings", async () => {
-  const proc = run("npm", ["run", "--silent", "start:data"], {
+  const proc = spawnCaptured("npm", ["run", "--silent", "start:data"], {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
   });
   const code = await proc.exited;
   expect(code).toBe(78);
-  expect(proc.err()).toMatch(/missing required setting\(s\): DATABASE_URL, NATS_URL, SIGNET_MASTER_KEY/);
+  expect(proc.stderr()).toMatch(/missing required setting\(s\): DATABASE_URL, NATS_URL, SIGNET_MASTER_KEY/);
 }, 30_000);
 
 describe_sigterm();
@@ -85,14 +77,14 @@ function describe_sigterm() {
     consumer = await seedConsumer(tdb.db);
     user = await seedUser(tdb.db);
   });
-  let proc: ReturnType<typeof run> | undefined;
+  let proc: CapturedProcess | undefined;
   afterAll(() => {
     if (proc && proc.child.exitCode === null) proc.child.kill("SIGKILL");
   });
 
   it("on SIGTERM an in-flight request finishes, then the process exits 0", async () => {
     const port = await freePort();
-    proc = run(
+    proc = spawnCaptured(
       process.execPath,
       ["--conditions=@signet/source", "--import", "tsx", "services/data/src/server.ts"],
       {
@@ -110,30 +102,17 @@ function describe_sigterm() {
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
-    const body = new URLSearchParams({ username: user.username, password: user.password }).toString();
-    const contentType = "application/x-www-form-urlencoded";
-    const authorization = signRequest({
-      method: "POST",
-      url: `${base}/authenticate`,
-      consumer,
-      body,
-      contentType,
-    });
     // argon2id takes tens of milliseconds: the login is in flight when SIGTERM arrives
-    const inFlight = fetch(`${base}/authenticate`, {
-      method: "POST",
-      headers: { authorization, "content-type": contentType },
-      body,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    const inFlight = signedFetch(base, login(consumer, user));
+    await sleep(15);
     proc.child.kill("SIGTERM");
     const res = await inFlight;
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { token: string }).token).toEqual(expect.any(String));
+    expect((JSON.parse(res.body) as { token: string }).token).toEqual(expect.any(String));
     const exitCode = await proc.exited;
-    if (exitCode !== 0) console.log(proc.out().slice(-3000), proc.err().slice(-2000));
+    if (exitCode !== 0) console.log(proc.stdout().slice(-3000), proc.stderr().slice(-2000));
     expect(exitCode).toBe(0);
-    expect(proc.out()).toContain('"msg":"shutting down"');
+    expect(proc.stdout()).toContain('"msg":"shutting down"');
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   }, 40_000);
 }

@@ -6,22 +6,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { Kvm } from "@nats-io/kv";
-import type { FastifyInstance } from "fastify";
-import { NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { SUBJECTS } from "@signet/shared/bus";
 import { revokeUserTokens } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
 import { unique } from "@signet/test-support/keys";
-import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort } from "@signet/test-support/net";
-import {
-  frontendConfig,
-  seedUser,
-  startData,
-  startFrontend,
-  uniqueBucket,
-  type DataStack,
-} from "./helpers.js";
+import { seedUser } from "@signet/test-support/seed";
+import { useFrontendStack, type Frontend } from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.resolve(
@@ -37,11 +28,10 @@ if (!runBrowser) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt
 
 describe.runIf(runBrowser)("in a real browser", () => {
   const tdb = useTestDatabase();
-  const bucket = uniqueBucket("e2e");
-  let bus: NatsBus;
-  let data: DataStack;
-  let a: { app: FastifyInstance; url: string };
-  let b: { app: FastifyInstance; url: string };
+  // two frontends sharing one session bucket: a is the stack's, b another replica
+  const stack = useFrontendStack(tdb, { label: "e2e" });
+  const { data, front: a } = stack;
+  let b: Frontend;
   let browser: Browser;
   let noJs: BrowserContext;
   let withJs: BrowserContext;
@@ -50,10 +40,7 @@ describe.runIf(runBrowser)("in a real browser", () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    bus = await NatsBus.connect({ servers: testNatsUrl(), name: "frontend-e2e-test" });
-    data = await startData(tdb.db);
-    a = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
-    b = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+    b = await stack.startFrontend();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -76,13 +63,7 @@ describe.runIf(runBrowser)("in a real browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await a?.app.close();
     await b?.app.close();
-    await data?.close();
-    if (bus) {
-      await (await new Kvm(bus.nc).open(bucket)).destroy();
-      await bus.close();
-    }
   });
 
   async function shot(p: Page, name: string, viewport = DESKTOP) {
@@ -306,14 +287,7 @@ describe.runIf(runBrowser)("in a real browser", () => {
     await shot(page, "error-404-desktop");
     await shot(page, "error-404-phone", PHONE);
 
-    const port = await freePort();
-    const down = await startFrontend({
-      config: frontendConfig(
-        { url: `http://127.0.0.1:${port}`, consumer: data.consumer },
-        { sessionBucket: bucket },
-      ),
-      bus,
-    });
+    const down = await stack.startFrontend({ dataUrl: `http://127.0.0.1:${await freePort()}` });
     try {
       await page.goto(`${down.url}/login`);
       await page.getByLabel("Username").fill("someone");

@@ -1,76 +1,33 @@
-// Test helpers: a real data service (HTTP on 127.0.0.1:0) on the file's own database,
-// the frontend's consumer seeded there, frontends listening on 127.0.0.1:0, and a small
-// cookie-keeping HTTP client that reads CSRF tokens out of the pages.
-import { randomBytes } from "node:crypto";
+// The frontend's test set-up: the real data service (HTTP on 127.0.0.1:0, a data pod of
+// @signet/test-support) on the file's own database with the frontend's consumer seeded there,
+// frontends listening on 127.0.0.1:0 sharing a session bucket, and NATS for the sessions.
+// The browser-ish HTTP client (Agent) is @signet/test-support/agent's.
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import type { Kysely } from "kysely";
-import { LocalBus, type Bus } from "@signet/shared/bus";
-import { type Database } from "@signet/shared/db";
-import { createConsumer, createUser } from "@signet/shared/repos";
-import { keyring, unique } from "@signet/test-support/keys";
-import { buildDataApp } from "@signet/data";
-import { dataConfigDefaults, type DataConfig } from "@signet/data/config";
+import { afterAll, beforeAll } from "vitest";
+import { Kvm } from "@nats-io/kv";
+import { NatsBus } from "@signet/shared/bus";
+import type { ClientCredentials } from "@signet/shared/oauth";
+import type { TestDatabase } from "@signet/test-support/db";
+import { useDataPod } from "@signet/test-support/hooks";
+import { unique } from "@signet/test-support/keys";
+import { testNatsUrl, type PrivateNats } from "@signet/test-support/nats";
+import type { DataPod } from "@signet/test-support/pods";
 import { buildFrontendApp, type BuildFrontendAppOptions } from "../src/app.js";
 import { frontendConfigDefaults, type FrontendConfig } from "../src/config.js";
 
 export const SESSION_SECRET = "a-test-session-secret-of-at-least-32-characters";
 
-export const uniqueBucket = (label: string) => `signet-test-${label}-${randomBytes(4).toString("hex")}`;
+/** A session bucket name of the file's own (NATS KV: letters, digits, - and _). */
+export const uniqueBucket = (label: string) => unique(`signet-test-${label}-`);
 
-export function urlOf(app: FastifyInstance): string {
+function urlOf(app: FastifyInstance): string {
   const address = app.server.address() as AddressInfo;
   return `http://127.0.0.1:${address.port}`;
 }
 
-export interface DataStack {
-  app: FastifyInstance;
-  url: string;
-  bus: Bus;
-  consumer: { key: string; secret: string };
-  close(): Promise<void>;
-}
-
-/** The real data service over HTTP, with the frontend's consumer seeded in its database. */
-export async function startData(
-  db: Kysely<Database>,
-  options: { bus?: Bus; config?: Partial<DataConfig>; logger?: boolean | object } = {},
-): Promise<DataStack> {
-  const bus = options.bus ?? new LocalBus();
-  const app = await buildDataApp({
-    config: dataConfigDefaults({
-      keyring,
-      logLevel: "info",
-      defaultMetrics: false,
-      docs: false,
-      noncePurgeIntervalMs: 0,
-      podId: unique("pod-"),
-      loginLimitPerUser: 1000,
-      loginLimitPerAddress: 1000,
-      ...options.config,
-    }),
-    db,
-    bus,
-    logger: options.logger ?? false,
-  });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const key = unique("ck_frontend_");
-  const secret = randomBytes(24).toString("base64url");
-  await createConsumer(db, keyring, { name: unique("frontend-"), key, secret });
-  return {
-    app,
-    url: urlOf(app),
-    bus,
-    consumer: { key, secret },
-    close: async () => {
-      await app.close();
-      if (!options.bus) await bus.close();
-    },
-  };
-}
-
 export function frontendConfig(
-  data: { url: string; consumer: { key: string; secret: string } },
+  data: { url: string; consumer: ClientCredentials },
   overrides: Partial<FrontendConfig> = {},
 ) {
   return frontendConfigDefaults({
@@ -86,97 +43,76 @@ export function frontendConfig(
   });
 }
 
+export interface Frontend {
+  app: FastifyInstance;
+  url: string;
+}
+
 /** A frontend listening on 127.0.0.1:0. */
-export async function startFrontend(
-  options: BuildFrontendAppOptions,
-): Promise<{ app: FastifyInstance; url: string }> {
+export async function startFrontend(options: BuildFrontendAppOptions): Promise<Frontend> {
   const app = await buildFrontendApp({ logger: false, ...options });
   await app.listen({ host: "127.0.0.1", port: 0 });
   return { app, url: urlOf(app) };
 }
 
-export async function seedUser(db: Kysely<Database>, password = "correct horse battery") {
-  const username = unique("u");
-  const user = await createUser(db, { username, password, display_name: `Tester ${username}` });
-  return { id: user.id, username, password, display_name: user.display_name };
+export interface FrontendStack {
+  /** The data service over HTTP (its in-process bus: data.bus), and the frontend's consumer. */
+  data: DataPod & { consumer: ClientCredentials };
+  /** The frontends' NATS connection, on the shared server (none with `nats`). */
+  bus: NatsBus;
+  /** The session bucket of the stack's frontends. */
+  bucket: string;
+  /** The stack's frontend. */
+  front: Frontend;
+  /** Another frontend on the same data service, NATS and bucket, `overrides` on top; the test closes it. */
+  startFrontend(overrides?: Partial<FrontendConfig>): Promise<Frontend>;
+  /** A session bucket (the stack's by default) through `bus`. */
+  kv(bucket?: string): ReturnType<Kvm["open"]>;
 }
 
-export interface Page {
-  status: number;
-  headers: Headers;
-  body: string;
-  location: string | null;
-  setCookie: string[];
-}
-
-/** A browser-ish HTTP client: keeps one session cookie, never follows redirects. */
-export class Agent {
-  cookies = new Map<string, string>();
-  constructor(public base: string) {}
-
-  cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-
-  private remember(setCookie: string[]) {
-    for (const line of setCookie) {
-      const [pair] = line.split(";");
-      const at = pair!.indexOf("=");
-      const name = pair!.slice(0, at).trim();
-      const value = pair!.slice(at + 1).trim();
-      if (!value || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+/**
+ * The data service and a frontend for a test file, started before its tests, stopped after
+ * them (the session bucket destroyed). Sessions live on the shared NATS through one connection
+ * the frontends share, or on `nats`, a nats-server of the file's own (usePrivateNats) that the
+ * test may stop, each frontend connecting itself. `data`, `front` and `bucket` are filled in
+ * before the first test, so they may be taken apart at once.
+ */
+export function useFrontendStack(
+  tdb: TestDatabase,
+  options: { label: string; nats?: PrivateNats; dataLogger?: object },
+): FrontendStack {
+  const { nats } = options;
+  const { pod, consumer } = useDataPod(tdb, {
+    ...(options.dataLogger ? { logger: options.dataLogger } : {}),
+    config: { loginLimitPerUser: 1000, loginLimitPerAddress: 1000 },
+  });
+  const stack = {
+    data: {},
+    bucket: uniqueBucket(options.label),
+    front: {},
+    startFrontend: (overrides = {}) =>
+      startFrontend({
+        config: frontendConfig(stack.data, {
+          sessionBucket: stack.bucket,
+          ...(nats ? { natsUrl: nats.url } : {}),
+          ...overrides,
+        }),
+        ...(nats ? {} : { bus: stack.bus }),
+      }),
+    kv: (bucket = stack.bucket) => new Kvm(stack.bus.nc).open(bucket),
+  } as FrontendStack;
+  beforeAll(async () => {
+    Object.assign(stack.data, pod, { consumer });
+    if (!nats)
+      stack.bus = await NatsBus.connect({ servers: testNatsUrl(), name: `frontend-${options.label}` });
+    Object.assign(stack.front, await stack.startFrontend());
+  });
+  afterAll(async () => {
+    await stack.front.app?.close();
+    if (stack.bus) {
+      await (await stack.kv()).destroy();
+      await stack.bus.close();
     }
-  }
-
-  async request(
-    method: string,
-    path: string,
-    form?: Record<string, string>,
-    headers: Record<string, string> = {},
-  ): Promise<Page> {
-    const res = await fetch(this.base + path, {
-      method,
-      redirect: "manual",
-      headers: {
-        ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}),
-        ...(form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
-        ...headers,
-      },
-      body: form ? new URLSearchParams(form).toString() : undefined,
-    });
-    const setCookie = res.headers.getSetCookie();
-    this.remember(setCookie);
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: await res.text(),
-      location: res.headers.get("location"),
-      setCookie,
-    };
-  }
-
-  get(path: string, headers?: Record<string, string>) {
-    return this.request("GET", path, undefined, headers);
-  }
-
-  post(path: string, form: Record<string, string>, headers?: Record<string, string>) {
-    return this.request("POST", path, form, headers);
-  }
-
-  /** Loads `pagePath`, then posts `form` to `action` with the page's CSRF token. */
-  async submit(pagePath: string, action: string, form: Record<string, string>): Promise<Page> {
-    const page = await this.get(pagePath);
-    return this.post(action, { _csrf: csrfOf(page.body), ...form });
-  }
-
-  async login(username: string, password: string): Promise<Page> {
-    return this.submit("/login", "/login", { username, password, next: "/" });
-  }
-}
-
-export function csrfOf(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new Error("no CSRF token in the page");
-  return match[1]!;
+  });
+  return stack;
 }

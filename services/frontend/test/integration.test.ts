@@ -2,54 +2,40 @@
 // with sessions in a NATS JetStream KV bucket of this file's own.
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
 import { Signer } from "@fastify/cookie";
-import { Kvm } from "@nats-io/kv";
-import { NatsBus, SUBJECTS } from "@signet/shared/bus";
-import { createConsumer, findToken, revokeConsumer, revokeUserTokens } from "@signet/shared/repos";
+import { SUBJECTS } from "@signet/shared/bus";
+import { findToken, revokeConsumer, revokeUserTokens } from "@signet/shared/repos";
+import { Agent, csrfOf } from "@signet/test-support/agent";
 import { useTestDatabase } from "@signet/test-support/db";
-import { keyring, unique } from "@signet/test-support/keys";
+import { unique } from "@signet/test-support/keys";
 import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort } from "@signet/test-support/net";
+import { seedConsumer, seedUser } from "@signet/test-support/seed";
+import { sleep } from "@signet/test-support/wait";
 import {
-  Agent,
-  csrfOf,
   frontendConfig,
   SESSION_SECRET,
-  seedUser,
-  startData,
   startFrontend,
   uniqueBucket,
-  type DataStack,
+  useFrontendStack,
+  type Frontend,
 } from "./helpers.js";
 
 const tdb = useTestDatabase();
-const bucket = uniqueBucket("int");
-let bus: NatsBus;
-let data: DataStack;
-let front: { app: FastifyInstance; url: string };
 const dataLog: string[] = [];
-
-beforeAll(async () => {
-  bus = await NatsBus.connect({ servers: testNatsUrl(), name: "frontend-integration-test" });
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      dataLog.push(chunk.toString());
-      done();
-    },
-  });
-  data = await startData(tdb.db, { logger: { stream, level: "info" } });
-  front = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+const stack = useFrontendStack(tdb, {
+  label: "int",
+  dataLogger: {
+    stream: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        dataLog.push(chunk.toString());
+        done();
+      },
+    }),
+    level: "info",
+  },
 });
-
-afterAll(async () => {
-  await front?.app.close();
-  await data?.close();
-  if (bus) {
-    await (await new Kvm(bus.nc).open(bucket)).destroy();
-    await bus.close();
-  }
-});
+const { data, front, bucket } = stack;
 
 const cookieName = "signet.sid";
 const csrfCookie = "signet.csrf";
@@ -113,7 +99,7 @@ describe("pages and sessions", () => {
     const replay = new Agent(front.url);
     replay.cookies.set(cookieName, before);
     expect((await replay.get("/")).status).toBe(302);
-    expect(await (await new Kvm(bus.nc).open(bucket)).get(planted)).toBeNull();
+    expect(await (await stack.kv()).get(planted)).toBeNull();
 
     const home = await agent.get("/");
     expect(home.status).toBe(200);
@@ -129,7 +115,7 @@ describe("pages and sessions", () => {
       .executeTakeFirstOrThrow();
     expect(decodeURIComponent(after!)).not.toContain(token.token);
     expect(home.body).not.toContain(token.token);
-    const kv = await new Kvm(bus.nc).open(bucket);
+    const kv = await stack.kv();
     const sessionId = decodeURIComponent(after!).split(".")[0]!;
     const stored = await kv.get(sessionId);
     expect(stored?.string()).toContain(token.token);
@@ -138,7 +124,7 @@ describe("pages and sessions", () => {
   it("a session the browser presents from the store is replaced at login, and removed from the store", async () => {
     // e.g. an anonymous session stored before anonymous visits stopped being stored
     const user = await seedUser(tdb.db);
-    const kv = await new Kvm(bus.nc).open(bucket);
+    const kv = await stack.kv();
     const old = "oldoldoldoldoldoldoldoldoldold12";
     const expires = new Date(Date.now() + 3_600_000).toISOString();
     await kv.put(
@@ -403,7 +389,7 @@ describe("pages and sessions", () => {
     const user = await seedUser(tdb.db);
     const agent = new Agent(front.url);
     await agent.login(user.username, user.password);
-    const other = await startFrontend({ config: frontendConfig(data, { sessionBucket: bucket }), bus });
+    const other = await stack.startFrontend();
     try {
       const onOther = new Agent(other.url);
       onOther.cookies = agent.cookies;
@@ -438,20 +424,20 @@ describe("pages and sessions", () => {
 
 describe("the session store holds signed-in users only", () => {
   const ownBucket = uniqueBucket("anon");
-  let own: { app: FastifyInstance; url: string };
+  let own: Frontend;
 
   beforeAll(async () => {
-    own = await startFrontend({ config: frontendConfig(data, { sessionBucket: ownBucket }), bus });
+    own = await stack.startFrontend({ sessionBucket: ownBucket });
   });
 
   afterAll(async () => {
     await own?.app.close();
-    await (await new Kvm(bus.nc).open(ownBucket)).destroy();
+    await (await stack.kv(ownBucket)).destroy();
   });
 
   /** The bucket's live keys, and how many messages its stream holds (every put and purge counts). */
   async function bucketContents(): Promise<{ keys: string[]; messages: number }> {
-    const kv = await new Kvm(bus.nc).open(ownBucket);
+    const kv = await stack.kv(ownBucket);
     const keys: string[] = [];
     for await (const key of await kv.keys()) keys.push(key);
     return { keys: keys.sort(), messages: (await kv.status()).values };
@@ -519,22 +505,19 @@ describe("the session store holds signed-in users only", () => {
 describe("sliding session expiry without a store write per page view", () => {
   const ownBucket = uniqueBucket("refresh");
   const REFRESH_MS = 400;
-  let own: { app: FastifyInstance; url: string };
+  let own: Frontend;
 
   beforeAll(async () => {
-    own = await startFrontend({
-      config: frontendConfig(data, { sessionBucket: ownBucket, sessionRefreshMs: REFRESH_MS }),
-      bus,
-    });
+    own = await stack.startFrontend({ sessionBucket: ownBucket, sessionRefreshMs: REFRESH_MS });
   });
 
   afterAll(async () => {
     await own?.app.close();
-    await (await new Kvm(bus.nc).open(ownBucket)).destroy();
+    await (await stack.kv(ownBucket)).destroy();
   });
 
   it("page views inside the refresh interval write nothing; the first after it re-saves the session and its cookie", async () => {
-    const kv = await new Kvm(bus.nc).open(ownBucket);
+    const kv = await stack.kv(ownBucket);
     const user = await seedUser(tdb.db);
     const browser = new Agent(own.url);
     expect(
@@ -552,7 +535,7 @@ describe("sliding session expiry without a store write per page view", () => {
     }
     expect(await revision()).toBe(written);
 
-    await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 50));
+    await sleep(REFRESH_MS + 50);
     const page = await browser.get("/");
     expect(page.status).toBe(200);
     expect(page.setCookie.some((c) => c.startsWith(`${cookieName}=`))).toBe(true);
@@ -596,14 +579,7 @@ describe("hardening and failure pages", () => {
   });
 
   it("the data service unreachable: a friendly 503, no stack trace, no crash", async () => {
-    const port = await freePort();
-    const down = await startFrontend({
-      config: frontendConfig(
-        { url: `http://127.0.0.1:${port}`, consumer: data.consumer },
-        { sessionBucket: bucket },
-      ),
-      bus,
-    });
+    const down = await stack.startFrontend({ dataUrl: `http://127.0.0.1:${await freePort()}` });
     try {
       const agent = new Agent(down.url);
       const res = await agent.login("someone", "something");
@@ -617,26 +593,12 @@ describe("hardening and failure pages", () => {
   });
 
   it("the data service refusing the frontend's own consumer: a friendly 503 page", async () => {
-    const wrong = await startFrontend({
-      config: frontendConfig(
-        { url: data.url, consumer: { key: data.consumer.key, secret: "not-the-secret" } },
-        { sessionBucket: bucket },
-      ),
-      bus,
-    });
-    const revokedKey = unique("ck_revoked_");
-    await createConsumer(tdb.db, keyring, {
-      name: unique("revoked-"),
-      key: revokedKey,
-      secret: "s3cret-s3cret",
-    });
-    await revokeConsumer(tdb.db, revokedKey, "test");
-    const revoked = await startFrontend({
-      config: frontendConfig(
-        { url: data.url, consumer: { key: revokedKey, secret: "s3cret-s3cret" } },
-        { sessionBucket: bucket },
-      ),
-      bus,
+    const wrong = await stack.startFrontend({ consumerSecret: "not-the-secret" });
+    const revokedConsumer = await seedConsumer(tdb.db);
+    await revokeConsumer(tdb.db, revokedConsumer.key, "test");
+    const revoked = await stack.startFrontend({
+      consumerKey: revokedConsumer.key,
+      consumerSecret: revokedConsumer.secret,
     });
     try {
       const user = await seedUser(tdb.db);
@@ -653,14 +615,7 @@ describe("hardening and failure pages", () => {
   });
 
   it("login and sign-up are rate-limited per client address with a friendly 429 page", async () => {
-    const limited = await startFrontend({
-      config: frontendConfig(data, {
-        sessionBucket: bucket,
-        loginRateLimit: 2,
-        signupRateLimit: 1,
-      }),
-      bus,
-    });
+    const limited = await stack.startFrontend({ loginRateLimit: 2, signupRateLimit: 1 });
     try {
       const agent = new Agent(limited.url);
       expect((await agent.login("nobody", "wrong")).status).toBe(401);
@@ -679,10 +634,7 @@ describe("hardening and failure pages", () => {
   });
 
   it("TRUST_PROXY: behind a TLS-terminating proxy the cookies are Secure and __Host- prefixed", async () => {
-    const secure = await startFrontend({
-      config: frontendConfig(data, { sessionBucket: bucket, cookieSecure: true, trustProxy: true }),
-      bus,
-    });
+    const secure = await stack.startFrontend({ cookieSecure: true, trustProxy: true });
     try {
       const https = { "x-forwarded-proto": "https" };
       const agent = new Agent(secure.url);

@@ -2,38 +2,16 @@
 // readiness turns false, pages answer a friendly 503 instead of hanging or crashing, and
 // once NATS is back the same session works again (JetStream keeps it on disk). Anonymous
 // pages need no store at all.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
+import { expect, it } from "vitest";
+import { Agent } from "@signet/test-support/agent";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import {
-  Agent,
-  frontendConfig,
-  seedUser,
-  startData,
-  startFrontend,
-  uniqueBucket,
-  type DataStack,
-} from "./helpers.js";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { seedUser } from "@signet/test-support/seed";
+import { useFrontendStack } from "./helpers.js";
 
 const tdb = useTestDatabase();
-let nats: PrivateNats;
-let data: DataStack;
-let front: { app: FastifyInstance; url: string };
-
-beforeAll(async () => {
-  nats = await startPrivateNats();
-  data = await startData(tdb.db);
-  front = await startFrontend({
-    config: frontendConfig(data, { sessionBucket: uniqueBucket("down"), natsUrl: nats.url }),
-  });
-});
-
-afterAll(async () => {
-  await front?.app.close();
-  await data?.close();
-  await nats?.dispose();
-});
+const nats = usePrivateNats();
+const { front } = useFrontendStack(tdb, { label: "down", nats });
 
 it("NATS down: /readyz 503 and a friendly 503 page; back up: the session is still there", async () => {
   const user = await seedUser(tdb.db);

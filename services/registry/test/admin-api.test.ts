@@ -1,19 +1,15 @@
 // The admin API against real PostgreSQL and NATS: bearer auth (401, nothing changes),
 // consumers, users, audit, bootstrap import, OpenAPI, config rules.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FastifyInstance } from "fastify";
-import { NatsBus } from "@signet/shared/bus";
-import { consumerContext, consumerSecrets, findConsumer, issueToken } from "@signet/shared/repos";
+import { describe, expect, it } from "vitest";
+import { consumerContext, consumerSecrets, findConsumer } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
-import { keyring } from "@signet/test-support/keys";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { buildRegistryApp } from "../src/app.js";
+import { keyring, MASTER_KEY } from "@signet/test-support/keys";
+import { seedToken } from "@signet/test-support/seed";
 import { loadRegistryConfig } from "../src/config.js";
-import { ADMIN, MASTER_KEY, OTHER_ADMIN, auth, registryConfig } from "./helpers.js";
+import { ADMIN, OTHER_ADMIN, admin, auth, startRegistry, useRegistry } from "./helpers.js";
 
 const tdb = useTestDatabase();
-let app: FastifyInstance;
-let bus: NatsBus;
+const registry = useRegistry(tdb, { config: { confirmWindowMs: 100 } });
 
 async function counts() {
   const [consumers, users, audit, outbox] = await Promise.all(
@@ -32,32 +28,12 @@ async function counts() {
   };
 }
 
-// Its own nats-server, so that data pods of other test files do not confirm these events.
-let nats: PrivateNats;
-const testNatsUrl = () => nats.url;
-
-beforeAll(async () => {
-  nats = await startPrivateNats();
-  bus = await NatsBus.connect({ servers: testNatsUrl(), name: "registry-admin-test" });
-  app = await buildRegistryApp({
-    config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 100 }),
-    db: tdb.db,
-    bus,
-    logger: false,
-  });
-});
-afterAll(async () => {
-  await app?.close();
-  await bus?.close();
-  await nats?.dispose();
-});
-
 describe("authentication", () => {
   it("refuses no token, a wrong token, a malformed header, and changes nothing", async () => {
-    const { json: created } = await app
+    const { json: created } = await registry
       .inject({ method: "POST", url: "/consumers", headers: auth(), payload: { name: "auth-target" } })
       .then((r) => ({ json: r.json() as { key: string } }));
-    const { json: user } = await app
+    const { json: user } = await registry
       .inject({
         method: "POST",
         url: "/users",
@@ -94,7 +70,7 @@ describe("authentication", () => {
     ];
     for (const attempt of attempts) {
       for (const headers of badHeaders) {
-        const res = await app.inject({ ...attempt, headers });
+        const res = await registry.inject({ ...attempt, headers });
         expect(res.statusCode, `${attempt.method} ${attempt.url} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.json()).toMatchObject({ error: "unauthorized" });
         expect(res.headers["www-authenticate"]).toContain("Bearer");
@@ -113,11 +89,11 @@ describe("authentication", () => {
   });
 
   it("leaves health, readiness, metrics and the OpenAPI document open", async () => {
-    expect((await app.inject("/healthz")).statusCode).toBe(200);
-    const ready = await app.inject("/readyz");
+    expect((await registry.inject("/healthz")).statusCode).toBe(200);
+    const ready = await registry.inject("/readyz");
     expect(ready.statusCode).toBe(200);
-    expect((await app.inject("/metrics")).body).toContain("signet_registry_confirmed_pods");
-    const doc = (await app.inject("/docs/json")).json() as {
+    expect((await registry.inject("/metrics")).body).toContain("signet_registry_confirmed_pods");
+    const doc = (await registry.inject("/docs/json")).json() as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
       components: { securitySchemes: Record<string, { scheme: string }> };
       security: unknown[];
@@ -139,27 +115,22 @@ describe("authentication", () => {
       for (const op of Object.values(doc.paths[path]!)) expect(Object.keys(op.responses)).toContain("401");
     }
     expect(doc.paths["/healthz"]).toBeUndefined();
-    expect((await app.inject("/docs")).statusCode).toBeLessThan(400);
+    expect((await registry.inject("/docs")).statusCode).toBeLessThan(400);
   });
 });
 
 describe("consumers", () => {
   it("creates with a CSPRNG key and secret shown once, lists, shows, rotates, revokes; audited with the actor", async () => {
-    const res = await app.inject({
-      method: "POST",
-      url: "/consumers",
-      headers: auth(),
-      payload: { name: "billing", scopes: ["notes:read"] },
-    });
-    expect(res.statusCode).toBe(201);
-    const created = res.json() as {
+    const res = await admin<{
       key: string;
       secret: string;
       name: string;
       scopes: string[];
       status: string;
       created_at: string;
-    };
+    }>(registry.app, "POST", "/consumers", { name: "billing", scopes: ["notes:read"] });
+    expect(res.status).toBe(201);
+    const created = res.body;
     expect(created).toMatchObject({ name: "billing", scopes: ["notes:read"], status: "active" });
     expect(created.key).toMatch(/^ck_[A-Za-z0-9_-]{24}$/);
     expect(Buffer.from(created.secret, "base64url")).toHaveLength(32);
@@ -167,23 +138,12 @@ describe("consumers", () => {
     expect(row!.secret_sealed).not.toContain(created.secret);
     expect(keyring.open(row!.secret_sealed, consumerContext(created.key))).toBe(created.secret);
 
-    const dup = await app.inject({
-      method: "POST",
-      url: "/consumers",
-      headers: auth(),
-      payload: { name: "billing" },
-    });
-    expect(dup.statusCode).toBe(409);
-    const bad = await app.inject({
-      method: "POST",
-      url: "/consumers",
-      headers: auth(),
-      payload: { name: "" },
-    });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: "invalid_input" });
+    expect((await admin(registry.app, "POST", "/consumers", { name: "billing" })).status).toBe(409);
+    const bad = await admin(registry.app, "POST", "/consumers", { name: "" });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: "invalid_input" });
 
-    const list = (await app.inject({ url: "/consumers", headers: auth() })).json() as {
+    const list = (await registry.inject({ url: "/consumers", headers: auth() })).json() as {
       consumers: Record<string, unknown>[];
     };
     const listed = list.consumers.find((c) => c.key === created.key)!;
@@ -195,12 +155,15 @@ describe("consumers", () => {
       created_at: created.created_at,
       revoked_at: null,
     });
-    const shown = await app.inject({ url: `/consumers/${created.key}`, headers: auth(OTHER_ADMIN.token) });
+    const shown = await registry.inject({
+      url: `/consumers/${created.key}`,
+      headers: auth(OTHER_ADMIN.token),
+    });
     expect(shown.json()).toEqual(listed);
     expect(JSON.stringify(list)).not.toContain(created.secret);
-    expect((await app.inject({ url: "/consumers/ck_nope", headers: auth() })).statusCode).toBe(404);
+    expect((await registry.inject({ url: "/consumers/ck_nope", headers: auth() })).statusCode).toBe(404);
 
-    const rotated = await app.inject({
+    const rotated = await registry.inject({
       method: "POST",
       url: `/consumers/${created.key}/rotate`,
       headers: auth(OTHER_ADMIN.token),
@@ -211,69 +174,32 @@ describe("consumers", () => {
     expect(newSecret).not.toBe(created.secret);
     const afterRotate = await findConsumer(tdb.db, created.key);
     expect(consumerSecrets(keyring, afterRotate!)).toEqual([newSecret, created.secret]);
-    const rotateNoBody = await app.inject({
-      method: "POST",
-      url: `/consumers/${created.key}/rotate`,
-      headers: auth(),
-    });
-    expect(rotateNoBody.statusCode).toBe(200);
+    const rotateNoBody = await admin(registry.app, "POST", `/consumers/${created.key}/rotate`);
+    expect(rotateNoBody.status).toBe(200);
     expect(consumerSecrets(keyring, (await findConsumer(tdb.db, created.key))!)).toHaveLength(1);
 
-    const revoked = await app.inject({
-      method: "POST",
-      url: `/consumers/${created.key}/revoke`,
-      headers: auth(),
-      payload: { reason: "leaked in a log" },
-    });
-    expect(revoked.statusCode).toBe(200);
-    const answer = revoked.json() as {
-      key: string;
-      status: string;
-      revoked_at: string;
-      confirmed_pods: number;
-    };
+    const revoked = await admin<{ key: string; status: string; revoked_at: string; confirmed_pods: number }>(
+      registry.app,
+      "POST",
+      `/consumers/${created.key}/revoke`,
+      { reason: "leaked in a log" },
+    );
+    expect(revoked.status).toBe(200);
+    const answer = revoked.body;
     expect(answer).toMatchObject({ key: created.key, status: "revoked", confirmed_pods: 0 });
     expect(Object.keys(answer).sort()).toEqual(["confirmed_pods", "key", "revoked_at", "status"]);
     // again: same revoked_at, announced again
-    const again = (
-      await app.inject({
-        method: "POST",
-        url: `/consumers/${created.key}/revoke`,
-        headers: auth(),
-        payload: { reason: "again" },
-      })
-    ).json();
+    const again = (await admin(registry.app, "POST", `/consumers/${created.key}/revoke`, { reason: "again" }))
+      .body;
     expect(again).toMatchObject({ revoked_at: answer.revoked_at });
-    const rotateRevoked = await app.inject({
-      method: "POST",
-      url: `/consumers/${created.key}/rotate`,
-      headers: auth(),
-      payload: {},
-    });
-    expect(rotateRevoked.statusCode).toBe(409);
-    expect(
-      (
-        await app.inject({
-          method: "POST",
-          url: "/consumers/ck_nope/revoke",
-          headers: auth(),
-          payload: { reason: "x" },
-        })
-      ).statusCode,
-    ).toBe(404);
-    expect(
-      (
-        await app.inject({
-          method: "POST",
-          url: `/consumers/${created.key}/revoke`,
-          headers: auth(),
-          payload: {},
-        })
-      ).statusCode,
-    ).toBe(400);
+    expect((await admin(registry.app, "POST", `/consumers/${created.key}/rotate`, {})).status).toBe(409);
+    expect((await admin(registry.app, "POST", "/consumers/ck_nope/revoke", { reason: "x" })).status).toBe(
+      404,
+    );
+    expect((await admin(registry.app, "POST", `/consumers/${created.key}/revoke`, {})).status).toBe(400);
 
     const events = (
-      (await app.inject({ url: "/audit?limit=20", headers: auth() })).json() as {
+      (await registry.inject({ url: "/audit?limit=20", headers: auth() })).json() as {
         events: { actor: string; action: string; target: string; details: Record<string, unknown> }[];
       }
     ).events.filter((e) => e.target === created.key);
@@ -289,32 +215,21 @@ describe("consumers", () => {
   });
 
   it("revoking kills every token issued through the consumer and writes the contract's outbox payload", async () => {
-    const c = (
-      await app.inject({
-        method: "POST",
-        url: "/consumers",
-        headers: auth(),
-        payload: { name: "token-holder" },
-      })
-    ).json() as { key: string };
+    const c = (await admin<{ key: string }>(registry.app, "POST", "/consumers", { name: "token-holder" }))
+      .body;
     const u = (
-      await app.inject({
-        method: "POST",
-        url: "/users",
-        headers: auth(),
-        payload: { username: "tok-user", password: "password-123", display_name: "T" },
+      await admin<{ id: string }>(registry.app, "POST", "/users", {
+        username: "tok-user",
+        password: "password-123",
+        display_name: "T",
       })
-    ).json() as { id: string };
-    for (let i = 0; i < 3; i++)
-      await issueToken(tdb.db, keyring, { userId: u.id, consumerKey: c.key, ttlSeconds: 600 });
+    ).body;
+    for (let i = 0; i < 3; i++) await seedToken(tdb.db, u, c, 600);
     const res = (
-      await app.inject({
-        method: "POST",
-        url: `/consumers/${c.key}/revoke`,
-        headers: auth(),
-        payload: { reason: "compromised" },
+      await admin<{ revoked_at: string }>(registry.app, "POST", `/consumers/${c.key}/revoke`, {
+        reason: "compromised",
       })
-    ).json() as { revoked_at: string };
+    ).body;
     const live = await tdb.db
       .selectFrom("access_tokens")
       .select("token")
@@ -345,48 +260,38 @@ describe("consumers", () => {
 
 describe("users", () => {
   it("creates, lists without hashes, disables and resets passwords, killing tokens; audited", async () => {
-    const res = await app.inject({
-      method: "POST",
-      url: "/users",
-      headers: auth(),
-      payload: { username: "carol", password: "pass-word-1", display_name: "Carol C" },
+    const res = await admin<{ id: string; username: string }>(registry.app, "POST", "/users", {
+      username: "carol",
+      password: "pass-word-1",
+      display_name: "Carol C",
     });
-    expect(res.statusCode).toBe(201);
-    const carol = res.json() as { id: string; username: string };
+    expect(res.status).toBe(201);
+    const carol = res.body;
     expect(carol).toMatchObject({ username: "carol", display_name: "Carol C", status: "active" });
     expect(
       (
-        await app.inject({
-          method: "POST",
-          url: "/users",
-          headers: auth(),
-          payload: { username: "Carol", password: "pass-word-1", display_name: "X" },
+        await admin(registry.app, "POST", "/users", {
+          username: "Carol",
+          password: "pass-word-1",
+          display_name: "X",
         })
-      ).json(),
+      ).body,
     ).toMatchObject({ error: "username_taken" });
     expect(
-      (
-        await app.inject({
-          method: "POST",
-          url: "/users",
-          headers: auth(),
-          payload: { username: "x", password: "short", display_name: "X" },
-        })
-      ).statusCode,
+      (await admin(registry.app, "POST", "/users", { username: "x", password: "short", display_name: "X" }))
+        .status,
     ).toBe(400);
-    const list = await app.inject({ url: "/users", headers: auth() });
+    const list = await registry.inject({ url: "/users", headers: auth() });
     expect(list.body).not.toContain("argon2");
     expect(list.body).not.toContain("password");
     expect((list.json() as { users: { username: string }[] }).users.map((u) => u.username)).toContain(
       "carol",
     );
 
-    const c = (
-      await app.inject({ method: "POST", url: "/consumers", headers: auth(), payload: { name: "carol-app" } })
-    ).json() as { key: string };
-    await issueToken(tdb.db, keyring, { userId: carol.id, consumerKey: c.key, ttlSeconds: 600 });
-    await issueToken(tdb.db, keyring, { userId: carol.id, consumerKey: c.key, ttlSeconds: 600 });
-    const pw = await app.inject({
+    const c = (await admin<{ key: string }>(registry.app, "POST", "/consumers", { name: "carol-app" })).body;
+    await seedToken(tdb.db, carol, c, 600);
+    await seedToken(tdb.db, carol, c, 600);
+    const pw = await registry.inject({
       method: "POST",
       url: "/users/carol/password",
       headers: auth(OTHER_ADMIN.token),
@@ -394,22 +299,15 @@ describe("users", () => {
     });
     expect(pw.statusCode).toBe(200);
     expect(pw.json()).toMatchObject({ username: "carol", status: "active", tokens_revoked: 2 });
-    await issueToken(tdb.db, keyring, { userId: carol.id, consumerKey: c.key, ttlSeconds: 600 });
-    const dis = await app.inject({ method: "POST", url: "/users/CAROL/disable", headers: auth() });
+    await seedToken(tdb.db, carol, c, 600);
+    const dis = await registry.inject({ method: "POST", url: "/users/CAROL/disable", headers: auth() });
     expect(dis.statusCode).toBe(200);
     expect(dis.json()).toMatchObject({ username: "carol", status: "disabled", tokens_revoked: 1 });
     expect(
-      (await app.inject({ method: "POST", url: "/users/nobody/disable", headers: auth() })).statusCode,
+      (await registry.inject({ method: "POST", url: "/users/nobody/disable", headers: auth() })).statusCode,
     ).toBe(404);
     expect(
-      (
-        await app.inject({
-          method: "POST",
-          url: "/users/nobody/password",
-          headers: auth(),
-          payload: { password: "whatever123" },
-        })
-      ).statusCode,
+      (await admin(registry.app, "POST", "/users/nobody/password", { password: "whatever123" })).status,
     ).toBe(404);
 
     const outbox = await tdb.db
@@ -423,7 +321,7 @@ describe("users", () => {
       { user_id: carol.id, at: expect.any(String), actor: ADMIN.name },
     ]);
     const events = (
-      (await app.inject({ url: "/audit?limit=100", headers: auth() })).json() as {
+      (await registry.inject({ url: "/audit?limit=100", headers: auth() })).json() as {
         events: { actor: string; action: string; target: string }[];
       }
     ).events.filter((e) => e.target === "carol");
@@ -435,32 +333,29 @@ describe("users", () => {
   });
 
   it("audit honours limit and validates it", async () => {
-    const res = (await app.inject({ url: "/audit?limit=2", headers: auth() })).json() as {
+    const res = (await registry.inject({ url: "/audit?limit=2", headers: auth() })).json() as {
       events: { at: string }[];
     };
     expect(res.events).toHaveLength(2);
     expect(Date.parse(res.events[0]!.at)).toBeGreaterThanOrEqual(Date.parse(res.events[1]!.at));
-    expect((await app.inject({ url: "/audit?limit=0", headers: auth() })).statusCode).toBe(400);
-    expect((await app.inject({ url: "/audit?limit=abc", headers: auth() })).statusCode).toBe(400);
+    expect((await registry.inject({ url: "/audit?limit=0", headers: auth() })).statusCode).toBe(400);
+    expect((await registry.inject({ url: "/audit?limit=abc", headers: auth() })).statusCode).toBe(400);
   });
 });
 
 describe("bootstrap consumers", () => {
   it("imports SIGNET_BOOTSTRAP_CONSUMERS idempotently, replaces a changed secret, never revives a revoked key", async () => {
     const key = "ck_frontend_boot";
-    const build = async (secret: string) => {
-      const registry = await buildRegistryApp({
-        config: registryConfig(tdb.url, testNatsUrl(), {
-          confirmWindowMs: 50,
-          bootstrapConsumers: [{ name: "frontend-boot", key, secret }],
-        }),
+    // another registry on the same database, NATS connection and admin tokens
+    const build = (secret: string) =>
+      startRegistry({
+        databaseUrl: tdb.url,
+        natsUrl: registry.nats.url,
         db: tdb.db,
-        bus,
-        logger: false,
+        bus: registry.bus,
+        relay: false,
+        config: { confirmWindowMs: 50, bootstrapConsumers: [{ name: "frontend-boot", key, secret }] },
       });
-      await registry.outboxRelay.stop();
-      return registry;
-    };
     const first = "first-secret-0123456789";
     await (await build(first)).close();
     const c1 = (await findConsumer(tdb.db, key))!;
@@ -481,12 +376,7 @@ describe("bootstrap consumers", () => {
       ["consumer.create", "bootstrap"],
       ["consumer.rotate", "bootstrap"],
     ]);
-    await app.inject({
-      method: "POST",
-      url: `/consumers/${key}/revoke`,
-      headers: auth(),
-      payload: { reason: "test" },
-    });
+    await admin(registry.app, "POST", `/consumers/${key}/revoke`, { reason: "test" });
     await (await build("third-secret-0123456789")).close();
     const c3 = (await findConsumer(tdb.db, key))!;
     expect(c3.status).toBe("revoked");

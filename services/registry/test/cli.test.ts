@@ -2,20 +2,16 @@
 // registry listening on 127.0.0.1, real PostgreSQL and NATS; people and --json output.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { FastifyInstance } from "fastify";
-import { NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { describe, expect, it, vi } from "vitest";
+import { SUBJECTS } from "@signet/shared/bus";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
 import { freePort } from "@signet/test-support/net";
-import { buildRegistryApp } from "../src/app.js";
-import { ADMIN, registryConfig } from "./helpers.js";
+import { waitFor } from "@signet/test-support/wait";
+import { ADMIN, useRegistry } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../bin/signetctl.js", import.meta.url));
 const tdb = useTestDatabase();
-let registry: FastifyInstance;
-let bus: NatsBus;
-let url: string;
+const registry = useRegistry(tdb, { config: { confirmWindowMs: 100 }, listen: true });
 
 interface Run {
   code: number | null;
@@ -31,7 +27,7 @@ function signetctl(
     const env: Record<string, string | undefined> = {
       ...process.env,
       SIGNETCTL_FROM_SOURCE: "1",
-      SIGNET_REGISTRY_URL: url,
+      SIGNET_REGISTRY_URL: registry.url,
       SIGNET_ADMIN_TOKEN: ADMIN.token,
       ...options.env,
     };
@@ -67,28 +63,6 @@ function columns(text: string): { headers: string[]; rows: Record<string, string
     );
   return { headers: starts.map((s) => s.name), rows };
 }
-
-// Its own nats-server, so that data pods of other test files do not confirm these events.
-let nats: PrivateNats;
-const testNatsUrl = () => nats.url;
-
-beforeAll(async () => {
-  nats = await startPrivateNats();
-  bus = await NatsBus.connect({ servers: testNatsUrl(), name: "cli-test" });
-  registry = await buildRegistryApp({
-    config: registryConfig(tdb.url, testNatsUrl(), { confirmWindowMs: 100 }),
-    db: tdb.db,
-    bus,
-    logger: false,
-  });
-  await registry.listen({ host: "127.0.0.1", port: 0 });
-  url = `http://127.0.0.1:${(registry.server.address() as { port: number }).port}`;
-});
-afterAll(async () => {
-  await registry?.close();
-  await bus?.close();
-  await nats?.dispose();
-});
 
 // Each CLI run is a fresh Node process; give slow, loaded machines room.
 vi.setConfig({ testTimeout: 90_000 });
@@ -235,12 +209,10 @@ describe("signetctl pods", () => {
 
     // two pods announce themselves on the registry's NATS (the data service's heartbeat shape)
     const beat = (pod: string, interval_ms: number) =>
-      bus.publish(SUBJECTS.podHeartbeat, { pod, at: new Date().toISOString(), interval_ms });
+      registry.bus.publish(SUBJECTS.podHeartbeat, { pod, at: new Date().toISOString(), interval_ms });
     await beat("pod-zulu", 60_000);
     await beat("pod-alpha-with-a-long-name", 90_500);
-    const deadline = Date.now() + 10_000;
-    while (registry.podPresence.known().length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitFor("the registry to know both pods", () => registry.app.podPresence.known().length >= 2);
 
     const [people, json] = await Promise.all([signetctl(["pods"]), signetctl(["--json", "pods"])]);
     expect(people.code, people.stderr).toBe(0);
@@ -259,15 +231,14 @@ describe("signetctl pods", () => {
       ],
     });
 
-    await bus.publish(SUBJECTS.podGoodbye, {
+    await registry.bus.publish(SUBJECTS.podGoodbye, {
       pod: "pod-alpha-with-a-long-name",
       at: new Date().toISOString(),
     });
-    while (registry.podPresence.known().length > 1 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitFor("the goodbye to reach the registry", () => registry.app.podPresence.known().length <= 1);
     const after = JSON.parse((await signetctl(["pods", "--json"])).stdout) as { pods: { pod: string }[] };
     expect(after.pods.map((p) => p.pod)).toEqual(["pod-zulu"]);
-    await bus.publish(SUBJECTS.podGoodbye, { pod: "pod-zulu", at: new Date().toISOString() });
+    await registry.bus.publish(SUBJECTS.podGoodbye, { pod: "pod-zulu", at: new Date().toISOString() });
   });
 });
 

@@ -1,18 +1,19 @@
 // The outbox relay: id order, rows claimed with `for update skip locked` so two relays
 // (two registry replicas) never publish the same row twice, young rows left to the
 // request that wrote them, nothing lost while NATS is down.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import pino from "pino";
 import { NatsBus } from "@signet/shared/bus";
 import { createDb } from "@signet/shared/db";
 import { addOutboxEvent } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { sleep, waitFor } from "@signet/test-support/wait";
 import { OutboxRelay } from "../src/plugins/relay.js";
 
 const tdb = useTestDatabase();
 const log = pino({ level: "silent" });
-let nats: PrivateNats;
+const nats = usePrivateNats();
 const busses: NatsBus[] = [];
 const connect = async (name: string) => {
   const bus = await NatsBus.connect({ servers: nats.url, name });
@@ -20,24 +21,38 @@ const connect = async (name: string) => {
   return bus;
 };
 
-beforeAll(async () => {
-  nats = await startPrivateNats();
-});
 afterAll(async () => {
   await Promise.all(busses.map((b) => b.close()));
-  await nats?.dispose();
 });
 
 const pending = async () =>
   (await tdb.db.selectFrom("outbox").select("id").where("published_at", "is", null).execute()).length;
 
+/** Outbox rows on `subject` whose payloads are { n: 0 }, { n: 1 }, … */
+async function addEvents(subject: string, count: number) {
+  for (let n = 0; n < count; n++) await addOutboxEvent(tdb.db, subject, { n });
+}
+
+/** A connection of its own that collects the `n` of every event on `subject` from now on. */
+async function listen(subject: string) {
+  const listener = await connect(`${subject}-listener`);
+  const seen: number[] = [];
+  listener.subscribe(subject, (payload) => void seen.push((payload as { n: number }).n));
+  await listener.nc.flush();
+  return {
+    seen,
+    /** Waits until what was published has had time to arrive. */
+    settle: async () => {
+      await listener.nc.flush();
+      await sleep(100);
+    },
+  };
+}
+
 describe("outbox relay", () => {
   it("two relays drain 300 rows concurrently: every row published exactly once", async () => {
-    for (let n = 0; n < 300; n++) await addOutboxEvent(tdb.db, "signet.test.relay", { n });
-    const listener = await connect("listener");
-    const seen: number[] = [];
-    listener.subscribe("signet.test.relay", (payload) => void seen.push((payload as { n: number }).n));
-    await listener.nc.flush();
+    await addEvents("signet.test.relay", 300);
+    const listener = await listen("signet.test.relay");
 
     const relays = await Promise.all(
       ["relay-1", "relay-2"].map(async (name) => {
@@ -57,17 +72,13 @@ describe("outbox relay", () => {
     await Promise.all(relays.map(({ db }) => db.destroy()));
     expect(published[0]! + published[1]!).toBe(300);
     expect(await pending()).toBe(0);
-    await listener.nc.flush();
-    await new Promise((r) => setTimeout(r, 100));
-    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    await listener.settle();
+    expect([...listener.seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 
   it("publishes in id order", async () => {
-    for (let n = 0; n < 50; n++) await addOutboxEvent(tdb.db, "signet.test.order", { n });
-    const listener = await connect("order-listener");
-    const seen: number[] = [];
-    listener.subscribe("signet.test.order", (payload) => void seen.push((payload as { n: number }).n));
-    await listener.nc.flush();
+    await addEvents("signet.test.order", 50);
+    const listener = await listen("signet.test.order");
     const relay = new OutboxRelay({
       db: tdb.db,
       bus: await connect("order"),
@@ -77,9 +88,8 @@ describe("outbox relay", () => {
       batchSize: 7,
     });
     expect(await relay.tick()).toBe(50);
-    await listener.nc.flush();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await listener.settle();
+    expect(listener.seen).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it("leaves rows younger than minAgeMs to the request that wrote them", async () => {
@@ -99,13 +109,12 @@ describe("outbox relay", () => {
     relay.start();
     try {
       await nats.stop();
-      while (bus.isConnected()) await new Promise((r) => setTimeout(r, 10));
+      await waitFor("the relay's connection to drop", () => !bus.isConnected());
       await addOutboxEvent(tdb.db, "signet.test.down", { n: 1 });
-      await new Promise((r) => setTimeout(r, 300)); // several ticks while down
+      await sleep(300); // several ticks while down
       expect(await pending()).toBe(1);
       await nats.start();
-      const deadline = Date.now() + 10_000;
-      while ((await pending()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitFor("the relay to publish the row", async () => (await pending()) === 0, 10_000, 50);
       expect(await pending()).toBe(0);
     } finally {
       await relay.stop();

@@ -1,39 +1,37 @@
 // Pod presence: the data pods announce themselves (signet.pod.heartbeat), the registry
 // waits for exactly the pods it knows — real NATS (a private nats-server, so no pod of
 // another test file is heard), real PostgreSQL, real data apps.
-import { Keyring } from "@signet/shared/crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus, NatsBus, SUBJECTS } from "@signet/shared/bus";
-import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
-import { buildDataApp } from "@signet/data";
-import { dataConfigDefaults } from "@signet/data/config";
 import type { AnnouncementReport } from "@signet/shared/announce";
-import { sleep, waitFor as pollUntil } from "@signet/test-support/wait";
-import { buildRegistryApp } from "../src/app.js";
-import { MASTER_KEY, admin, registryConfig } from "./helpers.js";
-import { startDataPod, stopDataPod, type DataPod } from "./cluster.js";
+import { useTestDatabase } from "@signet/test-support/db";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { unique } from "@signet/test-support/keys";
+import { metricValue } from "@signet/test-support/metrics";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { sleep, waitFor } from "@signet/test-support/wait";
+import { admin, startRegistry } from "./helpers.js";
 
 const tdb = useTestDatabase();
+const nats = usePrivateNats();
 
-/** The shared poller with this file's default timeout. */
-const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
-  pollUntil(what, check, timeoutMs);
-
-async function metric(
-  app: FastifyInstance,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const values = (await app.metrics.getSingleMetric(name)?.get())?.values ?? [];
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
-    .reduce((n, v) => n + v.value, 0);
-}
-const knownPods = (app: FastifyInstance) => metric(app, "signet_registry_known_data_pods");
+const knownPods = (app: FastifyInstance) => metricValue(app, "signet_registry_known_data_pods");
 const unconfirmedPods = (app: FastifyInstance) =>
-  metric(app, "signet_registry_unconfirmed_pods_total", { subject: SUBJECTS.consumerRevoked });
+  metricValue(app, "signet_registry_unconfirmed_pods_total", { subject: SUBJECTS.consumerRevoked });
+
+/** A data pod on the file's database and nats-server, with its own pool and connection. */
+const startPod = (id: string, heartbeatIntervalMs?: number, bus?: NatsBus) =>
+  startDataPod({
+    id,
+    databaseUrl: tdb.url,
+    natsUrl: nats.url,
+    ...(bus ? { bus } : {}),
+    ...(heartbeatIntervalMs ? { config: { heartbeatIntervalMs } } : {}),
+  });
+/** A registry on the file's database and nats-server. */
+const registryOnNats = (config: Parameters<typeof startRegistry>[0]["config"] = {}, relay = true) =>
+  startRegistry({ databaseUrl: tdb.url, natsUrl: nats.url, config, relay });
 
 type RevokeAnswer = Awaited<ReturnType<typeof admin<Record<string, unknown>>>>;
 
@@ -46,7 +44,7 @@ async function revokeRacingTheWindow(
   windowMs: number,
 ): Promise<{ first: "answer" | "half the window"; revoke: Promise<RevokeAnswer>; key: string }> {
   const created = await admin<{ key: string }>(registry, "POST", "/consumers", {
-    name: `presence-${Math.random().toString(36).slice(2, 10)}`,
+    name: unique("presence-"),
   });
   expect(created.status).toBe(201);
   const revoke = admin(registry, "POST", `/consumers/${created.body.key}/revoke`, {
@@ -58,14 +56,6 @@ async function revokeRacingTheWindow(
   ]);
   return { first, revoke, key: created.body.key };
 }
-
-let nats: PrivateNats;
-beforeAll(async () => {
-  nats = await startPrivateNats();
-});
-afterAll(async () => {
-  await nats?.dispose();
-});
 
 describe("three data pods announce themselves on NATS", () => {
   const WINDOW_MS = 5_000;
@@ -81,27 +71,16 @@ describe("three data pods announce themselves on NATS", () => {
     podCBus = await NatsBus.connect({ servers: nats.url, name: "pod-c" });
     pods = await Promise.all(
       (["pod-a", "pod-b", "pod-c"] as const).map((id) =>
-        startDataPod({
-          id,
-          databaseUrl: tdb.url,
-          natsUrl: nats.url,
-          masterKey: MASTER_KEY,
-          heartbeatIntervalMs: HEARTBEAT_MS,
-          ...(id === "pod-c" ? { bus: podCBus } : {}),
-        }),
+        startPod(id, HEARTBEAT_MS, id === "pod-c" ? podCBus : undefined),
       ),
     );
     // Started after the pods: it learns them by asking (signet.pod.discover), at once.
-    registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, nats.url, { confirmWindowMs: WINDOW_MS }),
-      logger: false,
-    });
+    registry = await registryOnNats({ confirmWindowMs: WINDOW_MS });
     registry.announcer.observe((report) => void reports.push(report));
-    await registry.ready();
   });
   afterAll(async () => {
     await registry?.close();
-    await Promise.all(pods.map(stopDataPod));
+    await Promise.all(pods.map((pod) => pod.close()));
     await podCBus?.close();
   });
 
@@ -166,7 +145,7 @@ describe("three data pods announce themselves on NATS", () => {
   it("a pod that shuts down cleanly says goodbye and is forgotten before it could expire", async () => {
     const podB = pods.find((p) => p.id === "pod-b")!;
     const stoppedAt = performance.now();
-    await stopDataPod(podB);
+    await podB.close();
     pods = pods.filter((p) => p !== podB);
     await waitFor("pod-b to leave", () => !registry.podPresence.known().includes("pod-b"));
     expect(performance.now() - stoppedAt).toBeLessThan(3 * HEARTBEAT_MS);
@@ -181,26 +160,10 @@ describe("GET /pods: the data pods the registry knows", () => {
   it("lists two running data apps by name with their last heartbeat; a pod that said goodbye disappears; needs the admin token", async () => {
     const HEARTBEAT_MS = 400;
     // started in the reverse of name order: the answer is sorted, not in order of arrival
-    const podY = await startDataPod({
-      id: "pods-y",
-      databaseUrl: tdb.url,
-      natsUrl: nats.url,
-      masterKey: MASTER_KEY,
-      heartbeatIntervalMs: HEARTBEAT_MS,
-    });
-    const podX = await startDataPod({
-      id: "pods-x",
-      databaseUrl: tdb.url,
-      natsUrl: nats.url,
-      masterKey: MASTER_KEY,
-      heartbeatIntervalMs: HEARTBEAT_MS,
-    });
+    const podY = await startPod("pods-y", HEARTBEAT_MS);
+    const podX = await startPod("pods-x", HEARTBEAT_MS);
     let running = [podX, podY];
-    const registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, nats.url),
-      logger: false,
-    });
-    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
+    const registry = await registryOnNats({}, false); // its relay stays out of it
     type Pods = { pods: { pod: string; last_seen: string; interval_ms: number }[] };
     const pods = async () => {
       const res = await admin<Pods>(registry, "GET", "/pods");
@@ -231,7 +194,7 @@ describe("GET /pods: the data pods the registry knows", () => {
 
       // a clean shutdown says goodbye: gone well before three silent intervals
       const stoppedAt = performance.now();
-      await stopDataPod(podX);
+      await podX.close();
       running = running.filter((p) => p !== podX);
       await waitFor("pods-x to leave", async () => (await pods()).length === 1);
       expect(performance.now() - stoppedAt).toBeLessThan(3 * HEARTBEAT_MS);
@@ -252,21 +215,16 @@ describe("GET /pods: the data pods the registry knows", () => {
       expect(JSON.stringify(get?.responses["200"])).toContain("interval_ms");
     } finally {
       await registry.close();
-      await Promise.all(running.map(stopDataPod));
+      await Promise.all(running.map((pod) => pod.close()));
     }
   }, 30_000);
 });
 
 describe("expiry", () => {
   it("a pod is known while it heartbeats and forgotten three of its intervals after the last one", async () => {
-    const registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, nats.url),
-      logger: false,
-    });
-    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
+    const registry = await registryOnNats({}, false); // its relay stays out of it
     const ghost = await NatsBus.connect({ servers: nats.url, name: "ghost" });
     try {
-      await registry.ready();
       const beat = () =>
         ghost.publish(SUBJECTS.podHeartbeat, {
           pod: "ghost",
@@ -292,18 +250,9 @@ describe("expiry", () => {
   });
 
   it("a registry started after the pods knows them at once; SIGNET_CONFIRM_EXPECTED is a floor", async () => {
-    const pod = await startDataPod({
-      id: "lonely",
-      databaseUrl: tdb.url,
-      natsUrl: nats.url,
-      masterKey: MASTER_KEY,
-    });
+    const pod = await startPod("lonely");
     // one pod known, a floor of two: nobody else answers, so the window runs out
-    const registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, nats.url, { confirmWindowMs: 1_000, confirmExpected: 2 }),
-      logger: false,
-    });
-    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
+    const registry = await registryOnNats({ confirmWindowMs: 1_000, confirmExpected: 2 }, false);
     try {
       await waitFor(
         "the registry to know the pod",
@@ -316,7 +265,7 @@ describe("expiry", () => {
       expect(await unconfirmedPods(registry)).toBe(0); // the one known pod did confirm
     } finally {
       await registry.close();
-      await stopDataPod(pod);
+      await pod.close();
     }
   });
 });
@@ -324,25 +273,15 @@ describe("expiry", () => {
 describe("npm start's shape: one data app and the registry on the in-process bus", () => {
   it("the registry knows the data app and a revoke ends once it confirmed", async () => {
     const bus = new LocalBus();
-    const data = await buildDataApp({
-      config: dataConfigDefaults({
-        keyring: Keyring.fromEnv(MASTER_KEY),
-        logLevel: "silent",
-        defaultMetrics: false,
-        docs: false,
-        podId: "local",
-      }),
+    const data = await startDataPod({ id: "local", db: tdb.db, bus, listen: false });
+    const registry = await startRegistry({
+      databaseUrl: "",
+      natsUrl: "",
       db: tdb.db,
       bus,
-      logger: false,
+      config: { confirmWindowMs: 5_000 },
+      relay: false, // its relay stays out of it
     });
-    const registry = await buildRegistryApp({
-      config: registryConfig("", "", { confirmWindowMs: 5_000 }),
-      db: tdb.db,
-      bus,
-      logger: false,
-    });
-    await registry.outboxRelay.stop(); // the relay of this test's registry stays out of it
     try {
       expect(registry.podPresence.known()).toEqual(["local"]);
       expect(await knownPods(registry)).toBe(1);

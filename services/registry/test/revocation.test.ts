@@ -4,47 +4,43 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { NatsBus, SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
-import { createUser, issueToken } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { metricValue } from "@signet/test-support/metrics";
+import { startPrivateNats } from "@signet/test-support/nats";
 import { startTcpProxy } from "@signet/test-support/net";
-import { keyring } from "@signet/test-support/keys";
-import { sleep, waitFor as pollUntil } from "@signet/test-support/wait";
-import { buildRegistryApp } from "../src/app.js";
-import { MASTER_KEY, admin, registryConfig } from "./helpers.js";
-import { signedGet, startDataPod, stopDataPod, type DataPod, type SignedAnswer } from "./cluster.js";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { seedToken, seedUser, type SeededUser } from "@signet/test-support/seed";
+import { signedFetch, type Answer } from "@signet/test-support/signed";
+import { sleep, waitFor } from "@signet/test-support/wait";
+import { ADMIN, admin, startRegistry } from "./helpers.js";
 
 const tdb = useTestDatabase();
-
-/** The shared poller with this file's default timeout. */
-const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000) =>
-  pollUntil(what, check, timeoutMs);
-
-async function eventsHandled(pod: DataPod, subject: string): Promise<number> {
-  const metric = await pod.app.metrics.getSingleMetric("signet_revocation_events_total")?.get();
-  return (metric?.values ?? []).filter((v) => v.labels.subject === subject).reduce((n, v) => n + v.value, 0);
-}
-
 // A nats-server of this file's own: pods of other test files (on the shared server)
 // would otherwise answer these events and be counted in confirmed_pods.
-let sharedNats: PrivateNats;
-const natsUrl = () => sharedNats.url;
+const nats = usePrivateNats();
 
-let userId: string;
-const tokenFor = async (consumerKey: string): Promise<ClientCredentials> => {
-  const t = await issueToken(tdb.db, keyring, { userId, consumerKey, ttlSeconds: 600 });
-  return { key: t.token, secret: t.secret };
-};
+const eventsHandled = (pod: DataPod, subject: string) =>
+  metricValue(pod.app, "signet_revocation_events_total", { subject });
+
+/** A signed GET /me to the pod over HTTP. */
+const me = (pod: DataPod, consumer: ClientCredentials, token: ClientCredentials | null) =>
+  signedFetch(pod.url, { method: "GET", url: "/me", consumer, token });
+
+/** Every pod accepts the consumer and token (and caches them). */
+async function expectAcceptedByAll(pods: DataPod[], consumer: ClientCredentials, token: ClientCredentials) {
+  for (const pod of pods) expect((await me(pod, consumer, token)).status, pod.id).toBe(200);
+}
+
+/** Data pods on the file's database, with their own pools and NATS connections. */
+const startPods = (ids: string[], natsUrl = nats.url) =>
+  Promise.all(ids.map((id) => startDataPod({ id, databaseUrl: tdb.url, natsUrl })));
+
+let looper: SeededUser;
+const tokenFor = (consumer: ClientCredentials) => seedToken(tdb.db, looper, consumer, 600);
 
 beforeAll(async () => {
-  sharedNats = await startPrivateNats();
-  userId = (
-    await createUser(tdb.db, { username: "looper", password: "looper-password", display_name: "Looper" })
-  ).id;
-});
-
-afterAll(async () => {
-  await sharedNats?.dispose();
+  looper = await seedUser(tdb.db, { username: "looper", password: "looper-password" });
 });
 
 describe("three data pods on one NATS", () => {
@@ -52,21 +48,17 @@ describe("three data pods on one NATS", () => {
   let registry: FastifyInstance;
 
   beforeAll(async () => {
-    pods = await Promise.all(
-      ["pod-a", "pod-b", "pod-c"].map((id) =>
-        startDataPod({ id, databaseUrl: tdb.url, natsUrl: natsUrl(), masterKey: MASTER_KEY }),
-      ),
-    );
+    pods = await startPods(["pod-a", "pod-b", "pod-c"]);
     // The registry makes its own NATS connection and database pool here (and closes them).
-    registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
-      logger: false,
+    registry = await startRegistry({
+      databaseUrl: tdb.url,
+      natsUrl: nats.url,
+      config: { confirmWindowMs: 2_000, confirmExpected: 3 },
     });
-    await registry.ready();
   });
   afterAll(async () => {
     await registry?.close();
-    await Promise.all(pods.map(stopDataPod));
+    await Promise.all(pods.map((pod) => pod.close()));
   });
 
   async function newConsumer(name: string): Promise<ClientCredentials> {
@@ -79,17 +71,17 @@ describe("three data pods on one NATS", () => {
     let afterAnswer = 0;
     for (let rep = 0; rep < 50; rep++) {
       const consumer = await newConsumer(`loop-${rep}`);
-      const token = await tokenFor(consumer.key);
+      const token = await tokenFor(consumer);
       // every pod has the consumer and token cached before the revoke
-      for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).status).toBe(200);
+      await expectAcceptedByAll(pods, consumer, token);
 
-      const answers: (SignedAnswer & { pod: string })[] = [];
+      const answers: (Answer & { pod: string })[] = [];
       let stop = false;
       const failures: unknown[] = [];
       const loops = pods.map(async (pod) => {
         while (!stop) {
           try {
-            answers.push({ ...(await signedGet(pod.url, "/me", consumer, token)), pod: pod.id });
+            answers.push({ ...(await me(pod, consumer, token)), pod: pod.id });
           } catch (error) {
             failures.push(error);
             stop = true;
@@ -131,8 +123,8 @@ describe("three data pods on one NATS", () => {
 
   it("rotation: both secrets verify on every pod during the grace period, only the new one after", async () => {
     const old = await newConsumer("rotating");
-    const token = await tokenFor(old.key);
-    for (const pod of pods) expect((await signedGet(pod.url, "/me", old, token)).status).toBe(200);
+    const token = await tokenFor(old);
+    await expectAcceptedByAll(pods, old, token);
     const rotated = await admin<{ key: string; secret: string }>(
       registry,
       "POST",
@@ -143,24 +135,24 @@ describe("three data pods on one NATS", () => {
     expect(rotated.status).toBe(200);
     const fresh = { key: old.key, secret: rotated.body.secret };
     for (const pod of pods) {
-      expect((await signedGet(pod.url, "/me", old, token)).status, `${pod.id} old secret in grace`).toBe(200);
-      expect((await signedGet(pod.url, "/me", fresh, token)).status, `${pod.id} new secret`).toBe(200);
+      expect((await me(pod, old, token)).status, `${pod.id} old secret in grace`).toBe(200);
+      expect((await me(pod, fresh, token)).status, `${pod.id} new secret`).toBe(200);
     }
     await sleep(graceEnds - Date.now() + 250);
     for (const pod of pods) {
-      const oldAnswer = await signedGet(pod.url, "/me", old, token);
+      const oldAnswer = await me(pod, old, token);
       expect([oldAnswer.status, oldAnswer.problem], `${pod.id} old secret after grace`).toEqual([
         401,
         "signature_invalid",
       ]);
-      expect((await signedGet(pod.url, "/me", fresh, token)).status).toBe(200);
+      expect((await me(pod, fresh, token)).status).toBe(200);
     }
     // grace 0: the old secret is dead on every pod from the answer on
     const again = await admin<{ secret: string }>(registry, "POST", `/consumers/${old.key}/rotate`, {});
     const newest = { key: old.key, secret: again.body.secret };
     for (const pod of pods) {
-      expect((await signedGet(pod.url, "/me", fresh, token)).problem).toBe("signature_invalid");
-      expect((await signedGet(pod.url, "/me", newest, token)).status).toBe(200);
+      expect((await me(pod, fresh, token)).problem).toBe("signature_invalid");
+      expect((await me(pod, newest, token)).status).toBe(200);
     }
   });
 
@@ -171,59 +163,43 @@ describe("three data pods on one NATS", () => {
       password: "dora-password",
       display_name: "Dora",
     });
-    const issue = async () => {
-      const t = await issueToken(tdb.db, keyring, {
-        userId: user.body.id,
-        consumerKey: consumer.key,
-        ttlSeconds: 600,
-      });
-      return { key: t.token, secret: t.secret };
-    };
+    const issue = () => seedToken(tdb.db, user.body, consumer, 600);
     const first = await issue();
-    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, first)).status).toBe(200);
-    const pw = await admin<{ confirmed_pods: number; tokens_revoked: number }>(
-      registry,
-      "POST",
-      "/users/dora/password",
-      { password: "new-dora-password" },
-    );
+    await expectAcceptedByAll(pods, consumer, first);
+    const pw = await admin(registry, "POST", "/users/dora/password", { password: "new-dora-password" });
     expect(pw.body).toMatchObject({ confirmed_pods: 3, tokens_revoked: 1 });
-    for (const pod of pods)
-      expect((await signedGet(pod.url, "/me", consumer, first)).problem).toBe("token_revoked");
+    for (const pod of pods) expect((await me(pod, consumer, first)).problem).toBe("token_revoked");
 
     const second = await issue();
-    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, second)).status).toBe(200);
-    const dis = await admin<{ confirmed_pods: number; status: string }>(
-      registry,
-      "POST",
-      "/users/dora/disable",
-    );
+    await expectAcceptedByAll(pods, consumer, second);
+    const dis = await admin(registry, "POST", "/users/dora/disable");
     expect(dis.body).toMatchObject({ confirmed_pods: 3, status: "disabled" });
     for (const pod of pods) {
-      const answer = await signedGet(pod.url, "/me", consumer, second);
+      const answer = await me(pod, consumer, second);
       expect(answer.status, pod.id).not.toBe(200);
     }
   });
 
   it("the registry dies between commit and publish: a new registry's relay publishes and the pods evict", async () => {
     const consumer = await newConsumer("crash-victim");
-    const token = await tokenFor(consumer.key);
-    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).status).toBe(200);
+    const token = await tokenFor(consumer);
+    await expectAcceptedByAll(pods, consumer, token);
     const before = await Promise.all(pods.map((pod) => eventsHandled(pod, SUBJECTS.consumerRevoked)));
 
-    const dying = await buildRegistryApp({
-      config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 2_000, confirmExpected: 3 }),
+    const dying = await startRegistry({
+      databaseUrl: tdb.url,
+      natsUrl: nats.url,
       db: tdb.db,
-      logger: false,
+      config: { confirmWindowMs: 2_000, confirmExpected: 3 },
+      relay: false, // nothing may publish the row before the restarted registry does
     });
-    await dying.outboxRelay.stop(); // nothing may publish the row before the restarted registry does
     dying.announcer.afterCommit = () => {
       throw new Error("simulated crash between commit and publish");
     };
     const res = await dying.inject({
       method: "POST",
       url: `/consumers/${consumer.key}/revoke`,
-      headers: { authorization: `Bearer ${registryConfig("", "").adminTokens[0]!.token}` },
+      headers: { authorization: `Bearer ${ADMIN.token}` },
       payload: { reason: "crash test" },
     });
     expect(res.statusCode).toBe(500);
@@ -247,12 +223,13 @@ describe("three data pods on one NATS", () => {
       before,
     );
 
-    const restarted = await buildRegistryApp({
-      config: registryConfig(tdb.url, natsUrl(), { relayIntervalMs: 100, relayMinAgeMs: 0 }),
-      logger: false,
+    // its relay runs on start
+    const restarted = await startRegistry({
+      databaseUrl: tdb.url,
+      natsUrl: nats.url,
+      config: { relayIntervalMs: 100, relayMinAgeMs: 0 },
     });
     try {
-      await restarted.ready(); // the relay runs on start
       await waitFor("the relay to publish", async () => {
         const left = await tdb.db
           .selectFrom("outbox")
@@ -266,9 +243,7 @@ describe("three data pods on one NATS", () => {
         return now.every((n, i) => n > before[i]!);
       });
       for (const pod of pods)
-        expect((await signedGet(pod.url, "/me", consumer, token)).problem, pod.id).toBe(
-          "consumer_key_rejected",
-        );
+        expect((await me(pod, consumer, token)).problem, pod.id).toBe("consumer_key_rejected");
     } finally {
       await restarted.close();
     }
@@ -276,32 +251,25 @@ describe("three data pods on one NATS", () => {
 });
 
 describe("one pod cut off from NATS", () => {
+  // the isolated pod's own nats-server, which the test stops
+  const privateNats = usePrivateNats();
   let pods: DataPod[] = [];
-  let privateNats: PrivateNats;
   let registry: FastifyInstance;
 
   beforeAll(async () => {
-    privateNats = await startPrivateNats();
-    pods = await Promise.all([
-      startDataPod({ id: "pod-1", databaseUrl: tdb.url, natsUrl: natsUrl(), masterKey: MASTER_KEY }),
-      startDataPod({ id: "pod-2", databaseUrl: tdb.url, natsUrl: natsUrl(), masterKey: MASTER_KEY }),
-      startDataPod({
-        id: "pod-isolated",
-        databaseUrl: tdb.url,
-        natsUrl: privateNats.url,
-        masterKey: MASTER_KEY,
-      }),
-    ]);
-    registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, natsUrl(), { confirmWindowMs: 300 }),
-      logger: false,
+    pods = [
+      ...(await startPods(["pod-1", "pod-2"])),
+      ...(await startPods(["pod-isolated"], privateNats.url)),
+    ];
+    registry = await startRegistry({
+      databaseUrl: tdb.url,
+      natsUrl: nats.url,
+      config: { confirmWindowMs: 300 },
     });
-    await registry.ready();
   });
   afterAll(async () => {
     await registry?.close();
-    await Promise.all(pods.map(stopDataPod));
-    await privateNats?.dispose();
+    await Promise.all(pods.map((pod) => pod.close()));
   });
 
   it("still refuses the revoked consumer, and keeps serving others from the database", async () => {
@@ -313,13 +281,13 @@ describe("one pod cut off from NATS", () => {
       name: "bystander",
     });
     const bystander = { key: other.body.key, secret: other.body.secret };
-    const token = await tokenFor(consumer.key);
-    const bystanderToken = await tokenFor(bystander.key);
-    for (const pod of pods) expect((await signedGet(pod.url, "/me", consumer, token)).status).toBe(200);
+    const token = await tokenFor(consumer);
+    const bystanderToken = await tokenFor(bystander);
+    await expectAcceptedByAll(pods, consumer, token);
 
     const isolated = pods[2]!;
     await privateNats.stop();
-    await waitFor("the isolated pod to notice", () => !isolated.bus().isConnected());
+    await waitFor("the isolated pod to notice", () => !isolated.bus.isConnected());
 
     const revoke = await admin<{ confirmed_pods: number }>(
       registry,
@@ -329,14 +297,14 @@ describe("one pod cut off from NATS", () => {
     );
     expect(revoke.body.confirmed_pods).toBe(2);
     for (const pod of pods) {
-      const answer = await signedGet(pod.url, "/me", consumer, token);
+      const answer = await me(pod, consumer, token);
       expect([answer.status, answer.problem], pod.id).toEqual([401, "consumer_key_rejected"]);
-      expect((await signedGet(pod.url, "/me", bystander, bystanderToken)).status, pod.id).toBe(200);
+      expect((await me(pod, bystander, bystanderToken)).status, pod.id).toBe(200);
     }
 
     await privateNats.start();
-    await waitFor("the isolated pod to reconnect", () => isolated.bus().isConnected(), 10_000);
-    expect((await signedGet(isolated.url, "/me", consumer, token)).problem).toBe("consumer_key_rejected");
+    await waitFor("the isolated pod to reconnect", () => isolated.bus.isConnected(), 10_000);
+    expect((await me(isolated, consumer, token)).problem).toBe("consumer_key_rejected");
   });
 });
 
@@ -345,23 +313,19 @@ describe("the registry's NATS is down", () => {
     // The registry reaches NATS through a proxy the test cuts, so a listener can be
     // subscribed (directly) before the registry is let back in: the relay publishes as
     // soon as it reconnects, and a listener that subscribed later could miss it.
-    const nats = await startPrivateNats();
-    const proxy = await startTcpProxy(nats.port);
+    const ownNats = await startPrivateNats();
+    const proxy = await startTcpProxy(ownNats.port);
     const viaProxy = `nats://127.0.0.1:${proxy.port}`;
     const bus = await NatsBus.connect({ servers: viaProxy, name: "registry-nats-down" });
-    const registry = await buildRegistryApp({
-      config: registryConfig(tdb.url, viaProxy, {
-        confirmWindowMs: 300,
-        relayIntervalMs: 100,
-        relayMinAgeMs: 0,
-      }),
+    const registry = await startRegistry({
+      databaseUrl: tdb.url,
+      natsUrl: viaProxy,
       db: tdb.db,
       bus,
-      logger: false,
+      config: { confirmWindowMs: 300, relayIntervalMs: 100, relayMinAgeMs: 0 },
     });
-    const listener = await NatsBus.connect({ servers: nats.url, name: "listener" });
+    const listener = await NatsBus.connect({ servers: ownNats.url, name: "listener" });
     try {
-      await registry.ready();
       const created = await admin<{ key: string }>(registry, "POST", "/consumers", { name: "nats-down" });
       proxy.cut();
       await waitFor("the registry to notice", () => !bus.isConnected());
@@ -398,7 +362,7 @@ describe("the registry's NATS is down", () => {
       await listener.close();
       await bus.close();
       await proxy.close();
-      await nats.dispose();
+      await ownNats.dispose();
     }
   });
 });

@@ -1,44 +1,28 @@
 // Production mode (`npm run start:registry`): configured only by the environment, missing
 // settings end the process at once naming them, SIGTERM shuts down gracefully.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Keyring } from "@signet/shared/crypto";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "@signet/test-support/db";
-import { startPrivateNats, type PrivateNats } from "@signet/test-support/nats";
+import { usePrivateNats } from "@signet/test-support/hooks";
+import { MASTER_KEY } from "@signet/test-support/keys";
 import { freePort, waitForPort } from "@signet/test-support/net";
+import { spawnCaptured } from "@signet/test-support/processes";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SERVER = "services/registry/src/server.ts";
 const tdb = useTestDatabase();
-let nats: PrivateNats;
+const nats = usePrivateNats();
 
-beforeAll(async () => {
-  nats = await startPrivateNats();
-});
-afterAll(async () => {
-  await nats?.dispose();
-});
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--conditions=@signet/source", "--import", "tsx", SERVER], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", CI: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+const start = (env: Record<string, string>) =>
+  spawnCaptured(process.execPath, ["--conditions=@signet/source", "--import", "tsx", SERVER], {
+    PATH: process.env.PATH ?? "",
+    CI: "1",
+    ...env,
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
 
 describe("npm run start:registry", () => {
   it("names every missing required setting and exits at once", async () => {
     const run = start({ SIGNET_ADMIN_TOKENS: "ops:short" });
     expect(await run.exited).toBe(78);
-    const { stderr } = run.output();
+    const stderr = run.stderr();
     expect(stderr).toContain("missing required setting(s): DATABASE_URL, NATS_URL, SIGNET_MASTER_KEY");
     expect(stderr).toContain("SIGNET_ADMIN_TOKENS entries must be name:token");
   });
@@ -49,7 +33,7 @@ describe("npm run start:registry", () => {
     const run = start({
       DATABASE_URL: tdb.url,
       NATS_URL: nats.url,
-      SIGNET_MASTER_KEY: Keyring.generateKey(),
+      SIGNET_MASTER_KEY: MASTER_KEY,
       SIGNET_ADMIN_TOKENS: `ops:${token}`,
       SIGNET_BOOTSTRAP_CONSUMERS: "frontend:ck_frontend_prod:frontend-secret-0123456789",
       PORT: String(port),
@@ -66,12 +50,12 @@ describe("npm run start:registry", () => {
       run.child.kill("SIGTERM");
       expect(await run.exited).toBe(0);
       const logs = run
-        .output()
-        .stdout.trim()
+        .stdout()
+        .trim()
         .split("\n")
         .map((line) => JSON.parse(line) as { msg: string; req?: { headers?: Record<string, string> } });
       expect(logs.map((l) => l.msg)).toContain("shutting down");
-      expect(run.output().stdout).not.toContain(token);
+      expect(run.stdout()).not.toContain(token);
     } finally {
       run.child.kill("SIGKILL");
     }

@@ -5,6 +5,7 @@ import { AuthenticatedBus, type RejectReason } from "../src/bus-auth.js";
 import { LocalBus, NatsBus, type Bus, type GatherOptions } from "../src/bus.js";
 import { Keyring } from "../src/crypto.js";
 import { testNatsUrl } from "@signet/test-support/nats";
+import { sleep } from "@signet/test-support/wait";
 
 const KEY_A = Keyring.generateKey();
 const KEY_B = Keyring.generateKey();
@@ -107,7 +108,7 @@ describe("authenticated bus (in-process)", () => {
     const wire = tap(inner, "signet.pod.heartbeat");
     await authenticated(inner).bus.publish("signet.pod.heartbeat", { pod: "p1" });
     acted.length = 0; // the fresh delivery may or may not be within 1 ms
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     const old = wire[0] as { auth: { id: string } };
     await inner.publish("signet.pod.heartbeat", { ...old, auth: { ...old.auth, id: "fresh-id" } });
     expect(acted).toEqual([]);

@@ -3,8 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LocalBus, NatsBus } from "@signet/shared/bus";
 import { randomToken } from "@signet/shared/crypto";
 import { testNatsUrl } from "@signet/test-support/nats";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from "@signet/test-support/wait";
 
 /** Races a gather against a timer at half its window. */
 async function raceHalfWindow<T>(gather: Promise<T>, windowMs: number) {

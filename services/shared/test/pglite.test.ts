@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { keyring } from "@signet/test-support/keys";
+import { sleep } from "@signet/test-support/wait";
 import { createPgliteDb } from "../src/db/pglite.js";
 import { migrateToLatest } from "../src/db/migrate.js";
-import { Keyring } from "../src/crypto.js";
 import { consumerSecrets, createConsumer, findConsumer } from "../src/repos/consumers.js";
 
 describe("PGlite", () => {
@@ -14,7 +15,6 @@ describe("PGlite", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("migrates, stores and keeps data across a reopen", async () => {
-    const keyring = Keyring.fromEnv(Keyring.generateKey());
     let db = await createPgliteDb(dir);
     await migrateToLatest(db);
     const { consumer, secret } = await createConsumer(db, keyring, {
@@ -34,11 +34,11 @@ describe("PGlite", () => {
     await Promise.all([
       db.transaction().execute(async (trx) => {
         await trx.updateTable("consumers").set({ name: "renamed" }).execute();
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         order.push("trx");
       }),
       (async () => {
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
         const row = await db.selectFrom("consumers").select("name").executeTakeFirstOrThrow();
         order.push(`read:${row.name}`);
       })(),

@@ -1,5 +1,11 @@
-// Test doubles for the verifier's injected stores.
-import { OAuthError, type CredentialStore, type NonceStore } from "../../src/oauth/index.js";
+// Test doubles for the verifier's injected stores, and the verifier over them.
+import {
+  createVerifier,
+  OAuthError,
+  type CredentialStore,
+  type NonceStore,
+  type Verifier,
+} from "../../src/oauth/index.js";
 
 export interface Consumer {
   key: string;
@@ -44,6 +50,31 @@ export class MemoryNonces implements NonceStore {
     this.seen.add(k);
     return true;
   }
+}
+
+interface VerifierOptions {
+  extraSecrets?: string[];
+  nonces?: NonceStore;
+  now?: number;
+  requireToken?: boolean;
+}
+
+/**
+ * The verifier under test: the in-memory credentials (or `credentials`), a fresh replay guard
+ * (or `nonces`), a 300 s window around `now` (NOW), a token required unless told otherwise.
+ */
+export function verifier(opts?: VerifierOptions): Verifier<Consumer, Token>;
+export function verifier<C, T>(
+  opts: VerifierOptions & { credentials: CredentialStore<C, T> },
+): Verifier<C, T>;
+export function verifier(opts: VerifierOptions & { credentials?: CredentialStore<unknown, unknown> } = {}) {
+  return createVerifier({
+    credentials: opts.credentials ?? memoryCredentials(opts.extraSecrets),
+    nonces: opts.nonces ?? new MemoryNonces(),
+    timestampWindow: 300,
+    now: () => opts.now ?? NOW,
+    requireToken: opts.requireToken ?? true,
+  });
 }
 
 /** Resolves to the OAuthError a promise rejects with; fails when it resolves or throws something else. */

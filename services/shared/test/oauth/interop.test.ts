@@ -4,13 +4,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import {
-  createVerifier,
-  signRequest,
-  type IncomingRequest,
-  type SignatureMethod,
-} from "../../src/oauth/index.js";
-import { CONSUMER, MemoryNonces, memoryCredentials, NOW, rejection, TOKEN } from "./helpers.js";
+import { signRequest, type IncomingRequest, type SignatureMethod } from "../../src/oauth/index.js";
+import { CONSUMER, NOW, rejection, TOKEN, verifier } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("./interop/oauthlib_interop.py", import.meta.url));
@@ -101,13 +96,7 @@ describe.skipIf(missing !== null && !process.env.CI)(
       for (const method of METHODS) {
         for (const c of [...CASES, ...(method === "HMAC-SHA1" ? [JSON_CASE] : [])]) {
           it(`${method}: ${c.name}`, async () => {
-            const verify = createVerifier({
-              credentials: memoryCredentials(),
-              nonces: new MemoryNonces(),
-              timestampWindow: 300,
-              now: () => NOW,
-              requireToken: true,
-            });
+            const verify = verifier();
             const auth = oauthlibSign(c, method, `n${method}${c.name.length}`);
             const res = await verify(incoming(c, auth));
             expect(res.tokenKey).toBe(TOKEN.key);
@@ -122,13 +111,7 @@ describe.skipIf(missing !== null && !process.env.CI)(
       // oauthlib 3.2 always hashes bodies with SHA-1 (see oauthlib/oauth1/rfc5849/__init__.py),
       // while Signet's contract wants SHA-256 with HMAC-SHA256: that request is refused.
       it("HMAC-SHA256 JSON POST: oauthlib's SHA-1 body hash is refused (contract requires SHA-256)", async () => {
-        const verify = createVerifier({
-          credentials: memoryCredentials(),
-          nonces: new MemoryNonces(),
-          timestampWindow: 300,
-          now: () => NOW,
-          requireToken: true,
-        });
+        const verify = verifier();
         const auth = oauthlibSign(JSON_CASE, "HMAC-SHA256", "json256");
         const e = await rejection(verify(incoming(JSON_CASE, auth)));
         expect(e.problem).toBe("body_hash_invalid");

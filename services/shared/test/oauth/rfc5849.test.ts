@@ -3,13 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   baseStringUri,
   collectParameters,
-  createVerifier,
   normalizeParameters,
   signatureBaseString,
   signRequestDetailed,
   type CredentialStore,
 } from "../../src/oauth/index.js";
-import { MemoryNonces } from "./helpers.js";
+import { verifier } from "./helpers.js";
 
 // Note: the brief paired "tR3+Ty81lMeYAr/Fid0kMTYa/WM=" with RFC 5849's chapoH/137131202
 // request, but that value is the OAuth Core 1.0 Appendix A example (nonce kllo9940pd9333jh,
@@ -29,21 +28,32 @@ function photoCredentials(): CredentialStore<string, string> {
   };
 }
 
+/** Signs the photos request (GET photos.url) with HMAC-SHA1 and the given protocol values. */
+const signPhotos = (values: { nonce: string; timestamp: number; includeVersion?: boolean }) =>
+  signRequestDetailed({
+    method: "GET",
+    url: photos.url,
+    consumer: photos.consumer,
+    token: photos.token,
+    signatureMethod: "HMAC-SHA1",
+    ...values,
+  });
+
+/** Verifies the photos request (GET photos.url) carrying `authorization`, with the clock at `now`. */
+function verifyPhotos(now: number, authorization: string) {
+  return verifier({ credentials: photoCredentials(), now })({
+    method: "GET",
+    url: photos.url,
+    authorization,
+  });
+}
+
 describe("RFC 5849 §1.2 (photos example, HMAC-SHA1)", () => {
   const RFC_BASE_STRING =
     "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3DchapoH%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131202%26oauth_token%3Dnnch734d00sl2jdk%26size%3Doriginal";
 
   it("signs to the RFC's base string and signature", () => {
-    const signed = signRequestDetailed({
-      method: "GET",
-      url: photos.url,
-      consumer: photos.consumer,
-      token: photos.token,
-      signatureMethod: "HMAC-SHA1",
-      nonce: "chapoH",
-      timestamp: 137131202,
-      includeVersion: false,
-    });
+    const signed = signPhotos({ nonce: "chapoH", timestamp: 137131202, includeVersion: false });
     expect(signed.baseString).toBe(RFC_BASE_STRING);
     expect(signed.oauthParams.oauth_signature).toBe("MdpQcU8iPSUjWoN/UDMsK2sui9I=");
     expect(signed.authorization).toContain('oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"');
@@ -51,19 +61,10 @@ describe("RFC 5849 §1.2 (photos example, HMAC-SHA1)", () => {
   });
 
   it("verifies the RFC's request exactly as the RFC writes it", async () => {
-    const verify = createVerifier({
-      credentials: photoCredentials(),
-      nonces: new MemoryNonces(),
-      timestampWindow: 300,
-      now: () => 137131202,
-      requireToken: true,
-    });
-    const result = await verify({
-      method: "GET",
-      url: photos.url,
-      authorization:
-        'OAuth realm="Photos", oauth_consumer_key="dpf43f3p2l4k3l03", oauth_token="nnch734d00sl2jdk", oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131202", oauth_nonce="chapoH", oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"',
-    });
+    const result = await verifyPhotos(
+      137131202,
+      'OAuth realm="Photos", oauth_consumer_key="dpf43f3p2l4k3l03", oauth_token="nnch734d00sl2jdk", oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131202", oauth_nonce="chapoH", oauth_signature="MdpQcU8iPSUjWoN%2FUDMsK2sui9I%3D"',
+    );
     expect(result.consumer).toBe("printer");
     expect(result.token).toBe("jane");
     expect(result.tokenKey).toBe("nnch734d00sl2jdk");
@@ -76,34 +77,17 @@ describe("OAuth Core 1.0 Appendix A.5 (same photos request, oauth_version=1.0)",
     "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3Dkllo9940pd9333jh%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1191242096%26oauth_token%3Dnnch734d00sl2jdk%26oauth_version%3D1.0%26size%3Doriginal";
 
   it("signs to tR3+Ty81lMeYAr/Fid0kMTYa/WM=", () => {
-    const signed = signRequestDetailed({
-      method: "GET",
-      url: photos.url,
-      consumer: photos.consumer,
-      token: photos.token,
-      signatureMethod: "HMAC-SHA1",
-      nonce: "kllo9940pd9333jh",
-      timestamp: 1191242096,
-    });
+    const signed = signPhotos({ nonce: "kllo9940pd9333jh", timestamp: 1191242096 });
     expect(signed.baseString).toBe(CORE_BASE_STRING);
     expect(signed.oauthParams.oauth_signature).toBe("tR3+Ty81lMeYAr/Fid0kMTYa/WM=");
     expect(signed.oauthParams.oauth_version).toBe("1.0");
   });
 
   it("verifies it", async () => {
-    const verify = createVerifier({
-      credentials: photoCredentials(),
-      nonces: new MemoryNonces(),
-      timestampWindow: 300,
-      now: () => 1191242096,
-      requireToken: true,
-    });
-    const result = await verify({
-      method: "GET",
-      url: photos.url,
-      authorization:
-        'OAuth realm="http://photos.example.net/", oauth_consumer_key="dpf43f3p2l4k3l03", oauth_token="nnch734d00sl2jdk", oauth_signature_method="HMAC-SHA1", oauth_signature="tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D", oauth_timestamp="1191242096", oauth_nonce="kllo9940pd9333jh", oauth_version="1.0"',
-    });
+    const result = await verifyPhotos(
+      1191242096,
+      'OAuth realm="http://photos.example.net/", oauth_consumer_key="dpf43f3p2l4k3l03", oauth_token="nnch734d00sl2jdk", oauth_signature_method="HMAC-SHA1", oauth_signature="tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D", oauth_timestamp="1191242096", oauth_nonce="kllo9940pd9333jh", oauth_version="1.0"',
+    );
     expect(result.tokenKey).toBe("nnch734d00sl2jdk");
   });
 });
