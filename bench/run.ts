@@ -8,6 +8,7 @@ import path from "node:path";
 import { ROOT } from "@signet/test-support/processes";
 import { run as runDataMe } from "./data-me.js";
 import { run as runHttp } from "./http.js";
+import { run as runBusMac } from "./bus-mac.js";
 import { run as runOAuth } from "./oauth-verify.js";
 import { run as runRevocation } from "./revocation.js";
 import { loaderBaseline, run as runServices } from "./services.js";
@@ -46,6 +47,9 @@ const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 };
 
 const oauth = await step("oauth sign/verify micro-benchmark", () => runOAuth({ iterations: 20_000 }));
+const busMac = await step("bus MAC micro-benchmark (bench/bus-mac.ts)", () =>
+  runBusMac({ messages: 20_000 }),
+);
 const http = await step("data HTTP (signed / unsigned / JWT, notes, login)", () => runHttp());
 const dataMe = await step("nonce store share (bench/data-me.ts, in-process)", () =>
   runDataMe({ durationSec: 3 }),
@@ -107,6 +111,8 @@ for (const r of oauth)
   rows.push(
     row(r.name, { note: `${r.usPerOp.toFixed(1)} µs/op in-process (${Math.round(r.opsPerSec)} ops/s)` }),
   );
+for (const r of busMac)
+  rows.push(row(r.name, { note: `${r.usPerMessage.toFixed(1)} µs per event and its reply, in-process` }));
 rows.push(
   row("revocation: commit → last of 3 pods evicted", {
     "p50 ms": num(revocation.propagationMs.p50, 2),
@@ -180,6 +186,6 @@ const out = path.join(ROOT, "bench", "results");
 mkdirSync(out, { recursive: true });
 writeFileSync(
   path.join(out, "latest.json"),
-  `${JSON.stringify({ startedAt, elapsedSec, machine, targets, oauth, http, dataMe, revocation, services, loaderBaseline: baseline, table: rows }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt, elapsedSec, machine, targets, oauth, busMac, http, dataMe, revocation, services, loaderBaseline: baseline, table: rows }, null, 2)}\n`,
 );
 console.log("figures: bench/results/latest.json");

@@ -22,6 +22,7 @@ import {
   mainContainer,
   matches,
   PROD,
+  refusedSet,
   render,
   repoRoot,
   requireHelm,
@@ -242,20 +243,28 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
           .map((e) => [e.name, e.valueFrom?.secretKeyRef]),
       );
     expect(Object.keys(secretRefs("frontend")).sort()).toEqual([
+      "NATS_PASSWORD",
       "SESSION_SECRET",
       "SIGNET_CONSUMER_KEY",
       "SIGNET_CONSUMER_SECRET",
     ]);
     expect(Object.keys(secretRefs("data")).sort()).toEqual(
-      prod || dev ? ["DATABASE_URL", "SIGNET_MASTER_KEY"] : ["SIGNET_MASTER_KEY"],
+      prod || dev
+        ? ["DATABASE_URL", "NATS_PASSWORD", "SIGNET_MASTER_KEY"]
+        : ["NATS_PASSWORD", "SIGNET_MASTER_KEY"],
     );
     expect(Object.keys(secretRefs("registry")).sort()).toEqual(
       (prod || dev ? ["DATABASE_URL"] : []).concat([
+        "NATS_PASSWORD",
         "SIGNET_ADMIN_TOKENS",
         "SIGNET_BOOTSTRAP_CONSUMERS",
         "SIGNET_MASTER_KEY",
       ]),
     );
+    // each service reads its own NATS password, and only its own
+    for (const c of ["data", "registry", "frontend"]) {
+      expect(secretRefs(c).NATS_PASSWORD, c).toEqual({ name: "signet-nats", key: `${c}-password` });
+    }
     // every reference to a chart-made Secret names a key that Secret has
     const made = new Map(byKind(objects, "Secret").map((x) => [x.metadata.name, x]));
     for (const w of workloads(objects)) {
@@ -292,7 +301,7 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
     const publicUrl = data("SIGNET_PUBLIC_URL");
     if (publicUrl !== undefined) expect(publicUrl).toBe(frontend("DATA_URL"));
     expect(frontend("COOKIE_SECURE")).toBe(dev ? "false" : "true");
-    expect(frontend("TRUST_PROXY")).toBe("true");
+    expect(frontend("TRUST_PROXY")).toBe("1");
     expect(data("PORT")).toBe("8000");
     expect(frontend("PORT")).toBe("4444");
     expect(registry("PORT")).toBe("8001");
@@ -363,6 +372,45 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
     }
     if (prod) expect(ing.spec.tls?.[0]).toEqual({ secretName: "signet-tls", hosts: ["signet.example.com"] });
     else expect(ing.spec.tls).toBeUndefined();
+  });
+
+  it("serves the frontend's /metrics on its own port: scraped there, admitted there only, never behind the Ingress", () => {
+    const { objects } = rendered(args);
+    const portOf = (c: Container, name: string) => c.ports?.find((p) => p.name === name)?.containerPort;
+    const frontend = mainContainer(objects, "frontend");
+    expect(portOf(frontend, "metrics")).toBe(9464);
+    expect(effectiveEnv(objects, "frontend").get("METRICS_PORT")?.value).toBe("9464");
+    expect(portOf(frontend, "http")).toBe(4444);
+    // Prometheus is pointed at the port /metrics is on: data and registry serve it on http
+    for (const c of ["data", "registry", "frontend"]) {
+      const annotations = deployment(objects, c).spec.template.metadata?.annotations ?? {};
+      expect(annotations["prometheus.io/scrape"], c).toBe("true");
+      expect(annotations["prometheus.io/path"], c).toBe("/metrics");
+      expect(Number(annotations["prometheus.io/port"]), c).toBe(
+        portOf(mainContainer(objects, c), c === "frontend" ? "metrics" : "http"),
+      );
+    }
+    // the Ingress reaches only Service ports whose target is the public http port, and no
+    // Service exposes the metrics port at all
+    type Svc = K8sObject & { spec: { ports: { name: string; port: number; targetPort: string | number }[] } };
+    const svc = find<Svc>(objects, "Service", "signet-frontend");
+    for (const route of ingressRoutes(onlyIngress(objects))) {
+      const target = svc.spec.ports.find((p) => p.name === route.port.name || p.port === route.port.number);
+      expect(target?.targetPort).toBe("http");
+    }
+    for (const s of byKind<Svc>(objects, "Service")) {
+      for (const p of s.spec.ports) expect(["metrics", 9464], s.metadata.name).not.toContain(p.targetPort);
+    }
+    // the frontend admits the ingress controller on http only, metrics scrapers on metrics only
+    type Rule = { from: { namespaceSelector?: object }[]; ports: { port: string }[] };
+    const np = find<K8sObject & { spec: { ingress: Rule[] } }>(objects, "NetworkPolicy", "signet-frontend");
+    const [controller, ...scrapers] = np.spec.ingress;
+    expect(controller?.ports).toEqual([{ port: "http", protocol: "TCP" }]);
+    expect(scrapers.map((r) => r.ports)).toEqual(prod ? [[{ port: "metrics", protocol: "TCP" }]] : []);
+    const dataNp = find<K8sObject & { spec: { ingress: Rule[] } }>(objects, "NetworkPolicy", "signet-data");
+    expect(dataNp.spec.ingress.flatMap((r) => r.ports.map((p) => p.port))).toEqual(
+      prod ? ["http", "http"] : ["http"],
+    );
   });
 
   it("restricts the data service to the frontend and consumer-labelled pods, the registry to the namespace", () => {
@@ -488,7 +536,11 @@ describe.each(scenarios)("chart rendered with $name", ({ args, dev, prod }) => {
 describe("production-like values", () => {
   it("reads DATABASE_URL from the platform's existing Secret and renders no database Secret", () => {
     const { objects } = rendered(PROD);
-    expect(byKind(objects, "Secret").map((s) => s.metadata.name)).toEqual(["signet"]);
+    expect(
+      byKind(objects, "Secret")
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(["signet", "signet-nats"]);
     const ref = effectiveEnv(objects, "data").get("DATABASE_URL")?.valueFrom?.secretKeyRef;
     expect(ref).toEqual({ name: "signet-database", key: "DATABASE_URL" });
     expect(byKind(objects, "StatefulSet")).toHaveLength(0);
@@ -513,7 +565,16 @@ describe("development values", () => {
     expect(pg?.image).toBe("postgres:16-alpine");
     const nats = find<Workload>(objects, "StatefulSet", "signet-nats").spec.template.spec.containers[0];
     expect(nats?.image).toBe("nats:2-alpine");
-    expect(nats?.args).toContain("--jetstream");
+    // its configuration (test/chart/nats.test.ts runs it): JetStream, and the services' accounts
+    expect(nats?.args).toEqual(["--config", "/etc/nats/config/nats.conf"]);
+    const conf = find(objects, "ConfigMap", "signet-nats").data ?? {};
+    expect(conf["nats.conf"]).toMatch(/^jetstream \{$/m);
+    expect(conf["nats.conf"]).toContain("include ./accounts.conf");
+    expect(nats?.volumeMounts).toContainEqual({
+      name: "config",
+      mountPath: "/etc/nats/config",
+      readOnly: true,
+    });
     const db = secretData(objects, "signet-database");
     expect(db.DATABASE_URL).toBe(`postgres://signet:${db.POSTGRES_PASSWORD}@signet-postgresql:5432/signet`);
     expect(find<Workload>(objects, "Deployment", "signet-data").spec.template.spec.containers[0]?.image).toBe(
@@ -566,11 +627,7 @@ describe("development values", () => {
 });
 
 describe("values.schema.json", () => {
-  const fails = (...set: string[]) => {
-    const r = helm(["template", "signet", "charts/signet", ...set.flatMap((s) => ["--set", s])]);
-    expect(r.status, set.join(" ")).not.toBe(0);
-    return r.stderr;
-  };
+  const fails = refusedSet;
 
   it("rejects a wrong type", () => {
     expect(fails("data.replicaCount=abc")).toMatch(/replicaCount/);
@@ -623,7 +680,8 @@ describe("values.schema.json", () => {
 
   it("uses an existingSecret instead of generating one", () => {
     const { objects } = render(["--set", "secrets.existingSecret=my-signet"]);
-    expect(byKind(objects, "Secret")).toHaveLength(0);
+    // only the NATS passwords' own Secret (nats.auth.existingSecret replaces that one)
+    expect(byKind(objects, "Secret").map((x) => x.metadata.name)).toEqual(["signet-nats"]);
     const ref = effectiveEnv(objects, "frontend").get("SESSION_SECRET")?.valueFrom?.secretKeyRef;
     expect(ref).toEqual({ name: "my-signet", key: "SESSION_SECRET" });
   });

@@ -10,27 +10,24 @@ import { loadRegistryConfig } from "@signet/registry/config";
 import { describe, expect, it } from "vitest";
 import { MASTER_KEY } from "@signet/test-support/keys";
 import {
-  type K8sObject,
+  type Component,
   type Render,
+  COMPONENTS,
   byKind,
-  decodeSecret,
   deployment,
   DEV,
-  effectiveEnv,
   find,
-  helm,
   ingressRoutes,
   mainContainer,
   onlyIngress,
   PROD,
   rawDocument,
+  refused,
   render,
   routesToFrontend,
   secretData,
+  startEnv,
 } from "./helm.js";
-
-const COMPONENTS = ["data", "registry", "frontend"] as const;
-type Component = (typeof COMPONENTS)[number];
 
 const loaders: Record<Component, (env: Record<string, string | undefined>) => unknown> = {
   data: loadDataConfig,
@@ -43,22 +40,6 @@ const EXTERNAL_SECRETS: Record<string, string> = {
   "signet-database/DATABASE_URL": "postgres://signet@db.example.com:5432/signet",
 };
 
-/** The environment a service container starts with: its ConfigMap, env values, Secret keys and pod fields resolved. */
-function startEnv(objects: K8sObject[], component: Component): Record<string, string> {
-  const secrets = new Map(byKind(objects, "Secret").map((s) => [s.metadata.name, decodeSecret(s)]));
-  const env: Record<string, string> = {};
-  for (const e of effectiveEnv(objects, component).values()) {
-    const ref = e.valueFrom?.secretKeyRef;
-    const value =
-      e.value ??
-      (ref && (secrets.get(ref.name)?.[ref.key] ?? EXTERNAL_SECRETS[`${ref.name}/${ref.key}`])) ??
-      (e.valueFrom?.fieldRef?.fieldPath === "metadata.name" ? `signet-${component}-7d9f8-abcde` : undefined);
-    if (value === undefined) throw new Error(`${component}: cannot resolve ${e.name}`);
-    env[e.name] = value;
-  }
-  return env;
-}
-
 describe("one ConfigMap per service", () => {
   it.each([
     { name: "default values", args: [] },
@@ -70,7 +51,7 @@ describe("one ConfigMap per service", () => {
       byKind(objects, "ConfigMap")
         .map((cm) => cm.metadata.name)
         .sort(),
-    ).toEqual(["signet-data", "signet-frontend", "signet-registry"]);
+    ).toEqual(["signet-data", "signet-frontend", "signet-nats", "signet-registry"]);
     for (const c of COMPONENTS) {
       const container = mainContainer(objects, c);
       expect(
@@ -91,7 +72,7 @@ describe("one ConfigMap per service", () => {
     ({ args }) => {
       const { objects } = render(args);
       for (const c of COMPONENTS) {
-        const env = startEnv(objects, c);
+        const env = startEnv(objects, c, EXTERNAL_SECRETS);
         const read = new Set<string>();
         const watched = new Proxy(env, {
           get(target, key) {
@@ -141,6 +122,11 @@ describe("a setting restarts only the services that read it", () => {
       name: "the admin tokens",
       set: [`secrets.values.adminTokens=ops:${"t".repeat(40)}`],
       restarts: { registry: "secret" },
+    },
+    {
+      name: "the frontend's NATS password",
+      set: [`nats.auth.passwords.frontend=f${"p".repeat(30)}`],
+      restarts: { frontend: "secret" },
     },
     {
       name: "the master key",
@@ -234,11 +220,7 @@ describe("ingress.hosts[].paths", () => {
   });
 
   it("is checked by the schema: the old ingress.host, relative paths, unknown path types, backends and empty lists are refused", () => {
-    const fails = (...args: string[]) => {
-      const r = helm(["template", "signet", "charts/signet", ...args]);
-      expect(r.status, args.join(" ")).not.toBe(0);
-      return r.stderr;
-    };
+    const fails = (...args: string[]) => refused(args);
     const withHosts = (value: unknown) => ["--set-json", `ingress.hosts=${JSON.stringify(value)}`];
     expect(fails("--set", "ingress.host=signet.example.com")).toMatch(/host/);
     expect(

@@ -43,6 +43,21 @@ export function helm(args: string[]): HelmResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The three services, in the chart's order ("signet.components"). */
+export const COMPONENTS = ["data", "registry", "frontend"] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/** `helm template` with these arguments must fail: its stderr (the reason), or an error when it rendered. */
+export function refused(args: string[]): string {
+  const r = helm(["template", "signet", "charts/signet", ...args]);
+  if (r.status === 0)
+    throw new Error(`helm template ${args.join(" ")} rendered; it should have been refused`);
+  return r.stderr;
+}
+
+/** `refused` with `--set` values. */
+export const refusedSet = (...set: string[]) => refused(set.flatMap((s) => ["--set", s]));
+
 // ---- the slice of the Kubernetes object model the checks read ------------------------
 
 export type StringMap = Record<string, string>;
@@ -93,7 +108,7 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   lifecycle?: { preStop?: { exec?: object; httpGet?: object; sleep?: object } };
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 export interface PodSpec {
@@ -102,7 +117,12 @@ export interface PodSpec {
   securityContext?: SecurityContext & { fsGroup?: number };
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
-  volumes?: { name: string; emptyDir?: object }[];
+  volumes?: {
+    name: string;
+    emptyDir?: object;
+    configMap?: { name: string };
+    secret?: { secretName: string; items?: { key: string; path: string }[] };
+  }[];
   terminationGracePeriodSeconds?: number;
 }
 
@@ -287,4 +307,29 @@ export function decodeSecret(secret: K8sObject): StringMap {
 /** The decoded data of the rendered Secret `name`. */
 export function secretData(objects: K8sObject[], name: string): StringMap {
   return decodeSecret(find(objects, "Secret", name));
+}
+
+/**
+ * The environment a container starts with: its ConfigMaps and env values, Secret keys resolved
+ * from the rendered Secrets (or `external`, "secret/key" → value, for Secrets the platform
+ * brings) and metadata.name as a pod name. Given a component's name, its main container's.
+ */
+export function startEnv(
+  objects: K8sObject[],
+  container: Container | string,
+  external: StringMap = {},
+): StringMap {
+  const secrets = new Map(byKind(objects, "Secret").map((s) => [s.metadata.name, decodeSecret(s)]));
+  const name = typeof container === "string" ? container : container.name;
+  const env: StringMap = {};
+  for (const e of effectiveEnv(objects, container).values()) {
+    const ref = e.valueFrom?.secretKeyRef;
+    const value =
+      e.value ??
+      (ref && (secrets.get(ref.name)?.[ref.key] ?? external[`${ref.name}/${ref.key}`])) ??
+      (e.valueFrom?.fieldRef?.fieldPath === "metadata.name" ? `signet-${name}-7d9f8-abcde` : undefined);
+    if (value === undefined) throw new Error(`${name}: cannot resolve ${e.name}`);
+    env[e.name] = value;
+  }
+  return env;
 }

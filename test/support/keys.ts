@@ -1,5 +1,7 @@
 // The master key every test and benchmark seals secrets with, and names no two tests share.
 import { randomBytes } from "node:crypto";
+import type { Bus } from "@signet/shared/bus";
+import { AuthenticatedBus } from "@signet/shared/bus-auth";
 import { Keyring } from "@signet/shared/crypto";
 
 /** SIGNET_MASTER_KEY of the tests (base64 of 32 bytes): the form a spawned service reads. */
@@ -14,3 +16,9 @@ let counter = 0;
 /** A name no other call returns, in this process or another: prefix + time + process tag + counter. */
 export const unique = (prefix: string) =>
   `${prefix}${Date.now().toString(36)}${processTag}${(counter++).toString(36)}`;
+
+/**
+ * A bus as a Signet service holds it: every message sealed with the test master key's bus
+ * MAC and every one received checked (what a test playing the registry or a pod needs).
+ */
+export const sealed = (bus: Bus) => new AuthenticatedBus(bus, { keyring });

@@ -12,7 +12,7 @@ export async function seedConsumer(
 ): Promise<ClientCredentials> {
   const { consumer, secret } = await createConsumer(db, keyring, {
     name: options.name ?? unique("c"),
-    scopes: options.scopes ?? [],
+    scopes: options.scopes ?? ["*"],
     ...(options.key ? { key: options.key } : {}),
     ...(options.secret ? { secret: options.secret } : {}),
   });

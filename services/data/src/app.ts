@@ -2,12 +2,14 @@
 // observability, then the plugins — db, bus, body parsers, rate limits, credentials,
 // nonces, revocations, presence, oauth, docs — then one route module per resource.
 // Decorations: app.dataConfig, app.db, app.bus, app.credentials, app.nonces.
+import { natsAuthOf } from "@signet/shared/config";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import { dbPlugin } from "@signet/shared/db";
 import {
   busPlugin,
   installErrorHandlers,
+  jsonFrameworkErrors,
   observability,
   readyApp,
   type AppOptions,
@@ -50,7 +52,13 @@ export const dataApp: FastifyPluginAsync<DataAppOptions> = fp(
     for (const schema of [ErrorBody, PublicUserSchema, NoteSchema]) app.addSchema(schema);
 
     await app.register(dbPlugin, { db, url: config.databaseUrl, applicationName: connectionName });
-    await app.register(busPlugin, { bus, servers: config.natsUrl, name: connectionName });
+    await app.register(busPlugin, {
+      bus,
+      servers: config.natsUrl,
+      name: connectionName,
+      auth: natsAuthOf(config),
+      keyring: config.keyring,
+    });
     await app.register(bodyParsers);
     await app.register(rateLimits);
     await app.register(credentials);
@@ -76,6 +84,7 @@ export const dataServerOptions = (config: DataConfig, logger?: LoggerChoice) =>
     bodyLimit: config.bodyLimit,
     // Header values and URLs of any size end as a clean 4xx, never a crash.
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: jsonFrameworkErrors,
   });
 
 /** A ready data app (not listening); what it created is released by app.close(). */

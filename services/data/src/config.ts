@@ -9,6 +9,10 @@ const DATA = ["data"] as const;
 const PUBLIC_URL_RE = /^https?:\/\/[^/?#]+\/?$/i;
 const podIdFallback = () => `${hostname()}-${process.pid}`;
 
+/** A throttle budget: 1–10,000 attempts per window (each one counted is a stamp in its row). */
+const budget = (env: string, fallback: number) =>
+  setting.int(env, fallback, { min: 1, max: 10_000, services: DATA });
+
 export const dataSettings = {
   host: common.host,
   port: common.port(8000),
@@ -16,6 +20,9 @@ export const dataSettings = {
   drainDelayMs: common.drainDelayMs(0),
   databaseUrl: common.databaseUrl,
   natsUrl: common.natsUrl,
+  natsUser: common.natsUser,
+  natsPassword: common.natsPassword,
+  natsCreds: common.natsCreds,
   keyring: common.keyring,
   trustProxy: common.trustProxy,
   /** scheme://host[:port] clients sign against, behind a proxy. */
@@ -58,10 +65,19 @@ export const dataSettings = {
   }),
   /** Batched nonce inserts allowed in flight at once. */
   nonceMaxInFlight: setting.int("SIGNET_NONCE_MAX_IN_FLIGHT", 3, { min: 1, max: 16, services: DATA }),
-  /** Failed-login budget per username (case-insensitive) and per client address, per window. */
-  loginLimitPerUser: setting.int("SIGNET_LOGIN_LIMIT_PER_USER", 10, { min: 1, services: DATA }),
-  loginLimitPerAddress: setting.int("SIGNET_LOGIN_LIMIT_PER_ADDRESS", 100, { min: 1, services: DATA }),
-  loginLimitWindowMs: setting.int("SIGNET_LOGIN_LIMIT_WINDOW_MS", 60_000, { min: 1_000, services: DATA }),
+  /**
+   * Failed-login budgets per (username, client address) and per client address, per sliding
+   * window, shared by every pod (plugins/rate-limit.ts); sign-ups per client address share
+   * the window.
+   */
+  loginLimitPerUser: budget("SIGNET_LOGIN_LIMIT_PER_USER", 10),
+  loginLimitPerAddress: budget("SIGNET_LOGIN_LIMIT_PER_ADDRESS", 100),
+  loginLimitWindowMs: setting.int("SIGNET_LOGIN_LIMIT_WINDOW_MS", 60_000, {
+    min: 1_000,
+    max: 86_400_000,
+    services: DATA,
+  }),
+  signupLimitPerAddress: budget("SIGNET_SIGNUP_LIMIT_PER_ADDRESS", 10),
   /** Collect process metrics (code only: one app per process collects them under `npm start`). */
   defaultMetrics: setting.code(true, DATA),
   /** Serve the OpenAPI document at /docs/json and swagger-ui at /docs. */

@@ -9,7 +9,8 @@ import {
   LOGIN_USERNAME_MAX,
   NOTE_BODY_MAX,
   NOTE_TITLE_MAX,
-  NO_NUL_PATTERN,
+  MULTI_LINE_PATTERN,
+  SINGLE_LINE_PATTERN,
 } from "@signet/shared/rules";
 
 export const ErrorBody = Type.Object(
@@ -54,23 +55,38 @@ export const Username = Type.String({
 });
 const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 
+/** The end user's address, honoured only from a consumer holding the `client-address` scope. */
+const ClientIp = Type.String({
+  maxLength: 64,
+  description:
+    "the end user's IPv4 or IPv6 address, as the calling service sees it: the throttle's client address when the consumer holds the `client-address` scope (400 invalid_input when it is not an address); ignored from any other consumer",
+});
+
+/** A user's display name: one line, no control character (rules.ts, SINGLE_LINE_PATTERN). */
+export const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: DISPLAY_NAME_MAX,
+  pattern: SINGLE_LINE_PATTERN,
+  description: `1–${DISPLAY_NAME_MAX} characters, one line: no control character (C0, DEL, C1, bidi controls)`,
+});
+/** A note's title: one line. */
+const NoteTitle = Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX, pattern: SINGLE_LINE_PATTERN });
+/** A note's body: several lines (tab, LF, CR), no other control character. */
+const NoteBody = Type.String({ maxLength: NOTE_BODY_MAX, pattern: MULTI_LINE_PATTERN });
+
 export const SignUpBody = Type.Object({
   username: Username,
   password: Password,
-  display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX, pattern: NO_NUL_PATTERN }),
+  display_name: DisplayName,
+  client_ip: Type.Optional(ClientIp),
 });
 
 export const LoginBody = Type.Object({
-  // Loose on purpose: a username that cannot exist is answered like a wrong password.
-  username: Type.String({ minLength: 1, maxLength: LOGIN_USERNAME_MAX }),
+  // Loose on purpose (a username that cannot exist is answered like a wrong password), but
+  // one line: a control character in a name is bad input everywhere (400).
+  username: Type.String({ minLength: 1, maxLength: LOGIN_USERNAME_MAX, pattern: SINGLE_LINE_PATTERN }),
   password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
-  client_ip: Type.Optional(
-    Type.String({
-      maxLength: 64,
-      description:
-        "the end user's address, as seen by the calling service; signed, so trusted as the per-address rate-limit key",
-    }),
-  ),
+  client_ip: Type.Optional(ClientIp),
 });
 
 export const LoginResponse = Type.Object({
@@ -93,15 +109,12 @@ export const NoteSchema = Type.Object(
 
 export const NoteList = Type.Object({ notes: Type.Array(Type.Ref("Note"), { description: "newest first" }) });
 
-export const NewNoteBody = Type.Object({
-  title: Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX, pattern: NO_NUL_PATTERN }),
-  body: Type.String({ maxLength: NOTE_BODY_MAX, pattern: NO_NUL_PATTERN }),
-});
+export const NewNoteBody = Type.Object({ title: NoteTitle, body: NoteBody });
 
 export const NotePatchBody = Type.Object(
   {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX, pattern: NO_NUL_PATTERN })),
-    body: Type.Optional(Type.String({ maxLength: NOTE_BODY_MAX, pattern: NO_NUL_PATTERN })),
+    title: Type.Optional(NoteTitle),
+    body: Type.Optional(NoteBody),
   },
   { minProperties: 1 },
 );

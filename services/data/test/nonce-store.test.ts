@@ -51,21 +51,30 @@ it("calls arriving while an insert is in flight form the next batch", async () =
   store.close();
 });
 
-it("the purge removes rows whose window has passed and keeps the others", async () => {
-  // the clock (seconds) the purge compares expires_at with: only Date is faked
-  let clock = 1_000_000;
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(clock * 1000);
+/** The database's clock, in seconds. */
+async function databaseNow(): Promise<number> {
+  const result = await sql<{ now: string }>`select floor(extract(epoch from now()))::bigint as now`.execute(
+    tdb.db,
+  );
+  return Number(result.rows[0]!.now);
+}
+
+it("the purge goes by the database's clock and waits a whole window more: this pod's clock plays no part", async () => {
   const store = new PgNonceStore(tdb.db, { timestampWindow: 60 });
   await tdb.db.deleteFrom("nonce_keys").execute();
-  expect(await store.use("ck", "", "old", clock - 100)).toBe(true); // expires clock - 40
-  expect(await store.use("ck", "", "fresh", clock)).toBe(true); // expires clock + 60
+  const now = await databaseNow();
+  expect(await store.use("ck", "", "two windows old", now - 125)).toBe(true); // expires now - 65
+  // its window has passed by the database's clock, but a pod lagging by up to a window still takes it
+  expect(await store.use("ck", "", "one window old", now - 115)).toBe(true); // expires now - 55
+  expect(await store.use("ck", "", "fresh", now)).toBe(true); // expires now + 60
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime((now + 3_600) * 1000); // this pod's clock an hour ahead
   expect(await store.purge()).toBe(1);
-  expect(await storedRows()).toBe(1);
-  clock += 61;
-  vi.setSystemTime(clock * 1000);
-  expect(await store.purge()).toBe(1);
-  expect(await storedRows()).toBe(0);
+  vi.setSystemTime((now - 3_600) * 1000); // or an hour behind
+  expect(await store.purge()).toBe(0);
+  vi.useRealTimers();
+  expect(await storedRows()).toBe(2);
+  await tdb.db.deleteFrom("nonce_keys").execute();
   store.close();
 });
 

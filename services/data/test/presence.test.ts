@@ -2,9 +2,9 @@
 // signet.pod.discover), seen from the bus.
 import { expect, it } from "vitest";
 import { LocalBus, SUBJECTS } from "@signet/shared/bus";
+import { MASTER_KEY, sealed } from "@signet/test-support/keys";
 import { type PodHeartbeatEvent } from "@signet/shared/events";
 import { useTestDatabase } from "@signet/test-support/db";
-import { MASTER_KEY } from "@signet/test-support/keys";
 import { startDataPod } from "@signet/test-support/pods";
 import { sleep } from "@signet/test-support/wait";
 import { loadDataConfig } from "../src/config.js";
@@ -12,7 +12,8 @@ import { loadDataConfig } from "../src/config.js";
 const tdb = useTestDatabase();
 
 it("heartbeats at start, every interval and when asked; says goodbye on close and then stays quiet", async () => {
-  const bus = new LocalBus();
+  const raw = new LocalBus();
+  const bus = sealed(raw); // the test listens and asks as the registry does, with the master key
   const seen: { subject: string; payload: Record<string, unknown>; at: number }[] = [];
   for (const subject of [SUBJECTS.podHeartbeat, SUBJECTS.podGoodbye])
     bus.subscribe(
@@ -25,7 +26,7 @@ it("heartbeats at start, every interval and when asked; says goodbye on close an
   const pod = await startDataPod({
     id: "pod-x",
     db: tdb.db,
-    bus,
+    bus: raw,
     listen: false,
     config: { heartbeatIntervalMs: 100 },
   });

@@ -1,10 +1,11 @@
 // Replay protection is shared: one signed request sent to two instances that share a
 // database is accepted exactly once; the other instance answers nonce_used.
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import { useTestDatabase } from "@signet/test-support/db";
 import { useDataPod } from "@signet/test-support/hooks";
 import { seedConsumer } from "@signet/test-support/seed";
 import { signedRequest } from "@signet/test-support/signed";
+import type { PgNonceStore } from "../src/plugins/nonces.js";
 
 const tdb = useTestDatabase();
 // each instance has its own pool, as two pods would
@@ -62,4 +63,22 @@ it("a two-legged nonce and a three-legged nonce are separate; a consumer's nonce
     }),
   );
   expect(login.json().error).toBe("invalid_credentials");
+});
+
+it("a pod whose clock runs ahead purges nothing another pod still needs: the replay is still refused", async () => {
+  const req = signedRequest({ method: "GET", url: "/me", consumer, token });
+  expect((await b.app.inject(req)).statusCode).toBe(200);
+  // pod a's clock runs more than a window ahead when its purge runs (only Date is faked)
+  const window = a.app.dataConfig.timestampWindow;
+  vi.useFakeTimers({ toFake: ["Date"] });
+  try {
+    vi.setSystemTime(Date.now() + (window + 60) * 1000);
+    await (a.app.nonces as PgNonceStore).purge();
+  } finally {
+    vi.useRealTimers();
+  }
+  // pod b's clock is right: the request's timestamp is inside its window, and the nonce row is still there
+  const replay = await b.app.inject(req);
+  expect(replay.statusCode, replay.body).toBe(401);
+  expect(replay.json().error).toBe("nonce_used");
 });

@@ -3,7 +3,8 @@
 // user's tokens, a logged-out token — refused by both instances on their next request,
 // and each instance confirms the eviction.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { NatsBus, SUBJECTS, type Bus } from "@signet/shared/bus";
+import { sealed } from "@signet/test-support/keys";
 import { type ClientCredentials } from "@signet/shared/oauth";
 import { revokeConsumer, revokeConsumerTokens, revokeUserTokens, disableUser } from "@signet/shared/repos";
 import { useTestDatabase } from "@signet/test-support/db";
@@ -15,9 +16,9 @@ import { signedInject } from "@signet/test-support/signed";
 
 const tdb = useTestDatabase();
 const nats = usePrivateNats();
-let registry: NatsBus; // the registry's side of the events, played by the test
+let registry: Bus; // the registry's side of the events, played by the test (with the master key)
 beforeAll(async () => {
-  registry = await NatsBus.connect({ servers: nats.url, name: "test-registry" });
+  registry = sealed(await NatsBus.connect({ servers: nats.url, name: "test-registry" }));
 });
 afterAll(async () => {
   await registry?.close();

@@ -1,10 +1,13 @@
 // Session stores for @fastify/session (docs/design.md, "Server-side sessions").
 // - NatsKvSessionStore: a NATS JetStream key-value bucket whose TTL is the session lifetime,
-//   so every frontend replica sees the same sessions and a restart loses none.
+//   so every frontend replica sees the same sessions and a restart loses none. What it writes
+//   there is sealed (session-seal.ts): hashed keys, encrypted values.
 // - MemorySessionStore: one process only (`npm start` without NATS_URL, unit tests).
 import type { Session } from "fastify";
-import { Kvm, type KV } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { openBucket, StoreUnavailableError, withTimeout } from "./kv.js";
+import { bucketKeyOf, type SessionSeal } from "./session-seal.js";
 
 type Callback = (error?: unknown) => void;
 type SessionCallback = (error: unknown, session?: Session | null) => void;
@@ -20,29 +23,7 @@ export interface SessionStore {
   close?(): Promise<void>;
 }
 
-/** The session store cannot be reached: the request gets a friendly 503, never a guess. */
-class SessionStoreUnavailableError extends Error {
-  readonly statusCode = 503;
-  readonly code = "SESSION_STORE_UNAVAILABLE";
-  constructor(cause: unknown) {
-    super(`session store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = "SessionStoreUnavailableError";
-  }
-}
-
-/** Longest wait for one store operation before the request fails with 503 (docs/api.md, "Session cookie and store"). */
-const STORE_TIMEOUT_MS = 3_000;
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} timed out after ${STORE_TIMEOUT_MS} ms`)),
-      STORE_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const unavailable = (cause: unknown) => new StoreUnavailableError("SESSION_STORE_UNAVAILABLE", cause);
 
 /** Session ids the stores accept: what our id generator makes (base64url). */
 const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
@@ -95,57 +76,52 @@ export class MemorySessionStore implements SessionStore {
 }
 
 export class NatsKvSessionStore implements SessionStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly seal: SessionSeal,
+  ) {}
 
   /**
    * Opens the bucket, creating it when it does not exist yet (safe from several replicas at
    * once): `ttlMs` is the session lifetime, the max age of each entry since its last write;
-   * `replicas` of its stream, 1 on a single server, 3 on a cluster.
+   * `replicas` of its stream, 1 on a single server, 3 on a cluster; `seal` keys and seals
+   * every entry.
    */
   static async open(
     nc: NatsConnection,
-    options: { bucket: string; ttlMs: number; replicas?: number },
+    options: { bucket: string; ttlMs: number; replicas?: number; seal: SessionSeal },
   ): Promise<NatsKvSessionStore> {
-    const kv = await new Kvm(nc).create(options.bucket, {
-      ttl: options.ttlMs,
-      history: 1,
-      replicas: options.replicas ?? 1,
-      description: "Signet frontend sessions",
-    });
-    return new NatsKvSessionStore(kv);
+    const kv = await openBucket(nc, { ...options, description: "Signet frontend sessions" });
+    return new NatsKvSessionStore(kv, options.seal);
   }
 
   set(sessionId: string, session: Session, callback: Callback): void {
     if (!SESSION_ID.test(sessionId)) return callback(new Error("malformed session id"));
-    withTimeout(this.kv.put(sessionId, JSON.stringify(session)), "session put").then(
+    const sealed = this.seal.seal(sessionId, session);
+    withTimeout(this.kv.put(bucketKeyOf(sessionId), sealed), "session put").then(
       () => callback(),
-      (error: unknown) => callback(new SessionStoreUnavailableError(error)),
+      (error: unknown) => callback(unavailable(error)),
     );
   }
 
   get(sessionId: string, callback: SessionCallback): void {
     if (!SESSION_ID.test(sessionId)) return callback(null, null);
-    withTimeout(this.kv.get(sessionId), "session get").then(
+    withTimeout(this.kv.get(bucketKeyOf(sessionId)), "session get").then(
       (entry) => {
         if (!entry || entry.operation !== "PUT" || entry.length === 0) return callback(null, null);
-        let session: Session | null = null;
-        try {
-          session = JSON.parse(entry.string()) as Session;
-        } catch {
-          session = null;
-        }
-        callback(null, session);
+        // a value that does not open (another secret, tampered, pre-sealing plaintext) is no session
+        callback(null, this.seal.open(sessionId, entry.string()));
       },
-      (error: unknown) => callback(new SessionStoreUnavailableError(error)),
+      (error: unknown) => callback(unavailable(error)),
     );
   }
 
   destroy(sessionId: string, callback: Callback): void {
     if (!SESSION_ID.test(sessionId)) return callback();
     // purge leaves no history of the value behind (only a marker the TTL removes)
-    withTimeout(this.kv.purge(sessionId), "session purge").then(
+    withTimeout(this.kv.purge(bucketKeyOf(sessionId)), "session purge").then(
       () => callback(),
-      (error: unknown) => callback(new SessionStoreUnavailableError(error)),
+      (error: unknown) => callback(unavailable(error)),
     );
   }
 

@@ -1,6 +1,6 @@
 // The frontend's test set-up: the real data service (HTTP on 127.0.0.1:0, a data pod of
 // @signet/test-support) on the file's own database with the frontend's consumer seeded there,
-// frontends listening on 127.0.0.1:0 sharing a session bucket, and NATS for the sessions.
+// frontends listening on 127.0.0.1:0 sharing a session bucket and a rate-limit bucket, and NATS for both.
 // The browser-ish HTTP client (Agent) is @signet/test-support/agent's.
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
@@ -13,6 +13,7 @@ import { useDataPod } from "@signet/test-support/hooks";
 import { unique } from "@signet/test-support/keys";
 import { testNatsUrl, type PrivateNats } from "@signet/test-support/nats";
 import type { DataPod } from "@signet/test-support/pods";
+import { sleep } from "@signet/test-support/wait";
 import { buildFrontendApp, type BuildFrontendAppOptions } from "../src/app.js";
 import { frontendConfigDefaults, type FrontendConfig } from "../src/config.js";
 
@@ -20,6 +21,15 @@ export const SESSION_SECRET = "a-test-session-secret-of-at-least-32-characters";
 
 /** A session bucket name of the file's own (NATS KV: letters, digits, - and _). */
 export const uniqueBucket = (label: string) => unique(`signet-test-${label}-`);
+
+/**
+ * Waits, when fewer than `ms` are left in the clock's minute, for the next one: the rate
+ * limits count per minute of the clock, so a test counting attempts must not straddle two.
+ */
+export async function untilWindowLeaves(ms: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < ms) await sleep(left + 20);
+}
 
 function urlOf(app: FastifyInstance): string {
   const address = app.server.address() as AddressInfo;
@@ -62,6 +72,8 @@ export interface FrontendStack {
   bus: NatsBus;
   /** The session bucket of the stack's frontends. */
   bucket: string;
+  /** The rate-limit bucket of the stack's frontends (their counters are shared, as in production). */
+  limitsBucket: string;
   /** The stack's frontend. */
   front: Frontend;
   /** Another frontend on the same data service, NATS and bucket, `overrides` on top; the test closes it. */
@@ -89,11 +101,13 @@ export function useFrontendStack(
   const stack = {
     data: {},
     bucket: uniqueBucket(options.label),
+    limitsBucket: uniqueBucket(`${options.label}-limits`),
     front: {},
     startFrontend: (overrides = {}) =>
       startFrontend({
         config: frontendConfig(stack.data, {
           sessionBucket: stack.bucket,
+          rateLimitBucket: stack.limitsBucket,
           ...(nats ? { natsUrl: nats.url } : {}),
           ...overrides,
         }),
@@ -111,6 +125,7 @@ export function useFrontendStack(
     await stack.front.app?.close();
     if (stack.bus) {
       await (await stack.kv()).destroy();
+      await (await stack.kv(stack.limitsBucket)).destroy();
       await stack.bus.close();
     }
   });

@@ -1,6 +1,7 @@
 // The frontend over HTTP against the real data service (its own PostgreSQL database),
 // with sessions in a NATS JetStream KV bucket of this file's own.
 import { Writable } from "node:stream";
+import type { Session } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Signer } from "@fastify/cookie";
 import { SUBJECTS } from "@signet/shared/bus";
@@ -12,6 +13,7 @@ import { testNatsUrl } from "@signet/test-support/nats";
 import { freePort } from "@signet/test-support/net";
 import { seedConsumer, seedUser } from "@signet/test-support/seed";
 import { sleep } from "@signet/test-support/wait";
+import { bucketKeyOf, SessionSeal } from "../src/session-seal.js";
 import {
   frontendConfig,
   SESSION_SECRET,
@@ -99,7 +101,7 @@ describe("pages and sessions", () => {
     const replay = new Agent(front.url);
     replay.cookies.set(cookieName, before);
     expect((await replay.get("/")).status).toBe(302);
-    expect(await (await stack.kv()).get(planted)).toBeNull();
+    expect(await (await stack.kv()).get(bucketKeyOf(planted))).toBeNull();
 
     const home = await agent.get("/");
     expect(home.status).toBe(200);
@@ -107,7 +109,7 @@ describe("pages and sessions", () => {
     expect(home.body).toContain('action="/logout"');
     expect(home.headers.get("cache-control")).toBe("no-store");
 
-    // the token and its secret: in the KV session only, never in the cookie or a page
+    // the token: server-side only (sealed in the KV session: trust-boundaries.test.ts), never in the cookie or a page
     const token = await tdb.db
       .selectFrom("access_tokens")
       .selectAll()
@@ -115,10 +117,8 @@ describe("pages and sessions", () => {
       .executeTakeFirstOrThrow();
     expect(decodeURIComponent(after!)).not.toContain(token.token);
     expect(home.body).not.toContain(token.token);
-    const kv = await stack.kv();
     const sessionId = decodeURIComponent(after!).split(".")[0]!;
-    const stored = await kv.get(sessionId);
-    expect(stored?.string()).toContain(token.token);
+    expect((await (await stack.kv()).get(bucketKeyOf(sessionId)))?.operation).toBe("PUT");
   });
 
   it("a session the browser presents from the store is replaced at login, and removed from the store", async () => {
@@ -127,12 +127,13 @@ describe("pages and sessions", () => {
     const kv = await stack.kv();
     const old = "oldoldoldoldoldoldoldoldoldold12";
     const expires = new Date(Date.now() + 3_600_000).toISOString();
+    const anonymous = {
+      cookie: { originalMaxAge: 3_600_000, expires, path: "/", httpOnly: true },
+      _csrf: "x",
+    };
     await kv.put(
-      old,
-      JSON.stringify({
-        cookie: { originalMaxAge: 3_600_000, expires, path: "/", httpOnly: true },
-        _csrf: "x",
-      }),
+      bucketKeyOf(old),
+      new SessionSeal([SESSION_SECRET]).seal(old, anonymous as unknown as Session),
     );
     const agent = new Agent(front.url);
     agent.cookies.set(cookieName, encodeURIComponent(new Signer(SESSION_SECRET).sign(old)));
@@ -140,8 +141,8 @@ describe("pages and sessions", () => {
     expect(res.status).toBe(303);
     const after = decodeURIComponent(agent.cookies.get(cookieName)!).split(".")[0]!;
     expect(after).not.toBe(old);
-    expect((await kv.get(old))?.operation ?? "gone").not.toBe("PUT");
-    expect((await kv.get(after))?.string()).toContain(user.username);
+    expect((await kv.get(bucketKeyOf(old)))?.operation ?? "gone").not.toBe("PUT");
+    expect((await kv.get(bucketKeyOf(after)))?.operation).toBe("PUT");
     expect((await agent.get("/")).status).toBe(200);
   });
 
@@ -283,30 +284,6 @@ describe("pages and sessions", () => {
     expect((await agent.post("/notes", { _csrf: good, title: "late", body: "" })).status).toBe(403);
   });
 
-  it("next returns only to local paths", async () => {
-    const user = await seedUser(tdb.db);
-    for (const [next, expected] of [
-      ["//evil.example/x", "/"],
-      ["/\\evil.example", "/"],
-      ["https://evil.example/", "/"],
-      ["javascript:alert(1)", "/"],
-      ["/%2F%2Fevil.example", "/%2F%2Fevil.example"],
-      ["/?page=2", "/?page=2"],
-    ] as const) {
-      const agent = new Agent(front.url);
-      const res = await agent.submit(`/login?next=${encodeURIComponent(next)}`, "/login", {
-        username: user.username,
-        password: user.password,
-        next,
-      });
-      expect(res.status, next).toBe(303);
-      expect(res.location, next).toBe(expected);
-    }
-    // the hidden field of the login page is sanitised too
-    const page = await new Agent(front.url).get(`/login?next=${encodeURIComponent("//evil.example")}`);
-    expect(page.body).toContain('name="next" value="/"');
-  });
-
   it("sign-up signs the user in; a taken username and bad input get friendly messages", async () => {
     const username = unique("new");
     const agent = new Agent(front.url);
@@ -408,7 +385,11 @@ describe("pages and sessions", () => {
     }
     // restart: a brand-new app with its own NATS connection, same bucket
     const restarted = await startFrontend({
-      config: frontendConfig(data, { sessionBucket: bucket, natsUrl: testNatsUrl() }),
+      config: frontendConfig(data, {
+        sessionBucket: bucket,
+        rateLimitBucket: stack.limitsBucket,
+        natsUrl: testNatsUrl(),
+      }),
     });
     try {
       const again = new Agent(restarted.url);
@@ -484,13 +465,13 @@ describe("the session store holds signed-in users only", () => {
     expect(stale.cookies.has(cookieName)).toBe(false);
     expect(await bucketContents()).toEqual({ keys: [], messages: 0 });
 
-    // a login stores exactly one session, under the id in the cookie
+    // a login stores exactly one session, under the hash of the id in the cookie
     const res = await browser.submit("/login", "/login", {
       username: user.username,
       password: user.password,
     });
     expect(res.status).toBe(303);
-    const sessionId = decodeURIComponent(browser.cookies.get(cookieName)!).split(".")[0]!;
+    const sessionId = bucketKeyOf(decodeURIComponent(browser.cookies.get(cookieName)!).split(".")[0]!);
     expect(await bucketContents()).toEqual({ keys: [sessionId], messages: 1 });
     // using it (rolling expiry re-writes the same key) and more anonymous visits add nothing
     expect((await browser.get("/")).status).toBe(200);
@@ -524,7 +505,7 @@ describe("sliding session expiry without a store write per page view", () => {
       (await browser.submit("/login", "/login", { username: user.username, password: user.password })).status,
     ).toBe(303);
     const sessionId = decodeURIComponent(browser.cookies.get(cookieName)!).split(".")[0]!;
-    const revision = async () => (await kv.get(sessionId))?.revision;
+    const revision = async () => (await kv.get(bucketKeyOf(sessionId)))?.revision;
     const written = await revision();
     expect(written).toBeGreaterThan(0);
 
@@ -567,15 +548,12 @@ describe("hardening and failure pages", () => {
     expect(res.body).toContain("Page not found");
   });
 
-  it("health, readiness (KV reachable) and metrics", async () => {
+  it("health and readiness (KV reachable) on the public port", async () => {
     const agent = new Agent(front.url);
     expect((await agent.get("/healthz")).status).toBe(200);
     const ready = await agent.get("/readyz");
     expect(ready.status).toBe(200);
     expect(JSON.parse(ready.body)).toEqual({ status: "ready" });
-    const metrics = await agent.get("/metrics");
-    expect(metrics.status).toBe(200);
-    expect(metrics.body).toContain("signet_http_requests_total");
   });
 
   it("the data service unreachable: a friendly 503, no stack trace, no crash", async () => {
@@ -611,25 +589,6 @@ describe("hardening and failure pages", () => {
     } finally {
       await wrong.app.close();
       await revoked.app.close();
-    }
-  });
-
-  it("login and sign-up are rate-limited per client address with a friendly 429 page", async () => {
-    const limited = await stack.startFrontend({ loginRateLimit: 2, signupRateLimit: 1 });
-    try {
-      const agent = new Agent(limited.url);
-      expect((await agent.login("nobody", "wrong")).status).toBe(401);
-      expect((await agent.login("nobody", "wrong")).status).toBe(401);
-      const third = await agent.login("nobody", "wrong");
-      expect(third.status).toBe(429);
-      expect(third.body).toContain("Too many attempts");
-      expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
-      await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" });
-      expect(
-        (await agent.submit("/signup", "/signup", { username: "x", password: "y", display_name: "" })).status,
-      ).toBe(429);
-    } finally {
-      await limited.app.close();
     }
   });
 

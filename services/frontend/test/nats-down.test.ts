@@ -1,7 +1,7 @@
 // Sessions when NATS goes away (a private nats-server, so the shared one is never touched):
 // readiness turns false, pages answer a friendly 503 instead of hanging or crashing, and
 // once NATS is back the same session works again (JetStream keeps it on disk). Anonymous
-// pages need no store at all.
+// pages need no store at all; a login, which needs the rate-limit counters, gets the 503 page.
 import { expect, it } from "vitest";
 import { Agent } from "@signet/test-support/agent";
 import { useTestDatabase } from "@signet/test-support/db";
@@ -33,6 +33,10 @@ it("NATS down: /readyz 503 and a friendly 503 page; back up: the session is stil
   const anonymous = await new Agent(front.url).get("/login");
   expect(anonymous.status).toBe(200);
   expect(anonymous.body).toMatch(/name="_csrf" value="[^"]+"/);
+  // a login needs the shared rate-limit counters: without them, the 503 page (never a guess)
+  const login = await new Agent(front.url).login(user.username, user.password);
+  expect(login.status).toBe(503);
+  expect(login.body).toContain("We can&#39;t reach your notes right now");
 
   await nats.start();
   await expect

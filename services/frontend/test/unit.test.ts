@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import Fastify from "fastify";
+import Fastify, { type Session } from "fastify";
 import { describe, expect, it } from "vitest";
 import { SignetApiError } from "@signet/shared/client";
 import { ConfigError } from "@signet/shared/config";
@@ -12,6 +12,8 @@ import { frontendConfigDefaults, loadFrontendConfig } from "../src/config.js";
 import { LOGIN_REASONS } from "../src/pages.js";
 import { classifyDataError } from "../src/routes/errors.js";
 import { loginUrl, safeNext } from "../src/safe-next.js";
+import { MemoryCounters } from "../src/rate-limit-counters.js";
+import { bucketKeyOf, SessionSeal } from "../src/session-seal.js";
 import { MemorySessionStore } from "../src/session-store.js";
 import { SESSION_SECRET } from "./helpers.js";
 
@@ -84,6 +86,28 @@ describe("loadFrontendConfig (production mode)", () => {
     );
   });
 
+  it("METRICS_PORT: 9464 in production, none under tests and npm start, 0–65535, never PORT", () => {
+    expect(loadFrontendConfig(PRODUCTION_ENV).metricsPort).toBe(9464);
+    expect(loadFrontendConfig({ ...PRODUCTION_ENV, METRICS_PORT: "9100" }).metricsPort).toBe(9100);
+    expect(loadFrontendConfig({ ...PRODUCTION_ENV, METRICS_PORT: "0" }).metricsPort).toBe(0);
+    for (const bad of ["65536", "-1", "metrics"]) {
+      expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, METRICS_PORT: bad })).toThrow(
+        /METRICS_PORT must be an integer between 0 and 65535/,
+      );
+    }
+    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, METRICS_PORT: "4444" })).toThrow(
+      /METRICS_PORT must differ from PORT/,
+    );
+    expect(
+      frontendConfigDefaults({ consumerKey: "k", consumerSecret: "s", sessionSecret: SESSION_SECRET })
+        .metricsPort,
+    ).toBe(0);
+    expect(loadFrontendConfig(PRODUCTION_ENV).rateLimitBucket).toBe("signet-rate-limits");
+    expect(() => loadFrontendConfig({ ...PRODUCTION_ENV, RATE_LIMIT_BUCKET: "a.b" })).toThrow(
+      /RATE_LIMIT_BUCKET/,
+    );
+  });
+
   it("npm run start:frontend with a missing setting ends at once naming it", () => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root" };
     const run = spawnSync(
@@ -126,6 +150,14 @@ describe("safeNext", () => {
     "/login",
     "/login?next=/",
     "/signup",
+    // what URL normalisation collapses into `//host` (checked again after it)
+    "/.//evil.example",
+    "/a/..//evil.example",
+    "/..//evil.example",
+    "/%2e//evil.example",
+    "/%2E%2E//evil.example",
+    "/x/%2e%2e/%2e%2e//evil.example",
+    "/./\\evil.example",
   ])("rejects %j", (input) => {
     expect(safeNext(input)).toBe("/");
   });
@@ -160,6 +192,68 @@ describe("MemorySessionStore", () => {
     await new Promise<void>((resolve) => store.destroy("aaaaaaaaaaaaaaaaaaaaaa", () => resolve()));
     expect(await get("aaaaaaaaaaaaaaaaaaaaaa")).toBeNull();
     await store.close();
+  });
+});
+
+describe("SessionSeal", () => {
+  const OTHER = "another-session-secret-of-32-characters-or-more";
+  const session = {
+    cookie: { expires: new Date(Date.now() + 60_000).toISOString() },
+    user: { id: "u-1", username: "ada", display_name: "Ada Lovelace" },
+    auth: {
+      token: "tok_secret_token_value",
+      secret: "the-token-secret-value",
+      expiresAt: "2099-01-01T00:00:00Z",
+    },
+  } as unknown as Session;
+  const id = "sessionidsessionidsessionid12345";
+
+  it("seals so that nothing of the session shows, and opens what it sealed", () => {
+    const seal = new SessionSeal([SESSION_SECRET]);
+    const sealed = seal.seal(id, session);
+    for (const plain of [
+      "tok_secret_token_value",
+      "the-token-secret-value",
+      "ada",
+      "Ada Lovelace",
+      "u-1",
+      id,
+    ])
+      expect(sealed).not.toContain(plain);
+    expect(seal.seal(id, session)).not.toBe(sealed); // a fresh IV each time
+    expect(seal.open(id, sealed)).toEqual(session);
+    expect(bucketKeyOf(id)).not.toContain(id);
+    expect(bucketKeyOf(id)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("refuses another secret, another session id, a tampered value and pre-sealing plaintext; rotation opens", () => {
+    const sealed = new SessionSeal([SESSION_SECRET]).seal(id, session);
+    expect(new SessionSeal([OTHER]).open(id, sealed)).toBeNull();
+    expect(new SessionSeal([OTHER, SESSION_SECRET]).open(id, sealed)).toEqual(session);
+    expect(new SessionSeal([SESSION_SECRET]).open(`${id}x`, sealed)).toBeNull();
+    const parts = sealed.split(".");
+    parts[3] = parts[3]!.slice(0, -2) + (parts[3]!.endsWith("AA") ? "BB" : "AA");
+    expect(new SessionSeal([SESSION_SECRET]).open(id, parts.join("."))).toBeNull();
+    expect(new SessionSeal([SESSION_SECRET]).open(id, JSON.stringify(session))).toBeNull();
+    expect(new SessionSeal([SESSION_SECRET]).open(id, "")).toBeNull();
+  });
+});
+
+describe("MemoryCounters (rate limits without NATS)", () => {
+  it("count per key and window of the clock, at most max + 1, and forget nothing for other keys", async () => {
+    const counters = new MemoryCounters();
+    try {
+      const hits = [];
+      for (let i = 0; i < 5; i++) hits.push(await counters.hit("victim", 60_000, 3));
+      expect(hits.map((h) => h.current)).toEqual([1, 2, 3, 4, 4]);
+      const left = 60_000 - (Date.now() % 60_000);
+      expect(hits[4]!.ttl).toBeGreaterThan(left - 1_000);
+      expect(hits[4]!.ttl).toBeLessThanOrEqual(60_000);
+      for (let i = 0; i < 100_000; i++) await counters.hit(`filler-${i}`, 60_000, 3);
+      expect((await counters.hit("victim", 60_000, 3)).current).toBe(4);
+    } finally {
+      await counters.close();
+    }
   });
 });
 
@@ -233,6 +327,46 @@ describe("pages that need no data service", () => {
     }
   });
 
+  it("without NATS the login limit counts in memory: the 429 page past it", async () => {
+    const app = await buildFrontendApp({ config: { ...config, loginRateLimit: 2 }, logger: false });
+    try {
+      const post = () =>
+        app.inject({ method: "POST", url: "/login", payload: { username: "a", password: "b" } });
+      const left = 60_000 - (Date.now() % 60_000);
+      if (left < 2_000) await new Promise((resolve) => setTimeout(resolve, left + 20));
+      expect((await post()).statusCode).toBe(403);
+      expect((await post()).statusCode).toBe(403);
+      const limited = await post();
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers["content-type"]).toContain("text/html");
+      expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("a URL Fastify cannot decode: the 400 page with the headers helmet gives every page (HSTS too)", async () => {
+    const app = await buildFrontendApp({ config: { ...config, cookieSecure: true }, logger: false });
+    try {
+      const page = await app.inject({ url: "/login" });
+      const bad = await app.inject({ url: "/%ZZ" });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.headers["content-type"]).toContain("text/html");
+      for (const name of [
+        "content-security-policy",
+        "strict-transport-security",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+      ]) {
+        expect(bad.headers[name], name).toBeTruthy();
+        expect(bad.headers[name], name).toBe(page.headers[name]);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it("serves its CSS locally and answers unknown static files with the 404 page", async () => {
     const app = await build();
     try {
@@ -278,6 +412,12 @@ describe("what a refused data call means for the user", () => {
       expect(LOGIN_REASONS[problem]).toBeTruthy();
     }
     expect(refused(403, "user_disabled")).toEqual({ kind: "session_ended", reason: "user_disabled" });
+  });
+
+  it("a signed-in call refused as signature_invalid (a token the data service no longer knows) ends the session", () => {
+    const error = new SignetApiError(401, "signature_invalid", "x", { problem: "signature_invalid" });
+    expect(classifyDataError(error, true)).toEqual({ kind: "session_ended", reason: "token_rejected" });
+    expect(classifyDataError(error, false)).toEqual({ kind: "page", page: "misconfigured" });
   });
 
   it("the frontend's own consumer refused: the misconfigured page", () => {

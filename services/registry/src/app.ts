@@ -8,12 +8,14 @@
 //             announcement.
 // A db or bus handed in (`npm start` shares them between the services) is used and left
 // open; otherwise they are created from config and released on close.
+import { natsAuthOf } from "@signet/shared/config";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import { dbPlugin } from "@signet/shared/db";
 import {
   busPlugin,
   installErrorHandlers,
+  jsonFrameworkErrors,
   observability,
   readyApp,
   type AppOptions,
@@ -49,7 +51,13 @@ export const registryApp: FastifyPluginAsync<RegistryAppOptions> = fp(
     installErrorHandlers(app);
     await app.register(observability, { service: "registry", defaultMetrics: config.defaultMetrics });
     await app.register(dbPlugin, { db, url: config.databaseUrl, applicationName: "signet-registry" });
-    await app.register(busPlugin, { bus, servers: config.natsUrl, name: `signet-registry-${process.pid}` });
+    await app.register(busPlugin, {
+      bus,
+      servers: config.natsUrl,
+      name: `signet-registry-${process.pid}`,
+      auth: natsAuthOf(config),
+      keyring: config.keyring,
+    });
     await app.register(docs);
     await app.register(auth);
     await app.register(podPresence);
@@ -76,6 +84,7 @@ export const buildRegistryApp = ({ logger, ...options }: RegistryAppOptions & { 
   readyApp(
     serverOptions("registry", options.config.logLevel, logger, {
       ajv: { customOptions: { removeAdditional: false, coerceTypes: "array" as const, useDefaults: true } },
+      frameworkErrors: jsonFrameworkErrors,
     }),
     registryApp,
     options,

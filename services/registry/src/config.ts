@@ -1,6 +1,7 @@
 // The registry's settings: one table (shared/src/config.ts explains the shape) from which
 // both the production loader and the test/`npm start` defaults derive.
 import { common, configDefaults, loadConfig, setting, type ConfigOf } from "@signet/shared/config";
+import { SCOPES } from "@signet/shared/rules";
 
 export interface AdminToken {
   /** The actor written to the audit log. */
@@ -12,6 +13,11 @@ export interface BootstrapConsumer {
   name: string;
   key: string;
   secret: string;
+  /**
+   * The scopes the entry names, applied at every start; absent: a new consumer gets `["*"]`
+   * and an existing one keeps its own.
+   */
+  scopes?: string[];
 }
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -37,6 +43,12 @@ function parseAdminTokens(raw: string, fail: (message: string) => void): AdminTo
   return tokens;
 }
 
+const KNOWN_SCOPES: readonly string[] = SCOPES;
+
+/**
+ * name:key:secret[:scope|scope…]: the secret ends at the first ":" after the key (it may
+ * not contain one); what follows is the scope list ("" for none).
+ */
 function parseBootstrapConsumers(
   raw: string | undefined,
   fail: (message: string) => void,
@@ -48,14 +60,22 @@ function parseBootstrapConsumers(
     .map((s) => s.trim())
     .filter(Boolean)) {
     const [name = "", key = "", ...rest] = entry.split(":");
-    const secret = rest.join(":");
+    const [secret = "", ...scopeParts] = rest;
     if (!name || name.length > 100 || !KEY.test(key) || secret.length < 16) {
       fail(
-        `SIGNET_BOOTSTRAP_CONSUMERS entries must be name:key:secret (key 8-128 of [A-Za-z0-9._~-], secret at least 16 characters; bad entry "${name || "?"}")`,
+        `SIGNET_BOOTSTRAP_CONSUMERS entries must be name:key:secret[:scope|scope…] (key 8-128 of [A-Za-z0-9._~-], secret at least 16 characters without ":"; bad entry "${name || "?"}")`,
       );
       continue;
     }
-    consumers.push({ name, key, secret });
+    const scopes = scopeParts.length ? scopeParts.join(":").split("|").filter(Boolean) : undefined;
+    if (scopes?.some((scope) => !KNOWN_SCOPES.includes(scope))) {
+      // Never echo the text: from an entry written when a secret could hold ":", it is secret.
+      fail(
+        `SIGNET_BOOTSTRAP_CONSUMERS entry "${name}": what follows the secret is not a list of scopes (${SCOPES.join(", ")}, separated by "|"); a secret may not contain ":"`,
+      );
+      continue;
+    }
+    consumers.push({ name, key, secret, ...(scopes ? { scopes: [...new Set(scopes)] } : {}) });
   }
   return consumers;
 }
@@ -73,10 +93,13 @@ export const registrySettings = {
   drainDelayMs: common.drainDelayMs(0),
   databaseUrl: common.databaseUrl,
   natsUrl: common.natsUrl,
+  natsUser: common.natsUser,
+  natsPassword: common.natsPassword,
+  natsCreds: common.natsCreds,
   keyring: common.keyring,
   /** SIGNET_ADMIN_TOKENS: name:token pairs; the name is the actor in the audit log. */
   adminTokens: list("SIGNET_ADMIN_TOKENS", parseAdminTokens, true),
-  /** SIGNET_BOOTSTRAP_CONSUMERS: consumers created (or re-keyed) at start. */
+  /** SIGNET_BOOTSTRAP_CONSUMERS: consumers created (or re-keyed, re-scoped) at start. */
   bootstrapConsumers: list("SIGNET_BOOTSTRAP_CONSUMERS", parseBootstrapConsumers, false),
   /** How long a revoke (rotate, disable, password reset) waits for pod confirmations. */
   confirmWindowMs: setting.int("SIGNET_CONFIRM_WINDOW_MS", 500, { min: 0, max: 30_000, services: REGISTRY }),

@@ -4,6 +4,9 @@ import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  SCOPES,
+  SINGLE_LINE_PATTERN,
+  TRIMMED_NAME_PATTERN,
   USERNAME_PATTERN,
 } from "@signet/shared/rules";
 
@@ -19,8 +22,13 @@ export const errors = (...statuses: number[]) =>
 
 export const Timestamp = Type.String({ format: "date-time" });
 
-export const ConsumerKeyParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }) });
-export const Scope = Type.String({ pattern: "^[A-Za-z0-9:._-]{1,64}$" });
+/** One line of text (rules.ts): a control character in any name or free-text field is 400 invalid_input. */
+const singleLine = (limits: { minLength?: number; maxLength: number }) =>
+  Type.String({ ...limits, pattern: SINGLE_LINE_PATTERN });
+
+export const ConsumerKeyParams = Type.Object({ key: singleLine({ minLength: 1, maxLength: 128 }) });
+/** A scope name (docs/api.md, "Scopes"): one of SCOPES; `*` grants every scope. */
+export const Scope = Type.String({ enum: [...SCOPES], description: SCOPES.join(", ") });
 
 export const ConsumerView = Type.Object({
   key: Type.String(),
@@ -33,8 +41,17 @@ export const ConsumerView = Type.Object({
 
 export const CreateConsumerBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: "^\\S(.*\\S)?$" }),
-    scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, uniqueItems: true })),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern: TRIMMED_NAME_PATTERN,
+      description: "1–100 characters, no leading or trailing blank, no control character",
+    }),
+    scopes: Type.Array(Scope, {
+      maxItems: SCOPES.length,
+      uniqueItems: true,
+      description: 'required: `["*"]` grants every scope, `[]` none',
+    }),
   },
   { additionalProperties: false },
 );
@@ -54,10 +71,10 @@ export const RotateBody = Type.Object(
 );
 export const Rotated = Type.Object({ key: Type.String(), secret: Type.String() });
 
-export const RevokeBody = Type.Object(
-  { reason: Type.String({ minLength: 1, maxLength: 500 }) },
-  { additionalProperties: false },
-);
+/** Why (a revocation, a sign-out): written to the audit log and the event; one line, 1–500 characters. */
+export const Reason = singleLine({ minLength: 1, maxLength: 500 });
+
+export const RevokeBody = Type.Object({ reason: Reason }, { additionalProperties: false });
 export const Revoked = Type.Object({
   key: Type.String(),
   status: Type.Literal("revoked"),
@@ -70,7 +87,7 @@ export const Revoked = Type.Object({
 
 export const Username = Type.String({ pattern: USERNAME_PATTERN });
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
-export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
+export const UsernameParams = Type.Object({ username: singleLine({ minLength: 1, maxLength: 64 }) });
 
 export const UserView = Type.Object({
   id: Type.String(),
@@ -84,7 +101,7 @@ export const CreateUserBody = Type.Object(
   {
     username: Username,
     password: Password,
-    display_name: Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX }),
+    display_name: singleLine({ minLength: 1, maxLength: DISPLAY_NAME_MAX }),
   },
   { additionalProperties: false },
 );

@@ -31,7 +31,12 @@ async function counts() {
 describe("authentication", () => {
   it("refuses no token, a wrong token, a malformed header, and changes nothing", async () => {
     const { json: created } = await registry
-      .inject({ method: "POST", url: "/consumers", headers: auth(), payload: { name: "auth-target" } })
+      .inject({
+        method: "POST",
+        url: "/consumers",
+        headers: auth(),
+        payload: { name: "auth-target", scopes: ["*"] },
+      })
       .then((r) => ({ json: r.json() as { key: string } }));
     const { json: user } = await registry
       .inject({
@@ -138,7 +143,9 @@ describe("consumers", () => {
     expect(row!.secret_sealed).not.toContain(created.secret);
     expect(keyring.open(row!.secret_sealed, consumerContext(created.key))).toBe(created.secret);
 
-    expect((await admin(registry.app, "POST", "/consumers", { name: "billing" })).status).toBe(409);
+    expect((await admin(registry.app, "POST", "/consumers", { name: "billing", scopes: ["*"] })).status).toBe(
+      409,
+    );
     const bad = await admin(registry.app, "POST", "/consumers", { name: "" });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: "invalid_input" });
@@ -215,8 +222,12 @@ describe("consumers", () => {
   });
 
   it("revoking kills every token issued through the consumer and writes the contract's outbox payload", async () => {
-    const c = (await admin<{ key: string }>(registry.app, "POST", "/consumers", { name: "token-holder" }))
-      .body;
+    const c = (
+      await admin<{ key: string }>(registry.app, "POST", "/consumers", {
+        name: "token-holder",
+        scopes: ["*"],
+      })
+    ).body;
     const u = (
       await admin<{ id: string }>(registry.app, "POST", "/users", {
         username: "tok-user",
@@ -288,7 +299,9 @@ describe("users", () => {
       "carol",
     );
 
-    const c = (await admin<{ key: string }>(registry.app, "POST", "/consumers", { name: "carol-app" })).body;
+    const c = (
+      await admin<{ key: string }>(registry.app, "POST", "/consumers", { name: "carol-app", scopes: ["*"] })
+    ).body;
     await seedToken(tdb.db, carol, c, 600);
     await seedToken(tdb.db, carol, c, 600);
     const pw = await registry.inject({

@@ -85,7 +85,14 @@ describe("signetctl consumers", () => {
     expect(field(created.stdout, "scopes")).toBe("notes:read,notes:write");
     expect(created.stderr).toContain("shown only now");
 
-    await signetctl(["consumers", "create", "a-much-longer-consumer-name-for-alignment", "--json"]);
+    await signetctl([
+      "consumers",
+      "create",
+      "a-much-longer-consumer-name-for-alignment",
+      "--scopes",
+      "*",
+      "--json",
+    ]);
     const list = await signetctl(["consumers", "list"]);
     expect(list.code).toBe(0);
     const table = columns(list.stdout);
@@ -116,7 +123,9 @@ describe("signetctl consumers", () => {
   });
 
   it("create, list, show, rotate, revoke: --json output", async () => {
-    const created = JSON.parse((await signetctl(["consumers", "create", "svc-json", "--json"])).stdout) as {
+    const created = JSON.parse(
+      (await signetctl(["consumers", "create", "svc-json", "--scopes", "", "--json"])).stdout,
+    ) as {
       key: string;
       secret: string;
       status: string;
@@ -209,7 +218,7 @@ describe("signetctl pods", () => {
 
     // two pods announce themselves on the registry's NATS (the data service's heartbeat shape)
     const beat = (pod: string, interval_ms: number) =>
-      registry.bus.publish(SUBJECTS.podHeartbeat, { pod, at: new Date().toISOString(), interval_ms });
+      registry.app.bus.publish(SUBJECTS.podHeartbeat, { pod, at: new Date().toISOString(), interval_ms });
     await beat("pod-zulu", 60_000);
     await beat("pod-alpha-with-a-long-name", 90_500);
     await waitFor("the registry to know both pods", () => registry.app.podPresence.known().length >= 2);
@@ -231,14 +240,14 @@ describe("signetctl pods", () => {
       ],
     });
 
-    await registry.bus.publish(SUBJECTS.podGoodbye, {
+    await registry.app.bus.publish(SUBJECTS.podGoodbye, {
       pod: "pod-alpha-with-a-long-name",
       at: new Date().toISOString(),
     });
     await waitFor("the goodbye to reach the registry", () => registry.app.podPresence.known().length <= 1);
     const after = JSON.parse((await signetctl(["pods", "--json"])).stdout) as { pods: { pod: string }[] };
     expect(after.pods.map((p) => p.pod)).toEqual(["pod-zulu"]);
-    await registry.bus.publish(SUBJECTS.podGoodbye, { pod: "pod-zulu", at: new Date().toISOString() });
+    await registry.app.bus.publish(SUBJECTS.podGoodbye, { pod: "pod-zulu", at: new Date().toISOString() });
   });
 });
 
@@ -320,5 +329,84 @@ describe("signetctl failures and help", () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: signetctl <noun> <verb>");
+  });
+});
+
+describe("signetctl consumers create: scopes", () => {
+  /** signetctl on a terminal (script(1) gives it a pty): `answer` is typed once the scopes are asked for. */
+  function onTerminal(args: string[], answer: string): Promise<{ code: number | null; text: string }> {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    return new Promise((resolve, reject) => {
+      const child = spawn("script", ["-qec", command, "/dev/null"], {
+        env: {
+          ...process.env,
+          SIGNETCTL_FROM_SOURCE: "1",
+          SIGNET_REGISTRY_URL: registry.url,
+          SIGNET_ADMIN_TOKEN: ADMIN.token,
+        },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let text = "";
+      let typed = false;
+      child.stdout.on("data", (d: Buffer) => {
+        text += d.toString();
+        if (!typed && text.includes("Scopes for")) {
+          typed = true;
+          child.stdin.write(`${answer}\r`);
+        }
+      });
+      child.stderr.on("data", (d: Buffer) => (text += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, text }));
+    });
+  }
+
+  it('--scopes a,b grants those; * everything; "" nothing (said on stderr)', async () => {
+    const listed = await signetctl([
+      "consumers",
+      "create",
+      "svc-listed",
+      "--scopes",
+      "authenticate,client-address",
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(field(listed.stdout, "scopes")).toBe("authenticate,client-address");
+    const all = JSON.parse(
+      (await signetctl(["consumers", "create", "svc-all", "--scopes", "*", "--json"])).stdout,
+    );
+    expect(all.scopes).toEqual(["*"]);
+    const none = await signetctl(["consumers", "create", "svc-none", "--scopes", ""]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(field(none.stdout, "scopes")).toBe("(none)");
+    expect(none.stderr).toContain("granted no scope");
+  });
+
+  it("an unknown scope name, or no --scopes without a terminal, exits 2 and creates nothing", async () => {
+    for (const args of [
+      ["consumers", "create", "svc-typo", "--scopes", "notes:reed"],
+      ["consumers", "create", "svc-typo", "--scope", "admin"],
+      ["consumers", "create", "svc-typo"],
+      ["consumers", "create", "svc-typo", "--json"],
+    ]) {
+      const run = await signetctl(args);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stdout).toBe("");
+    }
+    expect((await signetctl(["consumers", "create", "svc-typo", "--scopes", "bogus"])).stderr).toMatch(
+      /unknown scope "bogus"; the scopes are authenticate, users:create/,
+    );
+    const list = JSON.parse((await signetctl(["consumers", "list", "--json"])).stdout) as {
+      consumers: { name: string }[];
+    };
+    expect(list.consumers.map((c) => c.name)).not.toContain("svc-typo");
+  });
+
+  it("on a terminal without --scopes, asks for them; an unknown one typed there exits 2 too", async () => {
+    const asked = await onTerminal(["consumers", "create", "svc-asked"], "notes:read, notes:write");
+    expect(asked.code, asked.text).toBe(0);
+    expect(asked.text).toMatch(/scopes\s+notes:read,notes:write/);
+    const typo = await onTerminal(["consumers", "create", "svc-asked-typo"], "notes:read,bogus");
+    expect(typo.code, typo.text).toBe(2);
+    expect(typo.text).toContain('unknown scope "bogus"');
   });
 });

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { LocalBus, NatsBus, SUBJECTS } from "@signet/shared/bus";
+import { sealed, unique } from "@signet/test-support/keys";
 import type { AnnouncementReport } from "@signet/shared/announce";
 import { useTestDatabase } from "@signet/test-support/db";
 import { usePrivateNats } from "@signet/test-support/hooks";
-import { unique } from "@signet/test-support/keys";
 import { metricValue } from "@signet/test-support/metrics";
 import { startDataPod, type DataPod } from "@signet/test-support/pods";
 import { sleep, waitFor } from "@signet/test-support/wait";
@@ -45,6 +45,7 @@ async function revokeRacingTheWindow(
 ): Promise<{ first: "answer" | "half the window"; revoke: Promise<RevokeAnswer>; key: string }> {
   const created = await admin<{ key: string }>(registry, "POST", "/consumers", {
     name: unique("presence-"),
+    scopes: ["*"],
   });
   expect(created.status).toBe(201);
   const revoke = admin(registry, "POST", `/consumers/${created.body.key}/revoke`, {
@@ -104,7 +105,10 @@ describe("three data pods announce themselves on NATS", () => {
   });
 
   it("rotation and user changes end early too", async () => {
-    const created = await admin<{ key: string }>(registry, "POST", "/consumers", { name: "presence-rotate" });
+    const created = await admin<{ key: string }>(registry, "POST", "/consumers", {
+      name: "presence-rotate",
+      scopes: ["*"],
+    });
     const rotated = admin(registry, "POST", `/consumers/${created.body.key}/rotate`, {});
     const user = admin(registry, "POST", "/users", {
       username: "presence-user",
@@ -223,7 +227,7 @@ describe("GET /pods: the data pods the registry knows", () => {
 describe("expiry", () => {
   it("a pod is known while it heartbeats and forgotten three of its intervals after the last one", async () => {
     const registry = await registryOnNats({}, false); // its relay stays out of it
-    const ghost = await NatsBus.connect({ servers: nats.url, name: "ghost" });
+    const ghost = sealed(await NatsBus.connect({ servers: nats.url, name: "ghost" })); // a pod holding the key
     try {
       const beat = () =>
         ghost.publish(SUBJECTS.podHeartbeat, {

@@ -62,7 +62,10 @@ describe("three data pods on one NATS", () => {
   });
 
   async function newConsumer(name: string): Promise<ClientCredentials> {
-    const res = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", { name });
+    const res = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", {
+      name,
+      scopes: ["*"],
+    });
     expect(res.status).toBe(201);
     return { key: res.body.key, secret: res.body.secret };
   }
@@ -275,10 +278,12 @@ describe("one pod cut off from NATS", () => {
   it("still refuses the revoked consumer, and keeps serving others from the database", async () => {
     const created = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", {
       name: "cut-off",
+      scopes: ["*"],
     });
     const consumer = { key: created.body.key, secret: created.body.secret };
     const other = await admin<{ key: string; secret: string }>(registry, "POST", "/consumers", {
       name: "bystander",
+      scopes: ["*"],
     });
     const bystander = { key: other.body.key, secret: other.body.secret };
     const token = await tokenFor(consumer);
@@ -326,7 +331,10 @@ describe("the registry's NATS is down", () => {
     });
     const listener = await NatsBus.connect({ servers: ownNats.url, name: "listener" });
     try {
-      const created = await admin<{ key: string }>(registry, "POST", "/consumers", { name: "nats-down" });
+      const created = await admin<{ key: string }>(registry, "POST", "/consumers", {
+        name: "nats-down",
+        scopes: ["*"],
+      });
       proxy.cut();
       await waitFor("the registry to notice", () => !bus.isConnected());
       const started = Date.now();

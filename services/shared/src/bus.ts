@@ -1,7 +1,8 @@
 // The event bus: NATS in production, an in-process emitter under `npm start`.
 // Events only make pods forget what they cached; PostgreSQL stays the source of truth.
 import { EventEmitter } from "node:events";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 
 // The subject list lives with the payloads (events.ts); re-exported here for older imports.
 export { SUBJECTS, type Subject } from "./events.js";
@@ -51,6 +52,21 @@ export interface NatsBusOptions {
   name: string;
   /** Called when a handler throws; the event is otherwise dropped. */
   onHandlerError?: (error: unknown, subject: string) => void;
+  /** Credentials, when the server requires them: user and password, or a `.creds` file. */
+  auth?: NatsAuth | undefined;
+}
+
+/** NATS_USER/NATS_PASSWORD, or NATS_CREDS (a .creds file); none: an open server. */
+export interface NatsAuth {
+  user?: string | undefined;
+  password?: string | undefined;
+  credsFile?: string | undefined;
+}
+
+function authOptions(auth: NatsAuth | undefined) {
+  if (auth?.credsFile) return { authenticator: credsAuthenticator(readFileSync(auth.credsFile)) };
+  if (auth?.user) return { user: auth.user, pass: auth.password ?? "" };
+  return {};
 }
 
 export class NatsBus implements Bus {
@@ -71,6 +87,7 @@ export class NatsBus implements Bus {
         .map((s) => s.trim())
         .filter(Boolean),
       name: options.name,
+      ...authOptions(options.auth),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 5_000,

@@ -157,8 +157,24 @@ function valueOf<T>(value: T | ((earlier: Record<string, unknown>) => T), earlie
   return typeof value === "function" ? (value as (e: Record<string, unknown>) => T)(earlier) : value;
 }
 
-/** TRUST_PROXY as Fastify's trustProxy: true/false, or a comma-separated list of addresses/CIDRs. */
-function parseTrustProxy(raw: string): boolean | string {
+/** Fastify's trustProxy: true/false, addresses/CIDRs, or a function of (address, hop). */
+export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean);
+
+/**
+ * Fastify's trustProxy for `hops` proxies in front (what Fastify does with a number, which
+ * its types do not declare): the socket's peer and the nearest hops-1 forwarded addresses
+ * are proxies, the next one to the left is the client.
+ */
+export const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
+/**
+ * TRUST_PROXY as Fastify's trustProxy: a whole number is the count of proxy hops in front
+ * (their X-Forwarded-For entries are believed, from the right; 0 none: false), else a
+ * boolean word (true: every entry, so the client picks its own address) or a
+ * comma-separated list of proxy addresses/CIDRs.
+ */
+function parseTrustProxy(raw: string): TrustProxy {
+  if (/^\d{1,3}$/.test(raw)) return Number(raw) === 0 ? false : trustHops(Number(raw));
   const lower = raw.toLowerCase();
   if (TRUE.includes(lower)) return true;
   if (FALSE.includes(lower)) return false;
@@ -183,6 +199,11 @@ export const common = {
   databaseUrl: setting.optional("DATABASE_URL", { required: true, services: BACKEND }),
   /** Comma-separated server list; production needs it. */
   natsUrl: setting.optional("NATS_URL", { required: true, services: ALL }),
+  /** NATS credentials (all optional: an open NATS works without them). */
+  natsUser: setting.optional("NATS_USER", { services: ALL }),
+  natsPassword: setting.optional("NATS_PASSWORD", { services: ALL }),
+  /** A NATS .creds file (JWT + nkey seed), instead of user and password. */
+  natsCreds: setting.optional("NATS_CREDS", { services: ALL }),
   /** SIGNET_MASTER_KEY parsed: base64 of 32 bytes, the sealing key first, older ones after commas. */
   keyring: setting.custom<Keyring>({
     env: "SIGNET_MASTER_KEY",
@@ -197,8 +218,8 @@ export const common = {
     },
     services: BACKEND,
   }),
-  /** Fastify's trustProxy: true/false, or a comma-separated list of addresses/CIDRs. */
-  trustProxy: setting.custom<boolean | string>({
+  /** Fastify's trustProxy: proxy hops (a number), true/false, or a comma-separated list of addresses/CIDRs. */
+  trustProxy: setting.custom<TrustProxy>({
     env: "TRUST_PROXY",
     parse: parseTrustProxy,
     default: false,
@@ -212,3 +233,10 @@ export interface ServerConfig {
   port: number;
   drainDelayMs: number;
 }
+
+/** The NATS credentials of a config that spreads common.natsUser/natsPassword/natsCreds. */
+export const natsAuthOf = (config: {
+  natsUser: string | undefined;
+  natsPassword: string | undefined;
+  natsCreds: string | undefined;
+}) => ({ user: config.natsUser, password: config.natsPassword, credsFile: config.natsCreds });

@@ -165,10 +165,10 @@ describe("createSignedClient", () => {
     const e401 = await wrongSecret.request("GET", "/me", { token: TOKEN }).catch((e: unknown) => e);
     expect(e401).toMatchObject({ status: 401, code: "signature_invalid", problem: "signature_invalid" });
 
-    const unknownToken = await client
-      .request("GET", "/me", { token: { key: "nope", secret: "x" } })
+    const revokedToken = await client
+      .request("GET", "/me", { token: { key: "revoked-token", secret: TOKEN.secret } })
       .catch((e: unknown) => e);
-    expect(unknownToken).toMatchObject({ status: 401, code: "token_rejected", problem: "token_rejected" });
+    expect(revokedToken).toMatchObject({ status: 401, code: "token_revoked", problem: "token_revoked" });
 
     const limited = await client.request("GET", "/limited", { token: TOKEN }).catch((e: unknown) => e);
     expect(limited).toMatchObject({ status: 429, code: "rate_limited", retryAfter: 7 });

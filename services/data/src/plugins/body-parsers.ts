@@ -1,9 +1,13 @@
 // The data service's body parsers: the raw bytes are kept on request.rawBody, because the
 // client signed them (docs/api.md, "Body hash"), and then parsed — JSON and forms; any
 // other content type is kept for the body hash and never parsed (a route expecting a body
-// then answers 400 invalid_input through its schema).
+// then answers 400 invalid_input through its schema). A form body obeys the parameter
+// rules (docs/api.md, "Limits"; @signet/shared/oauth parseParameters) before it is decoded:
+// with the query, at most MAX_PARAMETERS; no name twice, in the body or in both; else 400.
 import fp from "fastify-plugin";
-import { ApiError } from "@signet/shared/http";
+import { ApiError, invalidInput } from "@signet/shared/http";
+import { parseParameters } from "@signet/shared/oauth";
+import { MAX_PARAMETERS } from "@signet/shared/rules";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -30,11 +34,14 @@ export const bodyParsers = fp(
       { parseAs: "buffer" },
       (request, body: Buffer, done) => {
         request.rawBody = body;
-        const fields: Record<string, string> = {};
-        for (const [name, value] of new URLSearchParams(body.toString("utf8"))) {
-          if (!(name in fields) && name !== "__proto__") fields[name] = value;
-        }
-        done(null, fields);
+        // the query passed the same rules already (installErrorHandlers): its names are unique
+        const query = (request.query ?? {}) as Record<string, unknown>;
+        const parsed = parseParameters(body.toString("utf8"), {
+          max: MAX_PARAMETERS - Object.keys(query).length,
+          taken: (name) => Object.hasOwn(query, name),
+        });
+        if (parsed.refused !== undefined) return done(invalidInput(parsed.refused), undefined);
+        done(null, parsed.fields);
       },
     );
     app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body: Buffer, done) => {

@@ -12,19 +12,19 @@
 //  * while the bus reports disconnected, the caches are bypassed (a database read every
 //    time, nothing stored), and they are cleared when it reports disconnected/reconnected;
 //  * a fill that raced an eviction never re-inserts the stale entry: the generation is read
-//    before the database read and the entry is stored only if no eviction happened since.
+//    before the database read and the entry is stored only if no eviction happened since;
+//  * a refused consumer or token (revoked, expired) is cached with its secrets and state:
+//    the verifier tells the state only to a request signed with them;
+//  * an unknown key or token is remembered for UNKNOWN_TTL_MS (../lookup-cache.ts), and
+//    concurrent misses of one key share one read, so garbage does not reach PostgreSQL on
+//    every request; an eviction also forgets unknowns and drops reads in flight from sharing.
 import fp from "fastify-plugin";
 import type { Kysely } from "kysely";
 import { Counter } from "prom-client";
 import { type Bus } from "@signet/shared/bus";
 import { type Keyring } from "@signet/shared/crypto";
 import { type Database, type UserStatus } from "@signet/shared/db";
-import {
-  OAuthError,
-  type ConsumerLookup,
-  type CredentialStore,
-  type TokenLookup,
-} from "@signet/shared/oauth";
+import { type ConsumerLookup, type CredentialStore, type TokenLookup } from "@signet/shared/oauth";
 import {
   consumerSecrets,
   findConsumer,
@@ -32,7 +32,7 @@ import {
   openTokenSecret,
   secretsValidUntil,
 } from "@signet/shared/repos";
-import { TtlLru } from "../ttl-lru.js";
+import { LookupCache, type LookupResult, type Read } from "../lookup-cache.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -65,33 +65,28 @@ export interface AuthToken {
   user: AuthUser;
 }
 
-interface CacheStats {
-  consumerHits: number;
-  consumerMisses: number;
-  tokenHits: number;
-  tokenMisses: number;
-  /** Lookups that went to the database without touching the cache (bus disconnected). */
-  bypassed: number;
-  evictions: number;
-  clears: number;
-  /** Fills dropped because an eviction happened while the database was being read. */
-  staleFillsDropped: number;
-  consumers: number;
-  tokens: number;
-  generation: number;
-}
-
 type Kind = "consumer" | "token";
-type LookupResult = "hit" | "miss" | "bypass";
+/** As LookupResult, or bypass: a read of its own with the caches bypassed (bus disconnected). */
+type Result = LookupResult | "bypass";
+
+/**
+ * How long a consumer key or token the database did not know is answered as unknown without
+ * asking it again. The trade-off: a key presented before it existed — a bootstrap consumer
+ * whose client starts before the registry created it — is refused that long after it is
+ * created. Registry-made keys and tokens are random, so no client can present one earlier.
+ */
+export const UNKNOWN_TTL_MS = 5_000;
 
 interface CachedConsumer {
   consumer: AuthConsumer;
   secrets: string[];
+  refused?: "consumer_key_rejected";
 }
 
 interface CachedToken {
   token: AuthToken;
   secret: string;
+  refused?: "token_revoked";
 }
 
 interface CredentialCacheOptions {
@@ -102,90 +97,100 @@ interface CredentialCacheOptions {
   maxAgeMs: number;
   maxEntries: number;
   /** Called for every lookup (the lookups metric). */
-  onLookup?: (kind: Kind, result: LookupResult) => void;
+  onLookup?: (kind: Kind, result: Result) => void;
 }
 
 /**
  * The per-pod credential cache and the CredentialStore over it. `consumer()` and
- * `token()` follow the verifier's contract: null for unknown, OAuthError for refused.
+ * `token()` follow the verifier's contract: null for unknown, a lookup with `refused` set
+ * for a revoked or expired one.
  */
 export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken> {
-  private readonly consumers: TtlLru<CachedConsumer>;
-  private readonly tokens: TtlLru<CachedToken>;
+  private readonly consumers: LookupCache<CachedConsumer>;
+  private readonly tokens: LookupCache<CachedToken>;
   private generation = 0;
   private readonly counts = {
     consumerHits: 0,
     consumerMisses: 0,
     tokenHits: 0,
     tokenMisses: 0,
+    /** Lookups that went to the database without touching the cache (bus disconnected). */
     bypassed: 0,
     evictions: 0,
     clears: 0,
+    /** Fills dropped because an eviction happened while the database was being read. */
     staleFillsDropped: 0,
+    /** Lookups answered from the unknown keys and tokens (no database read). */
+    unknownHits: 0,
+    /** Lookups that shared a concurrent lookup's database read. */
+    joinedReads: 0,
   };
 
   constructor(private readonly options: CredentialCacheOptions) {
-    this.consumers = new TtlLru(options.maxEntries);
-    this.tokens = new TtlLru(options.maxEntries);
+    const guard = {
+      generation: () => this.generation,
+      store: (generation: number, insert: () => void) => this.store(generation, insert),
+    };
+    const unknownTtlMs = Math.min(UNKNOWN_TTL_MS, options.maxAgeMs);
+    this.consumers = new LookupCache(options.maxEntries, unknownTtlMs, guard);
+    this.tokens = new LookupCache(options.maxEntries, unknownTtlMs, guard);
   }
 
   private cacheable(): boolean {
     return this.options.maxAgeMs > 0 && this.options.maxEntries > 0 && this.options.bus.isConnected();
   }
 
-  /** The cached value, if the caches may be used and hold it; counts the lookup. */
-  private cached<V>(kind: Kind, lru: TtlLru<V>, key: string, useCache: boolean): V | undefined {
-    const value = useCache ? lru.get(key, Date.now()) : undefined;
-    const result: LookupResult = !useCache ? "bypass" : value ? "hit" : "miss";
+  private count(kind: Kind, result: Result): void {
     if (result === "bypass") this.counts.bypassed++;
+    else if (result === "unknown") this.counts.unknownHits++;
+    else if (result === "joined") this.counts.joinedReads++;
     else if (kind === "consumer") this.counts[result === "hit" ? "consumerHits" : "consumerMisses"]++;
     else this.counts[result === "hit" ? "tokenHits" : "tokenMisses"]++;
     this.options.onLookup?.(kind, result);
-    return value;
+  }
+
+  /** Through the cache, or (bus disconnected, caching off) straight from the database. */
+  private async lookup<V>(kind: Kind, cache: LookupCache<V>, key: string, read: () => Promise<Read<V>>) {
+    if (this.cacheable()) return cache.get(key, read, (result) => this.count(kind, result));
+    this.count(kind, "bypass");
+    return (await read())?.value ?? null;
   }
 
   // ---- CredentialStore -------------------------------------------------------------
 
   async consumer(key: string): Promise<ConsumerLookup<AuthConsumer> | null> {
-    const useCache = this.cacheable();
-    const cached = this.cached("consumer", this.consumers, key, useCache);
-    if (cached) return { record: cached.consumer, secrets: cached.secrets };
+    const entry = await this.lookup("consumer", this.consumers, key, () => this.readConsumer(key));
+    return entry && { record: entry.consumer, secrets: entry.secrets, refused: entry.refused };
+  }
 
-    const generation = this.generation;
+  async token(token: string, consumer: AuthConsumer): Promise<TokenLookup<AuthToken> | null> {
+    const entry = await this.lookup("token", this.tokens, token, () => this.readToken(token));
+    if (!entry) return null;
+    const refused =
+      // a token presented by another consumer than the one it was issued through
+      entry.token.consumer_key !== consumer.key
+        ? "token_rejected"
+        : (entry.refused ?? (entry.token.expires_at.getTime() <= Date.now() ? "token_expired" : undefined));
+    return { record: entry.token, secret: entry.secret, refused };
+  }
+
+  private async readConsumer(key: string): Promise<Read<CachedConsumer>> {
     const row = await findConsumer(this.options.db, key);
     if (!row) return null;
-    if (row.status !== "active")
-      throw new OAuthError("consumer_key_rejected", "this consumer has been revoked");
     const now = Date.now();
     const value: CachedConsumer = {
       consumer: { key: row.key, name: row.name, scopes: [...row.scopes] },
       secrets: consumerSecrets(this.options.keyring, row, now),
+      ...(row.status !== "active" ? { refused: "consumer_key_rejected" as const } : {}),
     };
-    if (useCache) {
-      const expiresAt = Math.min(now + this.options.maxAgeMs, secretsValidUntil(row, now));
-      this.store(generation, () => this.consumers.set(key, value, expiresAt));
-    }
-    return { record: value.consumer, secrets: value.secrets };
+    return { value, until: Math.min(now + this.options.maxAgeMs, secretsValidUntil(row, now)) };
   }
 
-  async token(token: string, consumer: AuthConsumer): Promise<TokenLookup<AuthToken> | null> {
-    const useCache = this.cacheable();
-    const cached = this.cached("token", this.tokens, token, useCache);
-    if (cached) {
-      if (cached.token.consumer_key !== consumer.key) return null;
-      return { record: cached.token, secret: cached.secret };
-    }
-
-    const generation = this.generation;
+  private async readToken(token: string): Promise<Read<CachedToken>> {
     const row = await findTokenForVerification(this.options.db, token);
-    // A token presented by another consumer than the one it was issued through is unknown to it.
-    if (!row || row.consumer_key !== consumer.key) return null;
-    if (row.revoked_at !== null || row.consumer_status !== "active") {
-      throw new OAuthError("token_revoked", "this token has been revoked");
-    }
+    if (!row) return null;
     const now = Date.now();
-    const expiresAt = row.expires_at.getTime();
-    if (expiresAt <= now) throw new OAuthError("token_expired", "this token has expired");
+    const refused = row.revoked_at !== null || row.consumer_status !== "active";
     const { user_id, username, display_name, user_status } = row;
     const value: CachedToken = {
       token: {
@@ -196,13 +201,12 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
         user: { id: user_id, username, display_name, status: user_status },
       },
       secret: openTokenSecret(this.options.keyring, row),
+      ...(refused ? { refused: "token_revoked" as const } : {}),
     };
-    if (useCache) {
-      this.store(generation, () =>
-        this.tokens.set(token, value, Math.min(now + this.options.maxAgeMs, expiresAt)),
-      );
-    }
-    return { record: value.token, secret: value.secret };
+    // a live token's entry ends when the token does; a dead one's state no longer changes
+    const expiresAt = row.expires_at.getTime();
+    const live = !refused && expiresAt > now;
+    return { value, until: Math.min(now + this.options.maxAgeMs, live ? expiresAt : Infinity) };
   }
 
   /** Stores only if no eviction happened since `generation` was read and the bus is still up. */
@@ -216,33 +220,35 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
 
   // ---- eviction ----------------------------------------------------------------------
 
+  /** Every eviction: a new generation, and no lookup joins a read that started before it. */
   private bump(): void {
     this.generation++;
     this.counts.evictions++;
+    this.consumers.dropReads();
+    this.tokens.dropReads();
   }
 
   /** A revoked consumer: the consumer and every cached token issued through it. */
   evictConsumer(key: string): void {
-    this.bump();
-    this.consumers.delete(key);
-    this.tokens.deleteWhere((t) => t.token.consumer_key === key);
+    this.evictConsumerSecrets(key);
+    this.tokens.found.deleteWhere((t) => t.token.consumer_key === key);
   }
 
-  /** A rotated consumer: only its secrets changed; its tokens stay valid. */
+  /** A rotated (or changed) consumer: only its own entry; its tokens stay valid. */
   evictConsumerSecrets(key: string): void {
     this.bump();
-    this.consumers.delete(key);
+    this.consumers.forget(key);
   }
 
   /** A disabled user (or a password change): every cached token of that user. */
   evictUser(userId: string): void {
     this.bump();
-    this.tokens.deleteWhere((t) => t.token.user_id === userId);
+    this.tokens.found.deleteWhere((t) => t.token.user_id === userId);
   }
 
   evictToken(token: string): void {
     this.bump();
-    this.tokens.delete(token);
+    this.tokens.forget(token);
   }
 
   /** Forget everything (bus reconnected or disconnected, malformed event). */
@@ -253,11 +259,13 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     this.tokens.clear();
   }
 
-  stats(): CacheStats {
+  stats() {
     return {
       ...this.counts,
-      consumers: this.consumers.size,
-      tokens: this.tokens.size,
+      consumers: this.consumers.found.size,
+      tokens: this.tokens.found.size,
+      unknownConsumers: this.consumers.unknown.size,
+      unknownTokens: this.tokens.unknown.size,
       generation: this.generation,
     };
   }
@@ -267,7 +275,7 @@ export const credentials = fp(
   async (app) => {
     const lookups = new Counter({
       name: "signet_credential_cache_lookups_total",
-      help: "Credential cache lookups by kind (consumer, token) and result (hit, miss, bypass: bus disconnected)",
+      help: "Credential cache lookups by kind (consumer, token) and result (hit, unknown: a key the database did not know, answered again from memory, miss: a database read, joined: a concurrent lookup's read shared, bypass: bus disconnected)",
       labelNames: ["kind", "result"],
       registers: [app.metrics],
     });

@@ -6,12 +6,13 @@
 // One row per (consumer_key, token, nonce) — keyed by the first 16 bytes of a SHA-256 over
 // the three, length-prefixed (a lean primary key: every signed request inserts one) — with
 // expires_at = oauth_timestamp + window, after which the timestamp check alone refuses a
-// replay and the row can go. Two different triples sharing a key (odds about 2^-64 for
-// 2^32 rows) would refuse the second request: the failure is closed, never a replay. This
-// is on the hot path of every request, so concurrent use() calls are batched: calls
-// arriving while the event loop is in the same turn, or while an insert is in flight, go
-// into ONE `insert … on conflict do nothing returning …`; a caller wins when its row comes
-// back. A duplicate inside one batch: only its first caller wins.
+// replay; the purge waits a further window, by the database's clock, before the row goes.
+// Two different triples sharing a key (odds about 2^-64 for 2^32 rows) would refuse the
+// second request: the failure is closed, never a replay. This is on the hot path of every
+// request, so concurrent use() calls are batched: calls arriving while the event loop is in
+// the same turn, or while an insert is in flight, go into ONE `insert … on conflict do
+// nothing returning …`; a caller wins when its row comes back. A duplicate inside one
+// batch: only its first caller wins.
 import { createHash } from "node:crypto";
 import fp from "fastify-plugin";
 import { sql, type Kysely } from "kysely";
@@ -146,12 +147,16 @@ export class PgNonceStore implements NonceStore {
     }
   }
 
-  /** Deletes rows whose window has passed; returns how many. */
+  /**
+   * Deletes the rows no pod can still need; returns how many. The cutoff is the database's
+   * clock, never this pod's (a pod whose clock runs ahead would delete what the others still
+   * accept), less a whole extra window: a row goes once its timestamp is two windows behind
+   * the database's clock, so a pod whose clock lags that clock by up to a window, still
+   * accepting the timestamp, still finds the row (docs/design.md, "Shared replay protection").
+   */
   async purge(): Promise<number> {
-    const result = await this.db
-      .deleteFrom("nonce_keys")
-      .where("expires_at", "<", Math.floor(Date.now() / 1000))
-      .executeTakeFirst();
+    const cutoff = sql<number>`floor(extract(epoch from now()))::bigint - ${this.options.timestampWindow}`;
+    const result = await this.db.deleteFrom("nonce_keys").where("expires_at", "<", cutoff).executeTakeFirst();
     const rows = Number(result.numDeletedRows);
     this.options.events?.purged?.(rows);
     return rows;

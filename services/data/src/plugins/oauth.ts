@@ -15,7 +15,10 @@ import type { AuthConsumer, AuthToken, AuthUser } from "./credentials.js";
 interface OAuthRouteOptions {
   /** true: consumer + access token (three-legged); false: consumer only (two-legged). */
   token: boolean;
-  /** Scopes the consumer needs; a consumer with an empty scope list is unrestricted. */
+  /**
+   * Scopes the consumer needs (all of them). Without any, the route still needs a consumer
+   * granted something: an empty scope list grants nothing (docs/api.md, "Scopes").
+   */
   scopes?: string[];
 }
 
@@ -33,9 +36,13 @@ declare module "fastify" {
   }
 }
 
-/** Scopes must all be granted; an empty grant list means unrestricted. */
-function hasScopes(granted: readonly string[], required: readonly string[] | undefined): boolean {
-  if (!required || required.length === 0 || granted.length === 0) return true;
+/**
+ * Whether a consumer granted `granted` may do what `required` names: `*` grants every
+ * scope, an empty list none (not even a route that names no scope).
+ */
+export function holdsScopes(granted: readonly string[], required: readonly string[] = []): boolean {
+  if (granted.length === 0) return false;
+  if (granted.includes("*")) return true;
   return required.every((scope) => granted.includes(scope));
 }
 
@@ -83,11 +90,13 @@ export const oauth = fp(
             throw new ApiError(403, "user_disabled", "this user account is disabled");
           }
         }
-        if (!hasScopes(verified.consumer.scopes, route.scopes)) {
+        if (!holdsScopes(verified.consumer.scopes, route.scopes)) {
           throw new ApiError(
             403,
             "insufficient_scope",
-            `this consumer lacks the scope(s): ${route.scopes?.join(", ")}`,
+            route.scopes?.length
+              ? `this consumer lacks the scope(s): ${route.scopes.join(", ")}`
+              : "this consumer is granted no scope",
           );
         }
         outcomes.inc({ outcome: "ok" });

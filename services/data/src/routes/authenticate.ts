@@ -1,6 +1,8 @@
-// POST /authenticate: log a user in (consumer-signed), rate-limited per username and per
-// client address (docs/api.md, "Login rate limits").
-import type { FastifyRequest } from "fastify";
+// POST /authenticate: log a user in (consumer-signed). Failed logins are throttled per
+// (username, client address) and per client address, in budgets every data pod shares
+// (plugins/rate-limit.ts; docs/api.md, "Login rate limits"): an attempt is taken before
+// the password is checked and given back when it was right, so only failures count and
+// the owner, from another address, still gets in while an attacker's budget is spent.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { ApiError } from "@signet/shared/http";
@@ -12,21 +14,6 @@ import { LoginBody, LoginResponse, oauthErrors, SECURITY } from "../schemas.js";
 export const authenticateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { loginLimitPerUser, loginLimitPerAddress, loginLimitWindowMs, keyring, tokenTtl } = app.dataConfig;
 
-  // Per-pod memory stores (@fastify/rate-limit's LocalStore): with N pods an attacker gets
-  // N times the budget; a shared store (Redis) would close that, at a dependency's cost.
-  const byUser = app.createRateLimit({
-    max: loginLimitPerUser,
-    timeWindow: loginLimitWindowMs,
-    keyGenerator: (req: FastifyRequest) =>
-      `user:${String((req.body as { username?: unknown } | undefined)?.username ?? "").toLowerCase()}`,
-  });
-  const byAddress = app.createRateLimit({
-    max: loginLimitPerAddress,
-    timeWindow: loginLimitWindowMs,
-    keyGenerator: (req: FastifyRequest) =>
-      `addr:${(req.body as { client_ip?: string } | undefined)?.client_ip ?? req.ip}`,
-  });
-
   app.post(
     "/authenticate",
     {
@@ -36,7 +23,8 @@ export const authenticateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Signed with consumer credentials only (two-legged). Scope: `authenticate`. Body as a form (signed through the base string) or JSON (signed through oauth_body_hash). " +
           "An unknown user and a wrong password get the same 401 invalid_credentials in the same time; a disabled user gets 403 user_disabled after a correct password. " +
-          "Rate-limited per username and per client address (`client_ip` when the consumer sends it, otherwise the socket address): 429 rate_limited with Retry-After.",
+          `Failed logins are limited to ${loginLimitPerUser} per (username, client address) and ${loginLimitPerAddress} per client address in any ${loginLimitWindowMs / 1000} s, shared by every data pod; ` +
+          "the client address is `client_ip` from a consumer holding the `client-address` scope (ignored from any other), else the request's address. Over a limit: 429 rate_limited with Retry-After, even for the right password.",
         tags: ["accounts"],
         security: SECURITY,
         body: LoginBody,
@@ -47,23 +35,24 @@ export const authenticateRoutes: FastifyPluginAsyncTypebox = async (app) => {
           429: Type.Ref("Error", { description: "rate_limited; see Retry-After" }),
         },
       },
-      preHandler: async (request) => {
-        for (const limiter of [byUser, byAddress]) {
-          const result = await limiter(request);
-          if (!result.isAllowed && result.isExceeded) {
-            throw new ApiError(429, "rate_limited", "too many login attempts, try again later", {
-              "retry-after": String(Math.max(1, result.ttlInSeconds)),
-            });
-          }
-        }
-      },
     },
     async (request) => {
-      const { username, password } = request.body;
+      const { username, password, client_ip } = request.body;
+      const address = app.throttle.clientAddress(request, client_ip);
+      const giveBack = await app.throttle.take([
+        { kind: "login-address", key: address, limit: loginLimitPerAddress, windowMs: loginLimitWindowMs },
+        {
+          kind: "login-user",
+          key: `${username.toLowerCase()}\n${address}`,
+          limit: loginLimitPerUser,
+          windowMs: loginLimitWindowMs,
+        },
+      ]);
       const user = USERNAME_RE.test(username) ? await findUserByUsername(app.db, username) : undefined;
       // verifyPassword(null) burns the same time as a real check, so an unknown user is not faster.
       const ok = await verifyPassword(user?.password_hash ?? null, password);
       if (!user || !ok) throw new ApiError(401, "invalid_credentials", "wrong username or password");
+      await giveBack(); // the right password: not a failed login
       if (user.status !== "active") throw new ApiError(403, "user_disabled", "this user account is disabled");
       const issued = await issueToken(app.db, keyring, {
         userId: user.id,

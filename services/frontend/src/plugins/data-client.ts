@@ -59,10 +59,14 @@ export class DataClient {
   }
 
   signUp(
-    input: { username: string; password: string; display_name: string },
+    input: { username: string; password: string; display_name: string; clientIp: string },
     requestId: string,
   ): Promise<DataUser> {
-    return this.client.request<DataUser>("POST", "/users", { json: input, requestId });
+    const { clientIp, ...user } = input;
+    return this.client.request<DataUser>("POST", "/users", {
+      json: { ...user, client_ip: clientIp.slice(0, 64) },
+      requestId,
+    });
   }
 
   async listNotes(token: TokenCredentials, requestId: string): Promise<Note[]> {

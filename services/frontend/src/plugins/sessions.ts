@@ -1,6 +1,7 @@
 // Sessions, server-side (docs/design.md, "Server-side sessions"; docs/api.md, "Session
-// cookie and store"): the store — a NATS JetStream KV bucket over the bus's connection, or in
-// memory when there is no NATS (`npm start` without NATS_URL) — with its readiness check
+// cookie and store"): the store — a NATS JetStream KV bucket over the bus's connection, its
+// entries sealed under a key derived from SESSION_SECRET (session-seal.ts), or in memory when
+// there is no NATS (`npm start` without NATS_URL) — with its readiness check
 // "sessions"; @fastify/cookie and @fastify/session over it; sliding expiry without a store
 // write per page view. Only signed-in users have a stored session: anonymous pages store
 // nothing (the CSRF secret lives in its own cookie: plugins/csrf.ts).
@@ -13,6 +14,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { NatsBus } from "@signet/shared/bus";
 import type { FrontendConfig } from "../config.js";
+import { SessionSeal } from "../session-seal.js";
 import { MemorySessionStore, NatsKvSessionStore, type SessionStore } from "../session-store.js";
 import type { DataUser } from "./data-client.js";
 
@@ -63,6 +65,8 @@ async function openStore(app: FastifyInstance): Promise<SessionStore> {
       bucket: config.sessionBucket,
       ttlMs,
       replicas: config.sessionBucketReplicas,
+      // hashed keys and AES-GCM-sealed values: a reader of the bucket learns no credential
+      seal: new SessionSeal(sessionSecrets(config)),
     });
   }
   app.log.info("no NATS: sessions are kept in memory (one process only, lost on restart)");

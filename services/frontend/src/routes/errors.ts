@@ -1,12 +1,14 @@
 // What a failed page request shows (docs/api.md, "Error pages"): a friendly page with the
 // right status, or — when the data service refused the user's token — the end of the session
 // and /login saying why. Set by app.ts: notFoundPage and errorPage for every route,
-// pageErrorHandler in the pages' context (where sessions exist).
+// pageErrorHandler in the pages' context (where sessions exist), frameworkErrorPage for what
+// Fastify refuses before any route (a URL it cannot decode).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { SignetApiError } from "@signet/shared/client";
 import { sendPage, type PageKind } from "../pages.js";
+import { baseHeaders } from "../plugins/security.js";
 import { loginUrl, safeNext } from "../safe-next.js";
-import { endSession } from "../session.js";
+import { endSession, signedIn } from "../session.js";
 
 type PageError = Error & { statusCode?: number; code?: string; retryAfterSeconds?: number };
 
@@ -32,10 +34,18 @@ export type DataFailure =
   | { kind: "session_ended"; reason: string }
   | { kind: "page"; page: PageKind; retryAfter?: number | undefined };
 
-/** What a failed data-service call means for the browser user. */
-export function classifyDataError(error: SignetApiError): DataFailure {
+/**
+ * What a failed data-service call means for the browser user. `withToken`: the call carried
+ * the session's token. The data service tells a token's state only to a request signed with
+ * the token's secret (docs/design.md, "No oracle without a signature"): a token it no longer
+ * knows (a database reset) makes a signed-in call fail as signature_invalid, which — the
+ * frontend's own consumer being good, or no one could have logged in — ends the session.
+ */
+export function classifyDataError(error: SignetApiError, withToken = false): DataFailure {
   const problem = error.problem ?? error.code;
   if (TOKEN_PROBLEMS.has(problem)) return { kind: "session_ended", reason: problem };
+  if (withToken && problem === "signature_invalid")
+    return { kind: "session_ended", reason: "token_rejected" };
   if (error.code === "user_disabled") return { kind: "session_ended", reason: "user_disabled" };
   if (CONSUMER_PROBLEMS.has(problem)) return { kind: "page", page: "misconfigured" };
   if (error.code === "unavailable" || error.status === 503 || error.status === 502 || error.status === 504) {
@@ -47,6 +57,19 @@ export function classifyDataError(error: SignetApiError): DataFailure {
 
 export function notFoundPage(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
   return sendPage(this.views, request, reply, "not_found");
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot decode (`/%ZZ`, `/%E0%A4%A`) or a route
+ * parameter over its length gets the 400 page instead of Fastify's JSON. No request hook has
+ * run (no helmet), so the page's security headers are set here.
+ */
+export function frameworkErrorPage(error: PageError, request: FastifyRequest, reply: FastifyReply) {
+  const app = request.server;
+  request.log.info({ code: error.code, url: request.url }, "request refused before routing");
+  reply.headers(baseHeaders(app.frontendConfig.cookieSecure));
+  const clientError = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+  return sendPage(app.views, request, reply, clientError ? "bad_request" : "internal");
 }
 
 /** Errors outside the data calls: CSRF, rate limits, bad requests, an unreachable session store, bugs. */
@@ -85,7 +108,7 @@ export async function pageErrorHandler(
   reply: FastifyReply,
 ) {
   if (!(error instanceof SignetApiError)) return errorPage.call(this, error, request, reply);
-  const failure = classifyDataError(error);
+  const failure = classifyDataError(error, typeof signedIn(request) === "object");
   if (failure.kind === "session_ended") {
     request.log.info(
       { reason: failure.reason, request_id: error.requestId },

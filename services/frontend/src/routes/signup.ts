@@ -69,7 +69,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       try {
         await dataClient.signUp(
-          { username: values.username, password, display_name: values.display_name },
+          { username: values.username, password, display_name: values.display_name, clientIp: request.ip },
           request.id,
         );
       } catch (error) {

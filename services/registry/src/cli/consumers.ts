@@ -1,7 +1,65 @@
 // signetctl consumers create|list|show|rotate|revoke
+import { createInterface } from "node:readline";
 import type { Noun } from "./command.js";
 import { usageError } from "./errors.js";
 import { block, printJson, printList, when } from "./output.js";
+
+/**
+ * The scopes a consumer can be granted (docs/api.md, "Scopes"; the same list as SCOPES in
+ * @signet/shared/rules, which the CLI does not import — a test keeps them equal).
+ */
+export const KNOWN_SCOPES = "authenticate users:create notes:read notes:write client-address *".split(" ");
+
+/** "a,b" (or several --scope) as a scope list; an unknown name is a usage error (exit 2). */
+function parseScopes(parts: string[]): string[] {
+  const scopes = parts
+    .flatMap((part) => part.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
+  if (unknown.length) {
+    throw usageError(
+      `unknown scope ${unknown.map((s) => JSON.stringify(s)).join(", ")}; the scopes are ${KNOWN_SCOPES.join(", ")}`,
+    );
+  }
+  return [...new Set(scopes)];
+}
+
+/** One line typed on the terminal (visible); Ctrl-C or Ctrl-D cancels. */
+function askLine(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    rl.on("SIGINT", () => rl.close());
+    rl.on("close", () => {
+      if (!answered) reject(usageError("cancelled"));
+    });
+    rl.question(prompt, (answer) => {
+      answered = true;
+      rl.close();
+      resolve(answer);
+    });
+  });
+}
+
+/** The scopes to create `name` with: --scopes / --scope, else asked for on a terminal. */
+async function scopesFor(name: string, values: Record<string, unknown>): Promise<string[]> {
+  const listed = values.scopes as string | undefined;
+  const repeated = (values.scope as string[] | undefined) ?? [];
+  if (listed !== undefined || repeated.length) return parseScopes([listed ?? "", ...repeated]);
+  if (!process.stdin.isTTY) {
+    throw usageError(
+      `consumers create needs --scopes <scope,...> (${KNOWN_SCOPES.join(", ")}; "*" for everything, "" for nothing)`,
+    );
+  }
+  return parseScopes([
+    await askLine(
+      `Scopes for ${name}, comma-separated (${KNOWN_SCOPES.slice(0, -1).join(", ")}; * for everything; empty for nothing): `,
+    ),
+  ]);
+}
+
+const shownScopes = (scopes: string[]) => scopes.join(",") || "(none)";
 
 interface ConsumerView {
   key: string;
@@ -28,19 +86,28 @@ export const consumers: Noun = {
       verb: "create",
       args: ["name"],
       summary: "create a consumer; prints its key and secret (the secret is shown only once)",
+      details:
+        "Scopes: what the consumer may do on the data service. Without --scopes, they are asked for on a\n" +
+        `terminal. Known scopes: ${KNOWN_SCOPES.join(", ")} (* grants everything; none grants nothing).`,
       options: {
+        scopes: {
+          type: "string",
+          required: true,
+          label: "--scopes <scope,...>",
+          description: 'what it may do, comma-separated; "*" for everything, "" for nothing',
+        },
         scope: {
           type: "string",
           multiple: true,
           label: "--scope <scope>",
-          description: "grant a scope (repeatable); none = every route",
+          description: "grant one scope (repeatable; adds to --scopes)",
         },
       },
       async run({ client, output }, [name], values) {
-        const scopes = (values.scope as string[] | undefined) ?? [];
+        const scopes = await scopesFor(name!, values);
         const created = await client.request<ConsumerView & { secret: string }>("POST", "/consumers", {
           name,
-          ...(scopes.length ? { scopes } : {}),
+          scopes,
         });
         if (output.json) return printJson(output, created);
         output.out(
@@ -48,12 +115,13 @@ export const consumers: Noun = {
             ["key", created.key],
             ["secret", created.secret],
             ["name", created.name],
-            ["scopes", created.scopes.join(",") || "(all)"],
+            ["scopes", shownScopes(created.scopes)],
             ["status", created.status],
             ["created", when(created.created_at)],
           ]),
         );
         output.err("The secret is shown only now: store it safely.");
+        if (created.scopes.length === 0) output.err("It is granted no scope: every data route refuses it.");
       },
     },
     {
@@ -67,7 +135,7 @@ export const consumers: Noun = {
           { header: "KEY", value: (c) => c.key },
           { header: "NAME", value: (c) => c.name },
           { header: "STATUS", value: (c) => c.status },
-          { header: "SCOPES", value: (c) => c.scopes.join(",") || "(all)" },
+          { header: "SCOPES", value: (c) => shownScopes(c.scopes) },
           { header: "CREATED", value: (c) => when(c.created_at) },
           { header: "REVOKED", value: (c) => when(c.revoked_at) },
         ]);
@@ -86,7 +154,7 @@ export const consumers: Noun = {
             ["key", c.key],
             ["name", c.name],
             ["status", c.status],
-            ["scopes", c.scopes.join(",") || "(all)"],
+            ["scopes", shownScopes(c.scopes)],
             ["created", when(c.created_at)],
             ["revoked", when(c.revoked_at)],
           ]),

@@ -1,20 +1,43 @@
-// Output for people (aligned tables, key/value blocks) and for scripts (--json).
+// Output for people (aligned tables, key/value blocks) and for scripts (--json). Nothing
+// signetctl writes carries a control character a terminal would act on: every one but the
+// line feeds between lines is written as a visible \uXXXX escape, in both modes (in JSON a
+// valid string escape; JSON.stringify itself leaves DEL, C1 and bidi controls raw).
+
+/**
+ * The characters escaped: C0 controls, DEL, C1 controls, bidi embeddings, overrides and
+ * isolates. The same set as @signet/shared/rules CONTROL_CHARACTERS, which the APIs refuse
+ * in names and free text (signetctl imports no @signet/*: a test holds the two together).
+ */
+export const CONTROL_CHARACTERS = "\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069";
+const CONTROLS = new RegExp(`[${CONTROL_CHARACTERS}]`, "gu");
+
+/** `text` with every control character as \uXXXX; line feeds too unless `keepLines`. */
+export function escapeControls(text: string, keepLines = false): string {
+  return text.replace(CONTROLS, (c) =>
+    keepLines && c === "\n" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 export interface Output {
   json: boolean;
   out(text: string): void;
   err(text: string): void;
 }
 
+/** What is written for `text`: its control characters escaped, ending in one line feed. */
+const line = (text: string) => escapeControls(text.endsWith("\n") ? text.slice(0, -1) : text, true) + "\n";
+
 export function stdOutput(json: boolean): Output {
   return {
     json,
-    out: (text) => void process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-    err: (text) => void process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+    out: (text) => void process.stdout.write(line(text)),
+    err: (text) => void process.stderr.write(line(text)),
   };
 }
 
+/** JSON, with DEL, C1 and bidi controls written as \uXXXX too (JSON.stringify escapes only C0). */
 export function printJson(output: Output, value: unknown): void {
-  output.out(JSON.stringify(value, null, 2));
+  output.out(escapeControls(JSON.stringify(value, null, 2), true));
 }
 
 /** An aligned table: one header line, then one line per row; "-" for empty cells. */
@@ -52,9 +75,10 @@ export function block(pairs: [string, string | null | undefined][]): string {
   return pairs.map(([k, v]) => `${k.padEnd(width)}  ${clean(v)}`).join("\n");
 }
 
+/** A cell or value: "-" when empty, line breaks and tabs as one space, other controls escaped. */
 function clean(value: string | null | undefined): string {
   if (value === null || value === undefined || value === "") return "-";
-  return value.replace(/[\r\n\t]+/g, " ");
+  return escapeControls(value.replace(/[\r\n\t]+/g, " "));
 }
 
 /** "2026-11-28T17:49:51.123Z" → "2026-11-28 17:49:51Z" */

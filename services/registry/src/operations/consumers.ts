@@ -16,6 +16,7 @@ import {
   revokeConsumer,
   revokeConsumerTokens,
   rotateConsumer,
+  setConsumerScopes,
 } from "@signet/shared/repos";
 
 /**
@@ -116,6 +117,36 @@ export async function replaceBootstrapSecret(
   await announceRotation(announcer, input.actor, input.key, { bootstrap: true, grace_seconds: 0 }, (trx) =>
     rotateConsumer(trx, keyring, input.key, 0, input.secret),
   );
+}
+
+/**
+ * Sets a bootstrap consumer's scopes to those its SIGNET_BOOTSTRAP_CONSUMERS entry names
+ * (the environment is the source of truth for them, as for its secret): one transaction
+ * with the consumer.update audit row, announced as signet.consumer.rotated — the event on
+ * which every data pod forgets the consumer it cached (its tokens stay) and reads it anew,
+ * narrowed scopes included.
+ */
+export async function setBootstrapScopes(
+  announcer: Announcer,
+  input: { key: string; scopes: string[]; actor: string },
+): Promise<void> {
+  await announcer.commitAndAnnounce(SUBJECTS.consumerRotated, async (trx) => {
+    const current = await lockConsumer(trx, input.key);
+    if (!current) throw notFound("consumer");
+    await setConsumerScopes(trx, input.key, input.scopes);
+    await recordAudit(trx, {
+      actor: input.actor,
+      action: "consumer.update",
+      target: input.key,
+      details: { scopes: input.scopes, previous_scopes: current.scopes, bootstrap: true },
+    });
+    const payload: ConsumerRotatedEvent = {
+      key: input.key,
+      at: new Date().toISOString(),
+      actor: input.actor,
+    };
+    return { payload: { ...payload }, result: undefined };
+  });
 }
 
 /**

@@ -1,5 +1,9 @@
 // SIGNET_BOOTSTRAP_CONSUMERS, imported at start (before the app is ready), idempotently:
-//  - key absent: created with that key and secret (audited as consumer.create by "bootstrap");
+//  - key absent: created with that key, secret and scopes — `*` when the entry names none
+//    (audited as consumer.create by "bootstrap");
+//  - key present, active, and the entry names scopes other than its own: they are applied
+//    (consumer.update, announced like a rotation so every pod re-reads the consumer); an
+//    entry without scopes leaves an existing consumer's scopes alone;
 //  - key present, same secret: nothing changes;
 //  - key present, active, different secret: the secret is REPLACED (no grace period),
 //    audited as consumer.rotate by "bootstrap" and announced as signet.consumer.rotated —
@@ -17,7 +21,7 @@ import type { Database } from "@signet/shared/db";
 import { ApiError } from "@signet/shared/http";
 import { consumerContext, findConsumer } from "@signet/shared/repos";
 import type { BootstrapConsumer } from "../config.js";
-import { addConsumer, replaceBootstrapSecret } from "../operations/consumers.js";
+import { addConsumer, replaceBootstrapSecret, setBootstrapScopes } from "../operations/consumers.js";
 
 const actor = "bootstrap";
 
@@ -28,6 +32,9 @@ interface Importer {
   log: FastifyBaseLogger;
 }
 
+const sameScopes = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((scope) => b.includes(scope));
+
 async function importOne(
   { db, keyring, announcer, log }: Importer,
   wanted: BootstrapConsumer,
@@ -35,7 +42,7 @@ async function importOne(
   let existing = await findConsumer(db, wanted.key);
   if (!existing) {
     try {
-      await addConsumer(db, keyring, { ...wanted, scopes: [], actor, bootstrap: true });
+      await addConsumer(db, keyring, { ...wanted, scopes: wanted.scopes ?? ["*"], actor, bootstrap: true });
       log.info({ key: wanted.key, name: wanted.name }, "bootstrap consumer created");
       return;
     } catch (error) {
@@ -55,6 +62,13 @@ async function importOne(
       "bootstrap consumer is revoked; left revoked (issue a new key to replace it)",
     );
     return;
+  }
+  if (wanted.scopes && !sameScopes(existing.scopes, wanted.scopes)) {
+    await setBootstrapScopes(announcer, { key: wanted.key, scopes: wanted.scopes, actor });
+    log.warn(
+      { key: wanted.key, scopes: wanted.scopes, previous: existing.scopes },
+      "bootstrap consumer scopes differed from SIGNET_BOOTSTRAP_CONSUMERS; replaced",
+    );
   }
   let current: string | undefined;
   try {

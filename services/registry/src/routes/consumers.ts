@@ -28,6 +28,8 @@ export const consumerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: "Create a consumer; the secret is shown only in this answer",
+        description:
+          'scopes is required: what the consumer may do on the data service (`["*"]` everything, `[]` nothing; docs/api.md, "Scopes").',
         body: CreateConsumerBody,
         response: { 201: CreatedConsumer, ...errors(400, 409) },
       },
@@ -35,7 +37,7 @@ export const consumerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const created = await addConsumer(app.db, keyring, {
         name: request.body.name,
-        scopes: request.body.scopes ?? [],
+        scopes: request.body.scopes,
         actor: request.actor,
       });
       const view = consumerView(created.consumer);

@@ -20,6 +20,7 @@ export interface UsersTable {
 export interface ConsumersTable {
   key: string;
   name: string;
+  /** Scopes granted (docs/api.md, "Scopes"): `*` is every scope, an empty list none. */
   scopes: ColumnType<string[], string[] | undefined, string[]>;
   status: ColumnType<ConsumerStatus, ConsumerStatus | undefined, ConsumerStatus>;
   /** Sealed with the master key (context "consumer:<key>"). */
@@ -48,6 +49,16 @@ export interface NonceKeysTable {
   /** First 16 bytes of SHA-256 over the length-prefixed consumer key, token ("" when two-legged) and nonce. */
   key: Buffer | Uint8Array;
   /** Seconds since the epoch after which the row may be purged. */
+  expires_at: number;
+}
+
+/** The shared throttle (repos/throttle.ts): one row per budget key. */
+export interface ThrottleTable {
+  /** First 16 bytes of SHA-256 over the budget's kind and key text. */
+  key: Buffer | Uint8Array;
+  /** Microseconds since the epoch (database clock) of the attempts counted in the window. */
+  hits: ColumnType<number[], number[], number[]>;
+  /** Microseconds since the epoch after which the row counts nothing and may be purged. */
   expires_at: number;
 }
 
@@ -82,6 +93,7 @@ export interface Database {
   consumers: ConsumersTable;
   access_tokens: AccessTokensTable;
   nonce_keys: NonceKeysTable;
+  throttle: ThrottleTable;
   notes: NotesTable;
   audit_events: AuditEventsTable;
   outbox: OutboxTable;

@@ -1,5 +1,9 @@
-// One error shape for every JSON API: {"error": CODE, "message": TEXT}.
+// One error shape for every JSON API (data, registry): {"error": CODE, "message": TEXT}
+// (docs/api.md, "Error shape"), for errors thrown anywhere, for unknown routes, for what
+// Fastify refuses before routing (a URL that does not decode) and for query strings that
+// break the parameter rules (oauth/parameters.ts).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { parseParameters } from "../oauth/parameters.js";
 import { OAuthError } from "../oauth/types.js";
 
 export class ApiError extends Error {
@@ -43,6 +47,19 @@ function isUnavailableError(error: unknown): boolean {
   );
 }
 
+/**
+ * PostgreSQL "data exception" codes that mean the value sent cannot be stored or compared
+ * — bad input that slipped past a schema, not a fault: 22021 invalid byte sequence (NUL in
+ * text), 22P05 untranslatable character (\u0000 in jsonb), 22P02 invalid text
+ * representation, 22001 too long, 22003 out of range, 22007/22008 bad date or time.
+ */
+const BAD_VALUE_CODES = new Set(["22021", "22P05", "22P02", "22001", "22003", "22007", "22008"]);
+
+function isBadValueError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && BAD_VALUE_CODES.has(code);
+}
+
 function send(
   reply: FastifyReply,
   status: number,
@@ -57,8 +74,36 @@ function send(
     .send({ error: code, message });
 }
 
-/** Installs the JSON error and not-found handlers. */
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_ERR_BAD_URL: "the request URL cannot be percent-decoded",
+  FST_ERR_MAX_PARAM_LENGTH: "a path segment is longer than the router accepts",
+};
+
+/**
+ * The `frameworkErrors` server option of the JSON APIs: what Fastify refuses before any
+ * route or hook runs — a URL that cannot be percent-decoded (`/%ZZ`), a path parameter
+ * over the router's limit — answered in the error shape instead of Fastify's own.
+ */
+export function jsonFrameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode ?? 500;
+  if (status >= 500) return send(reply, 500, "internal", "internal error");
+  // Fastify's messages quote the path: answer with our own words instead.
+  const message = FRAMEWORK_MESSAGES[error.code] ?? "the request URL cannot be read";
+  return send(reply, status, "invalid_input", message);
+}
+
+/**
+ * Installs the JSON error and not-found handlers, and refuses, before anything else reads
+ * it, a query string that breaks the parameter rules (oauth/parameters.ts): 400 invalid_input.
+ */
 export function installErrorHandlers(app: FastifyInstance): void {
+  app.addHook("onRequest", async (request) => {
+    const url = request.url;
+    const start = url.indexOf("?");
+    if (start < 0 || start === url.length - 1) return;
+    const { refused } = parseParameters(url.slice(start + 1), { checkValues: true });
+    if (refused !== undefined) throw invalidInput(refused);
+  });
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof OAuthError) {
       return send(reply, error.status, error.problem, error.message, {
@@ -68,6 +113,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (error instanceof ApiError) return send(reply, error.status, error.code, error.message, error.headers);
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) return send(reply, 400, "invalid_input", error.message);
+    if (isBadValueError(error)) {
+      request.log.info({ err: error }, "the database refused a value: answered as invalid input");
+      return send(reply, 400, "invalid_input", "a value cannot be stored (invalid characters or encoding)");
+    }
     if (fastifyError.statusCode === 429) {
       return send(reply, 429, "rate_limited", "too many requests, slow down");
     }

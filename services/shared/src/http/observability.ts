@@ -20,6 +20,8 @@ export interface ObservabilityOptions {
   service: string;
   /** Collect process metrics (memory, CPU, event loop); off in tests with many apps. */
   defaultMetrics?: boolean;
+  /** false: no GET /metrics route on this instance (the frontend serves app.metrics on a port of its own). */
+  metricsRoute?: boolean;
 }
 
 export const observability = fp(
@@ -83,10 +85,12 @@ export const observability = fp(
       }
       return { status: "ready" };
     });
-    app.get("/metrics", hidden, async (_request, reply) => {
-      reply.type(registry.contentType);
-      return registry.metrics();
-    });
+    if (options.metricsRoute !== false) {
+      app.get("/metrics", hidden, async (_request, reply) => {
+        reply.type(registry.contentType);
+        return registry.metrics();
+      });
+    }
   },
   { name: "signet-observability" },
 );

@@ -28,3 +28,9 @@ export {
   type SignedRequest,
 } from "./sign.js";
 export { createVerifier, type Verifier, type VerifierConfig } from "./verify.js";
+export {
+  countParameters,
+  parseParameters,
+  type ParameterRules,
+  type ParsedParameters,
+} from "./parameters.js";

@@ -56,18 +56,26 @@ export interface ConsumerLookup<C> {
   record: C;
   /** Every currently valid secret (the new one first during a rotation's grace period). */
   secrets: string[];
+  /** Set when the consumer is refused (revoked): told only to a request signed with its secret. */
+  refused?: "consumer_key_rejected" | undefined;
 }
 
 /** What the credential lookup answers for an access token. */
 export interface TokenLookup<T> {
   record: T;
   secret: string;
+  /**
+   * Set when the token is refused — revoked (or its consumer is), expired, or issued through
+   * another consumer (token_rejected): told only to a request signed with its secret.
+   */
+  refused?: "token_rejected" | "token_revoked" | "token_expired" | undefined;
 }
 
 /**
- * Injected by the service: where consumer and token secrets come from.
- * Return null for an unknown key/token; throw OAuthError for revoked / expired ones
- * (consumer_key_rejected, token_revoked, token_expired).
+ * Injected by the service: where consumer and token secrets come from. Return null for an
+ * unknown key/token, and a refused key/token with its secret(s) and `refused` set: the
+ * verifier tells the state only once the signature held (docs/api.md, "OAuth errors"). An
+ * OAuthError thrown instead is taken as a refusal with no known secret (signature_invalid).
  */
 export interface CredentialStore<C, T> {
   consumer(key: string): Promise<ConsumerLookup<C> | null>;

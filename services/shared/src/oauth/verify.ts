@@ -9,24 +9,32 @@
 //   3. oauth_version, where present, "1.0" (version_rejected)
 //   4. oauth_signature_method HMAC-SHA256 or HMAC-SHA1 (signature_method_rejected)
 //   5. oauth_timestamp a decimal integer within ±timestampWindow (timestamp_refused)
-//   6. no oauth_* parameter in the query or a form body (400 parameter_rejected); the
-//      request URL and form body are parsed here (malformed → 400 parameter_rejected)
-//   7. consumer lookup (null → consumer_key_unknown; the store throws consumer_key_rejected)
-//   8. token lookup when requireToken (null → token_rejected; the store throws
-//      token_revoked / token_expired)
+//   6. at most MAX_PARAMETERS query and form parameters, none of them oauth_* (400
+//      parameter_rejected); the request URL and form body are parsed here (malformed →
+//      400 parameter_rejected)
+//   7. consumer lookup: unknown (null), or known with the state it is in
+//   8. token lookup when requireToken and the consumer is known: unknown (null), or known
+//      with its state
 //   9. body hash: a non-form body needs oauth_body_hash equal to the SHA of its octets; no
 //      body → an oauth_body_hash, if sent, must be the hash of the empty string; a form
 //      body is signed through the base string and must NOT carry oauth_body_hash
 //      (400 parameter_rejected) — all other mismatches are 401 body_hash_invalid
-//  10. signature, constant-time, against each valid consumer secret (signature_invalid)
-//  11. nonce store (false → nonce_used), only after the signature held, so unsigned
-//      junk cannot burn nonces.
+//  10. signature, constant-time, against each of the consumer's secrets and the token's
+//      secret — an unknown consumer or token is checked against a random secret nobody
+//      holds, with the same HMAC work (signature_invalid)
+//  11. only now the state: consumer_key_unknown / consumer_key_rejected, token_rejected /
+//      token_revoked / token_expired. A request that is not signed with the secrets learns
+//      nothing of a key's or token's existence or state: it gets signature_invalid alike.
+//  12. nonce store (false → nonce_used), only after all of that held, so unsigned junk
+//      cannot burn nonces.
 //
 // Any malformed input ends in OAuthError. Errors thrown by the injected stores that are
 // not OAuthError (a database outage) propagate unchanged: they are not bad input, and the
-// caller should answer 503 rather than guess.
+// caller should answer 503 rather than guess. An OAuthError a store throws instead of
+// answering a state is taken as a refusal whose secret is unknown: signature_invalid.
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { MAX_PARAMETERS } from "../rules.js";
 import {
   assembleBaseString,
   collectFormParams,
@@ -36,13 +44,16 @@ import {
 } from "./base-string.js";
 import { percentEncode } from "./encoding.js";
 import { parseAuthorizationHeader } from "./header.js";
+import { countParameters } from "./parameters.js";
 import { bodyHash, HASH_OF } from "./sign.js";
 import {
   OAuthError,
+  type ConsumerLookup,
   type CredentialStore,
   type IncomingRequest,
   type NonceStore,
   type SignatureMethod,
+  type TokenLookup,
   type VerifiedRequest,
   type VerifyOptions,
 } from "./types.js";
@@ -72,6 +83,23 @@ const MAX_NONCE_LENGTH = 128;
 
 /** Longest accepted oauth_timestamp, in digits (10 digits last until the year 2286). */
 const MAX_TIMESTAMP_DIGITS = 12;
+
+/**
+ * What an unknown consumer or token is checked against: random per process, so no request
+ * can be signed with it; the answer is signature_invalid, after the HMAC work a known one
+ * takes (same algorithm, a key of the same length as real secrets).
+ */
+const UNKNOWN_CONSUMER_SECRETS = [randomBytes(32).toString("base64url")];
+const UNKNOWN_TOKEN_SECRET = randomBytes(32).toString("base64url");
+
+type State = NonNullable<ConsumerLookup<unknown>["refused"] | TokenLookup<unknown>["refused"]>;
+const STATE_MESSAGES: Record<State | "consumer_key_unknown", string> = {
+  consumer_key_unknown: "unknown consumer key",
+  consumer_key_rejected: "this consumer has been revoked",
+  token_rejected: "unknown token",
+  token_revoked: "this token has been revoked",
+  token_expired: "this token has expired",
+};
 
 function fail(problem: OAuthError["problem"], message: string, status: 400 | 401 = 401): never {
   throw new OAuthError(problem, message, status);
@@ -105,6 +133,12 @@ function safeEqualAscii(a: string, b: string): boolean {
     return false;
   }
   return timingSafeEqual(ab, bb);
+}
+
+/** A store's failure: an OAuthError is a refusal whose secret is not known (null); anything else propagates. */
+function unknownIfRefused(error: unknown): null {
+  if (error instanceof OAuthError) return null;
+  throw error;
 }
 
 /**
@@ -162,34 +196,40 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
       fail("timestamp_refused", "oauth_timestamp outside the accepted window");
     }
 
-    // 6. request parameters (query + form body); no oauth_* among them
+    // 6. request parameters (query + form body): counted before they are parsed; no oauth_*
     if (typeof req.url !== "string" || typeof req.method !== "string" || req.method.length === 0) {
       fail("parameter_rejected", "request method or URL missing", 400);
     }
     const { baseUri, query } = splitUrl(req.url);
-    const params: EncodedParam[] = [];
-    if (query.length > 0) collectFormParams(query, params);
     const body = req.body;
     const hasBody = body !== undefined && body !== null && body.length > 0;
     const isForm = hasBody && isFormContentType(req.contentType);
-    if (isForm) collectFormParams(body.toString("latin1"), params, true);
+    const form = isForm ? body.toString("latin1") : "";
+    if (countParameters(query) + countParameters(form) > MAX_PARAMETERS) {
+      fail("parameter_rejected", `more than ${MAX_PARAMETERS} query and form parameters`, 400);
+    }
+    const params: EncodedParam[] = [];
+    if (query.length > 0) collectFormParams(query, params);
+    if (isForm) collectFormParams(form, params, true);
     if (params.length > 0 && hasOAuthParam(params, 0)) {
       fail("parameter_rejected", "protocol parameters belong in the Authorization header only", 400);
     }
 
-    // 7. consumer
+    // 7. consumer, 8. token: their states are told only once the signature held (11)
     const consumerKey = oauthParams.oauth_consumer_key as string;
-    const consumer = await credentials.consumer(consumerKey);
-    if (consumer === null || consumer === undefined) fail("consumer_key_unknown", "unknown consumer key");
-
-    // 8. token
-    let token: T | null = null;
-    let tokenSecret = "";
-    if (requireToken) {
-      const found = await credentials.token(tokenKey as string, consumer.record);
-      if (found === null || found === undefined) fail("token_rejected", "unknown token");
-      token = found.record;
-      tokenSecret = found.secret;
+    let consumer: ConsumerLookup<C> | null;
+    try {
+      consumer = (await credentials.consumer(consumerKey)) ?? null;
+    } catch (error) {
+      consumer = unknownIfRefused(error);
+    }
+    let token: TokenLookup<T> | null = null;
+    if (requireToken && consumer !== null) {
+      try {
+        token = (await credentials.token(tokenKey as string, consumer.record)) ?? null;
+      } catch (error) {
+        token = unknownIfRefused(error);
+      }
     }
 
     // 9. body hash
@@ -218,9 +258,10 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
     const baseString = assembleBaseString(req.method, baseUri, params);
     const signature = oauthParams.oauth_signature as string;
     const alg = HASH_OF[signatureMethod];
+    const tokenSecret = !requireToken ? "" : token !== null ? token.secret : UNKNOWN_TOKEN_SECRET;
     const encodedTokenSecret = percentEncode(tokenSecret);
     let valid = false;
-    for (const secret of consumer.secrets) {
+    for (const secret of consumer !== null ? consumer.secrets : UNKNOWN_CONSUMER_SECRETS) {
       const expected = createHmac(alg, percentEncode(secret) + "&" + encodedTokenSecret)
         .update(baseString)
         .digest("base64");
@@ -229,7 +270,15 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
     }
     if (!valid) fail("signature_invalid", "signature does not match");
 
-    // 11. replay guard
+    // 11. the state, for a request signed with the secrets
+    if (consumer === null) fail("consumer_key_unknown", STATE_MESSAGES.consumer_key_unknown);
+    if (consumer.refused) fail(consumer.refused, STATE_MESSAGES[consumer.refused]);
+    if (requireToken) {
+      if (token === null) fail("token_rejected", STATE_MESSAGES.token_rejected);
+      if (token.refused) fail(token.refused, STATE_MESSAGES[token.refused]);
+    }
+
+    // 12. replay guard
     const nonce = oauthParams.oauth_nonce as string;
     if (!(await nonces.use(consumerKey, tokenKey ?? "", nonce, timestamp))) {
       fail("nonce_used", "nonce already used");
@@ -238,7 +287,7 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
     return {
       consumer: consumer.record,
       consumerKey,
-      token,
+      token: token?.record ?? null,
       tokenKey: requireToken ? (tokenKey as string) : null,
       signatureMethod,
       oauthParams: { ...oauthParams },

@@ -32,7 +32,8 @@ export const consumerView = (c: Consumer): ConsumerView => ({
 export async function createConsumer(
   db: Db,
   keyring: Keyring,
-  input: { name: string; scopes?: string[]; key?: string; secret?: string },
+  /** `scopes`: what it is granted; `["*"]` everything, `[]` nothing (docs/api.md, "Scopes"). */
+  input: { name: string; scopes: string[]; key?: string; secret?: string },
 ): Promise<{ consumer: Consumer; secret: string }> {
   const key = input.key ?? `ck_${randomToken(18)}`;
   const secret = input.secret ?? randomToken(32);
@@ -42,7 +43,7 @@ export async function createConsumer(
       .values({
         key,
         name: input.name,
-        scopes: input.scopes ?? [],
+        scopes: input.scopes,
         secret_sealed: keyring.seal(secret, consumerContext(key)),
       })
       .returningAll()
@@ -53,6 +54,11 @@ export async function createConsumer(
       throw new ApiError(409, "conflict", "a consumer with that key or name exists");
     throw error;
   }
+}
+
+/** Replaces what a consumer is granted (`["*"]` everything, `[]` nothing). */
+export function setConsumerScopes(db: Db, key: string, scopes: string[]): Promise<Consumer | undefined> {
+  return db.updateTable("consumers").set({ scopes }).where("key", "=", key).returningAll().executeTakeFirst();
 }
 
 export function findConsumer(db: Db, key: string): Promise<Consumer | undefined> {

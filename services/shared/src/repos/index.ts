@@ -4,3 +4,4 @@ export * from "./consumers.js";
 export * from "./outbox.js";
 export * from "./audit.js";
 export * from "./notes.js";
+export * from "./throttle.js";

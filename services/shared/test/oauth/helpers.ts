@@ -20,20 +20,39 @@ export const CONSUMER = { key: "consumer-key-1", secret: "consumer secret/1+&" }
 export const TOKEN = { key: "token-key-1", secret: "token~secret%2" };
 export const NOW = 1_700_000_000;
 
-/** In-memory credentials: one active consumer (optionally with a second secret), a revoked one, tokens. */
+/**
+ * In-memory credentials: one active consumer (optionally with a second secret), a revoked one
+ * ("revoked-consumer", with CONSUMER's secret), and tokens of CONSUMER's — TOKEN, and with
+ * TOKEN's secret "revoked-token", "expired-token" and "other-consumers-token" (issued through
+ * another consumer). Refused ones are answered with their secrets and state, as the verifier
+ * wants them; any other key or token is unknown (null).
+ */
 export function memoryCredentials(extraSecrets: string[] = []): CredentialStore<Consumer, Token> {
+  const refusedTokens = {
+    "revoked-token": "token_revoked",
+    "expired-token": "token_expired",
+    "other-consumers-token": "token_rejected",
+  } as const;
   return {
     async consumer(key) {
       if (key === CONSUMER.key)
         return { record: { key, name: "test" }, secrets: [CONSUMER.secret, ...extraSecrets] };
-      if (key === "revoked-consumer") throw new OAuthError("consumer_key_rejected", "revoked");
+      if (key === "revoked-consumer")
+        return {
+          record: { key, name: "gone" },
+          secrets: [CONSUMER.secret],
+          refused: "consumer_key_rejected",
+        };
       return null;
     },
     async token(token, consumer) {
-      if (consumer.key !== CONSUMER.key) return null;
-      if (token === TOKEN.key) return { record: { token, userId: 7 }, secret: TOKEN.secret };
-      if (token === "revoked-token") throw new OAuthError("token_revoked", "revoked");
-      if (token === "expired-token") throw new OAuthError("token_expired", "expired");
+      if (consumer.key !== CONSUMER.key && consumer.key !== "revoked-consumer") return null;
+      const record = { token, userId: 7 };
+      if (token === TOKEN.key) return { record, secret: TOKEN.secret };
+      if (Object.hasOwn(refusedTokens, token)) {
+        const refused = refusedTokens[token as keyof typeof refusedTokens];
+        return { record, secret: TOKEN.secret, refused };
+      }
       return null;
     },
   };

@@ -135,6 +135,13 @@ type Mutation = typeof mutationArb extends fc.Arbitrary<infer R> ? R : never;
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
+/** Whether two form bodies carry the same parameters, by an independent decoder (URLSearchParams). */
+const sameForm = (a: string, b: string) => {
+  const decoded = (text: string) =>
+    JSON.stringify([...new URLSearchParams(text)].map((p) => JSON.stringify(p)).sort());
+  return decoded(a) === decoded(b);
+};
+
 function header(params: Record<string, string>): string {
   const enc = (s: string) =>
     encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
@@ -178,8 +185,11 @@ function mutate(s: Signed, spec: RequestSpec, m: Mutation): { req: IncomingReque
       const text = r.body.toString("latin1");
       const pos = m.pos % text.length;
       const old = text[pos]!;
-      const body = Buffer.from(text.slice(0, pos) + m.ch + text.slice(pos + 1), "latin1");
-      return { req: { ...r, body }, equivalent: same(old, m.ch) };
+      const changed = text.slice(0, pos) + m.ch + text.slice(pos + 1);
+      const body = Buffer.from(changed, "latin1");
+      // "a=" and "a&" carry the same parameter: a form body is what it decodes to
+      const equivalent = same(old, m.ch) || (spec.body.kind === "form" && sameForm(text, changed));
+      return { req: { ...r, body }, equivalent };
     }
     case "headerChar": {
       const h = r.authorization!;

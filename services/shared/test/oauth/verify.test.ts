@@ -198,11 +198,13 @@ describe("verifier: tampering", () => {
     const g = signed(GET);
     await expectAltered(v, g, (p) => (p.oauth_nonce += "x"), "signature_invalid");
     await expectAltered(v, g, (p) => (p.oauth_timestamp = String(NOW + 1)), "signature_invalid");
-    await expectAltered(v, g, (p) => (p.oauth_token = "expired-token"), "token_expired");
-    await expectAltered(v, g, (p) => (p.oauth_token = "revoked-token"), "token_revoked");
-    await expectAltered(v, g, (p) => (p.oauth_token = "other-token"), "token_rejected");
-    await expectAltered(v, g, (p) => (p.oauth_consumer_key = "other-consumer"), "consumer_key_unknown");
-    await expectAltered(v, g, (p) => (p.oauth_consumer_key = "revoked-consumer"), "consumer_key_rejected");
+    // another key or token, whatever its state: the signature no longer holds, and that is all it learns
+    for (const token of ["expired-token", "revoked-token", "other-consumers-token", "unknown-token"]) {
+      await expectAltered(v, g, (p) => (p.oauth_token = token), "signature_invalid");
+    }
+    for (const consumer of ["revoked-consumer", "unknown-consumer"]) {
+      await expectAltered(v, g, (p) => (p.oauth_consumer_key = consumer), "signature_invalid");
+    }
     await expectAltered(v, g, (p) => (p.oauth_signature_method = "HMAC-SHA1"), "signature_invalid");
     await expectAltered(v, g, (p) => delete p.oauth_version, "signature_invalid");
     const flipFirst = (signature: string) => signature.replace(/^./, (c) => (c === "A" ? "B" : "A"));
@@ -222,6 +224,71 @@ describe("verifier: tampering", () => {
     );
     await expectProblem(v(signed(GET, { token: { key: TOKEN.key, secret: "nope" } })), "signature_invalid");
     await expectProblem(v(signed(GET, { token: { key: TOKEN.key, secret: "" } })), "signature_invalid");
+  });
+});
+
+describe("verifier: no oracle without a signature", () => {
+  const revokedConsumer = { key: "revoked-consumer", secret: CONSUMER.secret };
+  const withToken = (key: string) => ({ key, secret: TOKEN.secret });
+
+  it("a revoked, expired or foreign token answers as an unknown one unless the request is signed with it", async () => {
+    for (const key of ["revoked-token", "expired-token", "other-consumers-token", "unknown-token"]) {
+      // signed with a wrong token secret, or with no secret at all: exactly what an unknown token gets
+      await expectProblem(verifier()(signed(GET, { token: { key, secret: "guess" } })), "signature_invalid");
+      await expectProblem(verifier()(signed(GET, { token: { key, secret: "" } })), "signature_invalid");
+    }
+  });
+
+  it("a request signed with the token's secret learns its state, and burns no nonce", async () => {
+    const nonces = new MemoryNonces();
+    const v = verifier({ nonces });
+    await expectProblem(v(signed(GET, { token: withToken("revoked-token") })), "token_revoked");
+    await expectProblem(v(signed(GET, { token: withToken("expired-token") })), "token_expired");
+    await expectProblem(v(signed(GET, { token: withToken("other-consumers-token") })), "token_rejected");
+    expect(nonces.calls).toBe(0);
+  });
+
+  it("a revoked consumer answers as an unknown one unless the request is signed with its secret", async () => {
+    const twoLegged = verifier({ requireToken: false });
+    for (const key of ["revoked-consumer", "unknown-consumer"]) {
+      await expectProblem(
+        twoLegged(signed(FORM, { token: undefined, consumer: { key, secret: "guess" } })),
+        "signature_invalid",
+      );
+    }
+    await expectProblem(
+      twoLegged(signed(FORM, { token: undefined, consumer: revokedConsumer })),
+      "consumer_key_rejected",
+    );
+    // on a token route the consumer's state comes first, still only behind the signature
+    await expectProblem(verifier()(signed(GET, { consumer: revokedConsumer })), "consumer_key_rejected");
+    await expectProblem(
+      verifier()(signed(GET, { consumer: revokedConsumer, token: { key: TOKEN.key, secret: "guess" } })),
+      "signature_invalid",
+    );
+  });
+
+  it("an unknown consumer is checked against a secret nobody holds: even an empty one fails", async () => {
+    for (const secret of ["", "secret", CONSUMER.secret]) {
+      await expectProblem(
+        verifier({ requireToken: false })(
+          signed(FORM, { token: undefined, consumer: { key: "unknown-consumer", secret } }),
+        ),
+        "signature_invalid",
+      );
+    }
+  });
+
+  it("a store that throws a state instead of answering it tells nothing either", async () => {
+    const v = verifier({
+      credentials: {
+        consumer: async () => {
+          throw new OAuthError("consumer_key_rejected", "revoked");
+        },
+        token: async () => null,
+      },
+    });
+    await expectProblem(v(signed(GET)), "signature_invalid");
   });
 });
 
@@ -342,6 +409,24 @@ describe("verifier: protocol rules", () => {
     const f = signed(FORM);
     const r = withParams(f, (p) => (p.oauth_body_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
     await expectProblem(v(r), "parameter_rejected", 400);
+  });
+
+  it("at most 100 query and form parameters, counted together, before they are parsed", async () => {
+    const v = verifier();
+    const query = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `p${from + i}=${i}`).join("&");
+    await expect(v(signed({ method: "GET", url: `${BASE}/notes?${query(100)}` }))).resolves.toBeTruthy();
+    await expectProblem(
+      v(signed({ method: "GET", url: `${BASE}/notes?${query(101)}` })),
+      "parameter_rejected",
+      400,
+    );
+    await expectProblem(
+      v(signed({ ...FORM, url: `${BASE}/authenticate?${query(60)}`, body: query(41, 60) })),
+      "parameter_rejected",
+      400,
+    );
+    // empty segments are no parameters
+    await expect(v(signed({ method: "GET", url: `${BASE}/notes?${query(100)}&&&` }))).resolves.toBeTruthy();
   });
 
   it("a body hash on a bodiless request must be the hash of empty", async () => {

@@ -5,8 +5,12 @@
 import type { Migration } from "kysely";
 import * as initial from "./2026-11-28T00-00-initial.js";
 import * as nonceKeys from "./2026-11-29T00-00-nonce-keys.js";
+import * as consumerScopes from "./2026-11-30T00-00-consumer-scopes.js";
+import * as throttle from "./2026-11-30T00-01-throttle.js";
 
 export const migrations: Record<string, Migration> = {
   "2026-11-28T00-00-initial": initial,
   "2026-11-29T00-00-nonce-keys": nonceKeys,
+  "2026-11-30T00-00-consumer-scopes": consumerScopes,
+  "2026-11-30T00-01-throttle": throttle,
 };
