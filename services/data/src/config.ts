@@ -3,7 +3,14 @@
 // Production mode (`npm run start:data`) needs DATABASE_URL, NATS_URL and SIGNET_MASTER_KEY;
 // every missing one is named in a single ConfigError.
 import { hostname } from "node:os";
-import { common, configDefaults, loadConfig, setting, type ConfigOf } from "@signet/shared/config";
+import {
+  common,
+  configDefaults,
+  loadConfig,
+  natsSettings,
+  setting,
+  type ConfigOf,
+} from "@signet/shared/config";
 
 const DATA = ["data"] as const;
 const PUBLIC_URL_RE = /^https?:\/\/[^/?#]+\/?$/i;
@@ -19,10 +26,7 @@ export const dataSettings = {
   logLevel: common.logLevel,
   drainDelayMs: common.drainDelayMs(0),
   databaseUrl: common.databaseUrl,
-  natsUrl: common.natsUrl,
-  natsUser: common.natsUser,
-  natsPassword: common.natsPassword,
-  natsCreds: common.natsCreds,
+  ...natsSettings,
   keyring: common.keyring,
   trustProxy: common.trustProxy,
   /** scheme://host[:port] clients sign against, behind a proxy. */

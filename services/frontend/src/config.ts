@@ -7,6 +7,7 @@ import {
   ConfigError,
   configDefaults,
   loadConfig,
+  natsSettings,
   setting,
   type ConfigOf,
 } from "@signet/shared/config";
@@ -39,10 +40,7 @@ export const frontendSettings = {
   logLevel: common.logLevel,
   drainDelayMs: common.drainDelayMs(2_000),
   /** NATS server list; sessions live in a JetStream KV bucket there (in memory without it, `npm start` only). */
-  natsUrl: common.natsUrl,
-  natsUser: common.natsUser,
-  natsPassword: common.natsPassword,
-  natsCreds: common.natsCreds,
+  ...natsSettings,
   trustProxy: common.trustProxy,
   /** Base URL of the data service. */
   dataUrl: setting.text("DATA_URL", undefined, {

@@ -1,6 +1,13 @@
 // The registry's settings: one table (shared/src/config.ts explains the shape) from which
 // both the production loader and the test/`npm start` defaults derive.
-import { common, configDefaults, loadConfig, setting, type ConfigOf } from "@signet/shared/config";
+import {
+  common,
+  configDefaults,
+  loadConfig,
+  natsSettings,
+  setting,
+  type ConfigOf,
+} from "@signet/shared/config";
 import { SCOPES } from "@signet/shared/rules";
 
 export interface AdminToken {
@@ -92,10 +99,7 @@ export const registrySettings = {
   logLevel: common.logLevel,
   drainDelayMs: common.drainDelayMs(0),
   databaseUrl: common.databaseUrl,
-  natsUrl: common.natsUrl,
-  natsUser: common.natsUser,
-  natsPassword: common.natsPassword,
-  natsCreds: common.natsCreds,
+  ...natsSettings,
   keyring: common.keyring,
   /** SIGNET_ADMIN_TOKENS: name:token pairs; the name is the actor in the audit log. */
   adminTokens: list("SIGNET_ADMIN_TOKENS", parseAdminTokens, true),

@@ -234,7 +234,15 @@ export interface ServerConfig {
   drainDelayMs: number;
 }
 
-/** The NATS credentials of a config that spreads common.natsUser/natsPassword/natsCreds. */
+/** NATS_URL and its credentials: every service spreads these four into its table. */
+export const natsSettings = {
+  natsUrl: common.natsUrl,
+  natsUser: common.natsUser,
+  natsPassword: common.natsPassword,
+  natsCreds: common.natsCreds,
+};
+
+/** The NATS credentials of a config that spreads natsSettings. */
 export const natsAuthOf = (config: {
   natsUser: string | undefined;
   natsPassword: string | undefined;
