@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # One image for the three Signet services; the command picks the service:
 #   node services/data/dist/server.js        (port 8000)
 #   node services/registry/dist/server.js    (port 8001)
@@ -10,6 +9,12 @@
 #                                 non-root (uid 10001), works with a read-only root FS
 #   dev                           what Tilt builds: all deps + TypeScript sources, run with
 #                                 `tsx watch`, so live_update only has to sync src/ files
+#
+# NODE_IMAGE is the official image; where Docker Hub cannot be reached, pass the one
+# scripts/make-base-image.sh makes (docs/kubernetes.md, "Building offline with a local base
+# image"). Build with BuildKit (`RUN --mount`). There is no `# syntax=` line on purpose: it
+# makes BuildKit fetch its frontend from Docker Hub, and the built-in one has all used here.
+# `npm run test:image` builds both targets and runs them (test/image/images.test.ts).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---------------------------------------------------------------------------------------
@@ -31,14 +36,21 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 
-# Only the manifests: this layer (and the npm ci below) is cached until they change.
+# Only the manifests, so the npm ci layers below are cached until one of them changes. The
+# workspace manifests are picked out of services/ in a stage of their own: BuildKit checks
+# what `COPY --from` copies by content, so a source-only change re-runs this cheap stage and
+# still finds the npm ci layers in the cache, and a new workspace needs no edit here.
+FROM base AS workspace-manifests
+COPY services ./services
+RUN mkdir -p /manifests \
+ && for manifest in services/*/package.json; do \
+      mkdir -p "/manifests/$(dirname "${manifest}")" && cp "${manifest}" "/manifests/${manifest}"; \
+    done
+
 FROM toolchain AS manifests
 COPY package.json package-lock.json .npmrc ./
 COPY scripts/install-tools.sh scripts/install-tools.sh
-COPY services/shared/package.json services/shared/package.json
-COPY services/data/package.json services/data/package.json
-COPY services/registry/package.json services/registry/package.json
-COPY services/frontend/package.json services/frontend/package.json
+COPY --from=workspace-manifests /manifests/services ./services
 # the test-support workspace (dev dependencies only): npm ci needs every workspace manifest
 COPY test/support/package.json test/support/package.json
 
@@ -72,6 +84,15 @@ RUN npm run build \
 FROM manifests AS prod-deps
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev \
  && rm -rf scripts
+# What production never reads (a layer of its own, so changing it leaves npm ci cached): type
+# declarations, the dependencies' source maps and documents (licences stay), and all of Pico
+# but the classless stylesheets the frontend serves (services/frontend/src/plugins/static.ts).
+RUN find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+      -o \( -name '*.md' ! -iname 'licen[cs]e*' \) \) -delete \
+ && rm -rf node_modules/@types \
+ && find node_modules/@picocss/pico -mindepth 1 -maxdepth 1 ! -name package.json ! -name css ! -iname 'licen[cs]e*' \
+      -exec rm -rf {} + \
+ && find node_modules/@picocss/pico/css -type f ! -name 'pico.classless*.min.css' -delete
 
 # ---------------------------------------------------------------------------------------
 # Development image for Tilt (docker_build target='dev'). Runs TypeScript sources with
@@ -91,11 +112,22 @@ EXPOSE 8000 8001 4444
 CMD ["node_modules/.bin/tsx", "watch", "--clear-screen=false", "--conditions=@signet/source", "services/data/src/server.ts"]
 
 # ---------------------------------------------------------------------------------------
-# Production runtime (default target).
-FROM ${NODE_IMAGE} AS runtime
+# Production runtime (default target). Its base is the Node image without what only builds
+# use (npm, npx, corepack, yarn, Node's C headers), flattened into one layer (`FROM scratch`
+# + `COPY / /`) so the removal really shrinks the image; ENV, ENTRYPOINT and labels of the
+# base are not kept (the command is the whole command line, as the chart gives it:
+# `node services/<svc>/dist/server.js`).
+FROM ${NODE_IMAGE} AS runtime-base
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* /usr/local/include/node \
+ && groupadd --gid 10001 signet \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin signet \
+ && node --version
+
+FROM scratch AS runtime
+COPY --from=runtime-base / /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /app
-RUN groupadd --gid 10001 signet \
- && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin signet
 # node_modules (with the workspace symlinks) and the package.json files the exports maps live in
 COPY --from=prod-deps /app ./
 COPY --from=build /out/services ./services

@@ -1,5 +1,5 @@
 import { defaultServerConditions } from "vite";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // Workspace packages export their TypeScript sources under the "@signet/source"
 // condition, so tests run against src/ without a build step.
@@ -10,6 +10,8 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ["services/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    // the Docker image test runs on its own: `npm run test:image` (test/image/vitest.config.ts)
+    exclude: [...configDefaults.exclude, "test/image/**"],
     environment: "node",
     pool: "forks",
     testTimeout: 30_000,

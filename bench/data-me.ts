@@ -5,7 +5,7 @@
 import { pathToFileURL } from "node:url";
 import { LocalBus } from "@signet/shared/bus";
 import { signRequest, type ClientCredentials, type NonceStore } from "@signet/shared/oauth";
-import type { PgNonceStore } from "@signet/data/plugins/nonces";
+import type { PgNonceStore } from "@signet/data/nonce-store";
 import { createTestDatabase } from "@signet/test-support/db";
 import { startDataPod, type DataPod } from "@signet/test-support/pods";
 import { seedCredentials } from "@signet/test-support/seed";
@@ -58,6 +58,7 @@ export async function run(
     // two data apps on one pool and bus, the second with a no-op nonce store
     const config = {
       podId: "bench",
+      databaseUrl: database.url,
       ...(options.nonceMaxInFlight ? { nonceMaxInFlight: options.nonceMaxInFlight } : {}),
     };
     const main = await startDataPod({

@@ -1,13 +1,17 @@
 // The data app the HTTP benchmark loads, in a process of its own so the load generator
 // (and its signing) does not share the server's event loop. Started by bench/http.ts:
 //   node --conditions=@signet/source --import tsx bench/http-server.ts
-// Environment: BENCH_DATABASE_URL (migrated), SIGNET_MASTER_KEY, BENCH_JWT_SECRET, BENCH_USER (JSON).
-// Prints one JSON line {"url": …} once listening; closes on SIGTERM.
+// Environment: BENCH_DATABASE_URL (migrated), SIGNET_MASTER_KEY, BENCH_JWT_SECRET, BENCH_USER (JSON),
+// and optionally BENCH_VARIANT_DATABASES (JSON {name: url}): one more data pod per entry, each on
+// its own database, for the nonce store A/B in the same run — "legacy" (the previous release's
+// store, bench/legacy-nonce-store.ts), "logged" (this release's store on logged partitions).
+// Prints one JSON line {"url": …, "variants": {name: url}} once listening; closes on SIGTERM.
 import { Keyring } from "@signet/shared/crypto";
 import fastifyJwt from "@fastify/jwt";
 import { createDb } from "@signet/shared/db";
 import type { AuthUser } from "@signet/data/plugins/credentials";
-import { startDataPod } from "@signet/test-support/pods";
+import { startDataPod, type DataPod } from "@signet/test-support/pods";
+import { LegacyNonceStore } from "./legacy-nonce-store.js";
 
 declare module "@fastify/jwt" {
   interface FastifyJWT {
@@ -30,6 +34,8 @@ const pod = await startDataPod({
   db,
   config: {
     keyring: Keyring.fromEnv(env("SIGNET_MASTER_KEY")),
+    // as in production: the nonce store opens its claim connections to the URL
+    databaseUrl: env("BENCH_DATABASE_URL"),
     // raised so the login run measures argon2id, not the limiter (production: 10 per user, 100 per address a minute)
     loginLimitPerUser: 1_000_000_000,
     loginLimitPerAddress: 1_000_000_000,
@@ -58,10 +64,41 @@ const pod = await startDataPod({
     );
   },
 });
-process.stdout.write(`${JSON.stringify({ url: pod.url })}\n`);
+
+const keyring = Keyring.fromEnv(env("SIGNET_MASTER_KEY"));
+const variantDbs = JSON.parse(process.env.BENCH_VARIANT_DATABASES ?? "{}") as Record<string, string>;
+const variants: { name: string; pod: DataPod; db: typeof db }[] = [];
+for (const [name, url] of Object.entries(variantDbs)) {
+  const variantDb = createDb(url, { max: 10 });
+  const config = { keyring, databaseUrl: url, ...(name === "logged" ? { nonceUnlogged: false } : {}) };
+  const nonces =
+    name === "legacy"
+      ? new LegacyNonceStore(variantDb, {
+          timestampWindow: 300,
+          maxInFlight: pod.app.dataConfig.nonceMaxInFlight,
+        })
+      : undefined;
+  variants.push({
+    name,
+    db: variantDb,
+    pod: await startDataPod({
+      id: `bench-http-${name}`,
+      db: variantDb,
+      config,
+      ...(nonces ? { nonces } : {}),
+    }),
+  });
+}
+process.stdout.write(
+  `${JSON.stringify({ url: pod.url, variants: Object.fromEntries(variants.map((v) => [v.name, v.pod.url])) })}\n`,
+);
 
 process.once("SIGTERM", () => {
   void (async () => {
+    for (const v of variants) {
+      await v.pod.close();
+      await v.db.destroy();
+    }
     await pod.close();
     await db.destroy();
     process.exit(0);

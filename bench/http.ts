@@ -2,7 +2,10 @@
 // autocannon here, over 127.0.0.1:
 //  1. signed GET /me (HMAC-SHA256, PostgreSQL nonce store, consumer and token cached) vs the
 //     same handler unsigned vs the same handler behind an @fastify/jwt bearer check
-//     (HS256) — same server process, interleaved rounds so a noisy neighbour hits all three;
+//     (HS256) — same server process, interleaved rounds so a noisy neighbour hits all of them;
+//     in the same rounds, the nonce store A/B: signed GET /me on a pod with the previous
+//     release's store ("legacy": nonce_keys, a Kysely-compiled insert per batch) and on one with
+//     this release's store on logged partitions ("logged"), each pod on a database of its own;
 //  2. signed POST /notes with a 1 KiB JSON body (oauth_body_hash);
 //  3. POST /authenticate with the production argon2id parameters (login limits raised).
 // Run alone: node --conditions=@signet/source --import tsx bench/http.ts
@@ -11,6 +14,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
+import { sql } from "kysely";
 import { createTestDatabase } from "@signet/test-support/db";
 import { MASTER_KEY } from "@signet/test-support/keys";
 import { ROOT, stopChild } from "@signet/test-support/processes";
@@ -29,6 +33,9 @@ export interface HttpBenchResult {
     signed: LoadFigure;
     unsigned: LoadFigure;
     jwt: LoadFigure;
+    /** The nonce store A/B: the previous release's store, this release's on logged partitions. */
+    legacy: LoadFigure;
+    logged: LoadFigure;
     rounds: number;
     durationSec: number;
     connections: number;
@@ -53,9 +60,9 @@ function noteBody(size: number): string {
   return body;
 }
 
-async function startServer(
+export async function startServer(
   env: Record<string, string>,
-): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+): Promise<{ url: string; variants: Record<string, string>; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     ["--conditions=@signet/source", "--import", "tsx", "bench/http-server.ts"],
@@ -66,11 +73,15 @@ async function startServer(
     },
   );
   const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-    lines.once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
-  });
-  return { url, pid: child.pid!, stop: async () => void (await stopChild(child)) };
+  const { url, variants } = await new Promise<{ url: string; variants: Record<string, string> }>(
+    (resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+      lines.once("line", (line) =>
+        resolve(JSON.parse(line) as { url: string; variants: Record<string, string> }),
+      );
+    },
+  );
+  return { url, variants, pid: child.pid!, stop: async () => void (await stopChild(child)) };
 }
 
 export async function run(
@@ -80,9 +91,19 @@ export async function run(
   const rounds = options.rounds ?? 2;
   const connections = options.connections ?? 20;
   const database = await createTestDatabase({ prefix: "signet_bench_http", db: { max: 2 } });
+  const variantDatabases = {
+    legacy: await createTestDatabase({ prefix: "signet_bench_legacy", db: { max: 2 } }),
+    logged: await createTestDatabase({ prefix: "signet_bench_logged", db: { max: 2 } }),
+  };
+  // the previous release had no rolling-upgrade trigger on nonce_keys: measure it without
+  await sql`drop trigger nonce_keys_legacy_claim on nonce_keys`.execute(variantDatabases.legacy.db);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     const { consumer, user, token } = await seedCredentials(database.db);
+    const variantCredentials = {
+      legacy: await seedCredentials(variantDatabases.legacy.db),
+      logged: await seedCredentials(variantDatabases.logged.db),
+    };
     const jwtSecret = randomBytes(32).toString("base64url");
     const jwt = jwtHs256(jwtSecret, {
       sub: user.id,
@@ -94,12 +115,21 @@ export async function run(
       SIGNET_MASTER_KEY: MASTER_KEY,
       BENCH_JWT_SECRET: jwtSecret,
       BENCH_USER: JSON.stringify({ id: user.id, username: user.username, display_name: user.display_name }),
+      BENCH_VARIANT_DATABASES: JSON.stringify({
+        legacy: variantDatabases.legacy.url,
+        logged: variantDatabases.logged.url,
+      }),
     });
     const base = server.url;
     // CPU per request of the server, this process (load generator) and the PostgreSQL backends
     const accounting: CpuAccounting = {
       serverPid: server.pid,
-      postgresPids: () => postgresBackendPids(database.name),
+      postgresPids: async () =>
+        (
+          await Promise.all(
+            [database, ...Object.values(variantDatabases)].map((d) => postgresBackendPids(d.name)),
+          )
+        ).flat(),
     };
 
     const signedMe = (duration: number): autocannon.Options => ({
@@ -108,6 +138,20 @@ export async function run(
       connections,
       requests: signedRequests(base, { method: "GET", url: "/me", consumer, token }),
     });
+    const variantMe =
+      (name: "legacy" | "logged") =>
+      (duration: number): autocannon.Options => {
+        const url = server!.variants[name]!;
+        const { consumer: c, token: t } = variantCredentials[name];
+        return {
+          url,
+          duration,
+          connections,
+          requests: signedRequests(url, { method: "GET", url: "/me", consumer: c, token: t }),
+        };
+      };
+    const legacyMe = variantMe("legacy");
+    const loggedMe = variantMe("logged");
     const unsignedMe = (duration: number): autocannon.Options => ({
       url: `${base}/me-unsigned`,
       duration,
@@ -124,22 +168,33 @@ export async function run(
     await cannon("warm-up signed", signedMe(1));
     await cannon("warm-up unsigned", unsignedMe(1));
     await cannon("warm-up jwt", jwtMe(1));
+    await cannon("warm-up legacy", legacyMe(1));
+    await cannon("warm-up logged", loggedMe(1));
 
-    const signedRounds: LoadFigure[] = [];
-    const unsignedRounds: LoadFigure[] = [];
-    const jwtRounds: LoadFigure[] = [];
+    const runs = {
+      signed: signedMe,
+      unsigned: unsignedMe,
+      jwt: jwtMe,
+      legacy: legacyMe,
+      logged: loggedMe,
+    };
+    const figures = Object.fromEntries(Object.keys(runs).map((k) => [k, [] as LoadFigure[]])) as Record<
+      keyof typeof runs,
+      LoadFigure[]
+    >;
+    const names = Object.keys(runs) as (keyof typeof runs)[];
     for (let r = 0; r < rounds; r++) {
       // rotate the order each round so none always runs first
-      const order = [
-        async () => signedRounds.push(await cannon("signed", signedMe(durationSec), accounting)),
-        async () => unsignedRounds.push(await cannon("unsigned", unsignedMe(durationSec), accounting)),
-        async () => jwtRounds.push(await cannon("jwt", jwtMe(durationSec), accounting)),
-      ];
-      for (let i = 0; i < order.length; i++) await order[(i + r) % order.length]!();
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + r) % names.length]!;
+        figures[name].push(await cannon(name, runs[name](durationSec), accounting));
+      }
     }
-    const signed = mergeRounds("signed GET /me (HMAC-SHA256, PostgreSQL nonces)", signedRounds);
-    const unsigned = mergeRounds("same handler, unsigned", unsignedRounds);
-    const jwtFigure = mergeRounds("same handler, @fastify/jwt bearer (HS256)", jwtRounds);
+    const signed = mergeRounds("signed GET /me (HMAC-SHA256, PostgreSQL nonces)", figures.signed);
+    const unsigned = mergeRounds("same handler, unsigned", figures.unsigned);
+    const jwtFigure = mergeRounds("same handler, @fastify/jwt bearer (HS256)", figures.jwt);
+    const legacy = mergeRounds("signed GET /me, the previous release's nonce store", figures.legacy);
+    const logged = mergeRounds("signed GET /me, this release's store on logged partitions", figures.logged);
 
     const body = noteBody(1024);
     const notesDuration = durationSec + 1;
@@ -180,7 +235,7 @@ export async function run(
     );
 
     return {
-      me: { signed, unsigned, jwt: jwtFigure, rounds, durationSec, connections },
+      me: { signed, unsigned, jwt: jwtFigure, legacy, logged, rounds, durationSec, connections },
       ratios: {
         signedToJwt: signed.requestsPerSec / jwtFigure.requestsPerSec,
         signedToUnsigned: signed.requestsPerSec / unsigned.requestsPerSec,
@@ -196,6 +251,7 @@ export async function run(
   } finally {
     await server?.stop();
     await database.drop();
+    for (const d of Object.values(variantDatabases)) await d.drop();
   }
 }
 

@@ -95,17 +95,32 @@ export async function postgresBackendPids(name: string): Promise<number[]> {
   }
 }
 
+/**
+ * CPU time the PostgreSQL backends spent since `before` (pid → CPU then): a backend that
+ * ended meanwhile is left out (its last figures are gone), one that started counts whole
+ * (pools close idle connections and open new ones under load).
+ */
+export async function postgresCpuSince(
+  before: Map<number, number>,
+  accounting: CpuAccounting,
+): Promise<number> {
+  let total = 0;
+  for (const pid of await accounting.postgresPids()) {
+    total += Math.max(0, cpuMicros(pid) - (before.get(pid) ?? 0));
+  }
+  return total;
+}
+
 export async function cannon(
   name: string,
   options: autocannon.Options,
   accounting?: CpuAccounting,
 ): Promise<LoadFigure> {
-  const pgPids = accounting ? await accounting.postgresPids() : [];
-  const sum = (pids: number[]) => pids.reduce((a, pid) => a + cpuMicros(pid), 0);
+  const pgBefore = new Map<number, number>();
+  for (const pid of accounting ? await accounting.postgresPids() : []) pgBefore.set(pid, cpuMicros(pid));
   const before = accounting && {
     server: cpuMicros(accounting.serverPid),
     self: process.cpuUsage(),
-    postgres: sum(pgPids),
   };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
@@ -125,7 +140,7 @@ export async function cannon(
     figure.cpuUsPerRequest = {
       server: (cpuMicros(accounting.serverPid) - before.server) / n,
       loadGenerator: (self.user + self.system) / n,
-      postgres: (sum(pgPids) - before.postgres) / n,
+      postgres: (await postgresCpuSince(pgBefore, accounting)) / n,
     };
   }
   return figure;

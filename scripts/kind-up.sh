@@ -6,9 +6,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
 
-# helm and kubectl may come from scripts/install-tools.sh (linux/amd64)
+# helm and kubectl from scripts/install-tools.sh (npm ci, linux/amd64) come first, as in
+# the Tiltfile: the versions the chart tests use
 if [ -d "${root}/.tools/bin" ]; then
-  PATH="${PATH}:${root}/.tools/bin"
+  PATH="${root}/.tools/bin:${PATH}"
 fi
 
 missing=0
@@ -53,6 +54,8 @@ Cluster ready (context kind-signet). Next:
   tilt up
 
 then open http://signet.localhost (frontend via the ingress);
-port-forwards: frontend :4444, data :8000, registry :8001.
+port-forwards: frontend :4444, data :8000, registry :8001 (stop `npm start` first).
+Namespace: signet (or $SIGNET_NAMESPACE); for kubectl in this shell:
+  export PATH="$PWD/.tools/bin:$PATH" NS="${SIGNET_NAMESPACE:-signet}"
 Tear down with scripts/kind-down.sh.
 MSG

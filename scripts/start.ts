@@ -2,7 +2,8 @@
 // Embedded PostgreSQL (PGlite) under .signet/ unless DATABASE_URL is set; an in-process
 // event bus unless NATS_URL is set. The first start seeds the frontend's consumer and a
 // demo user; later starts keep the data. Ctrl-C stops everything cleanly.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
@@ -23,15 +24,69 @@ interface State {
 }
 
 const env = process.env;
-const home = path.resolve(env.SIGNET_HOME ?? ".signet");
+// .signet/local/ is npm start's alone (its embedded database and secrets); the Tiltfile keeps
+// the kind cluster's secrets in .signet/tilt/, so resetting one never wipes the other.
+const home = path.resolve(env.SIGNET_HOME ?? ".signet/local");
 const host = env.HOST ?? "127.0.0.1";
 const logLevel = env.LOG_LEVEL ?? "warn";
+/** Each service's port and the variable that moves it (README.md, "Environment"). */
+const PORT_VARIABLES = {
+  frontend: "SIGNET_FRONTEND_PORT",
+  data: "SIGNET_DATA_PORT",
+  registry: "SIGNET_REGISTRY_PORT",
+} as const;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 const ports = {
-  frontend: port("SIGNET_FRONTEND_PORT", 4444),
-  data: port("SIGNET_DATA_PORT", 8000),
-  registry: port("SIGNET_REGISTRY_PORT", 8001),
+  frontend: port(PORT_VARIABLES.frontend, 4444),
+  data: port(PORT_VARIABLES.data, 8000),
+  registry: port(PORT_VARIABLES.registry, 8001),
 };
+
+type Service = keyof typeof ports;
+
+/** What to say when a service's port is taken: the variable that moves it. */
+const portBusy = (service: Service, cause?: unknown) => {
+  const other = ports[service] + 10000 <= 65535 ? ports[service] + 10000 : ports[service] - 10000;
+  return new Error(
+    `port ${ports[service]} (the ${service} service) is in use on ${host}: stop what holds it, or move ` +
+      `Signet's ${service} elsewhere, e.g. ${PORT_VARIABLES[service]}=${other} npm start`,
+    { cause },
+  );
+};
+
+/** Fails at once, before the database is opened, when one of the ports is taken. */
+async function checkPorts(): Promise<void> {
+  for (const service of Object.keys(ports) as Service[]) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen({ host, port: ports[service], exclusive: true }, () => probe.close(() => resolve(true)));
+    });
+    if (!free) throw portBusy(service);
+  }
+}
+
+/** Listens on the service's port; a busy one is named with the variable that moves it. */
+async function listen(app: FastifyInstance, service: Service): Promise<void> {
+  try {
+    await app.listen({ host, port: ports[service] });
+  } catch (error) {
+    if ((error as { code?: string }).code === "EADDRINUSE") throw portBusy(service, error);
+    throw error;
+  }
+}
+
+/** A .signet/ from before .signet/local/ existed: its database and secrets move in there. */
+function moveOldLayout(): void {
+  const old = path.resolve(".signet");
+  if (env.SIGNET_HOME || existsSync(home) || !existsSync(path.join(old, "state.json"))) return;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  for (const entry of ["state.json", "pgdata"])
+    if (existsSync(path.join(old, entry))) renameSync(path.join(old, entry), path.join(home, entry));
+  console.log(
+    `moved npm start's database and secrets from .signet/ to ${path.relative(process.cwd(), home)}/`,
+  );
+}
 
 /** Secrets generated on the first start and kept (mode 0600) so later starts reuse them. */
 function loadState(): { state: State; fresh: boolean } {
@@ -69,6 +124,8 @@ async function openBus(): Promise<{ bus: Bus; label: string }> {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  await checkPorts();
+  moveOldLayout();
   const { state, fresh } = loadState();
   const { db, label: dbLabel } = await openDatabase();
   await migrateToLatest(db);
@@ -133,9 +190,9 @@ async function main(): Promise<void> {
       });
     }
 
-    await data.listen({ host, port: ports.data });
-    await registry.listen({ host, port: ports.registry });
-    await frontend.listen({ host, port: ports.frontend });
+    await listen(data, "data");
+    await listen(registry, "registry");
+    await listen(frontend, "frontend");
   } catch (error) {
     await stop();
     throw error;
@@ -155,7 +212,7 @@ async function main(): Promise<void> {
       "",
       `  demo login:   ${state.demo.username} / ${state.demo.password}`,
       `  admin token:  ${state.adminToken}`,
-      `  signetctl:    SIGNET_REGISTRY_URL=http://${shown}:${ports.registry} SIGNET_ADMIN_TOKEN=${state.adminToken} npx signetctl consumers list`,
+      `  signetctl:    SIGNET_REGISTRY_URL=http://${shown}:${ports.registry} SIGNET_ADMIN_TOKEN=${state.adminToken} npm exec --no -- signetctl consumers list`,
       "",
       "Press Ctrl-C to stop.",
       "",

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const WORKSPACES: Record<string, { src: string[]; test: string[] }> = {
+  "services/client": { src: ["src"], test: ["test"] },
   "services/shared": { src: ["src"], test: ["test"] },
   "services/data": { src: ["src"], test: ["test"] },
   // bin/signetctl.js runs dist/, or the sources through tsx where npm ci installed it

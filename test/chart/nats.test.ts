@@ -49,6 +49,8 @@ const FLOWS: Record<Subject, { from: Component[]; to: Component[]; confirmed?: t
   "signet.consumer.rotated": { from: ["registry"], to: ["data"], confirmed: true },
   "signet.user.disabled": { from: ["registry"], to: ["data"], confirmed: true },
   "signet.token.revoked": { from: ["registry", "data"], to: ["data"], confirmed: true },
+  "signet.consumer.updated": { from: ["registry"], to: ["data"], confirmed: true },
+  "signet.tokens.not_before": { from: ["registry"], to: ["data"], confirmed: true },
   "signet.pod.heartbeat": { from: ["data"], to: ["registry"] },
   "signet.pod.goodbye": { from: ["data"], to: ["registry"] },
   "signet.pod.discover": { from: ["registry"], to: ["data"] },

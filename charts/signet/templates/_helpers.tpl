@@ -20,7 +20,8 @@ resources, pdb, autoscaling, extraEnv, pod placement) lives in .Values.<name>.
   nats        the subjects its NATS user may publish and subscribe (and allowResponses:
               it may answer requests it received, once each), rendered into accounts.conf
               ("signet.natsAccounts"). Derived from what the service does: data subscribes
-              to the revocation events (revocations.ts) and discover (presence.ts) and
+              to the revocation and lifecycle events (revocations.ts: signet.consumer.*,
+              signet.user.*, signet.token.*, signet.tokens.not_before) and discover (presence.ts) and
               publishes signet.token.revoked (logout), heartbeats, goodbyes and its
               confirmations (replies); the registry publishes the events (operations/,
               relay.ts: signet.token.revoked too) and discover, gathers confirmations on
@@ -40,7 +41,7 @@ components:
     secretKeys: [SIGNET_MASTER_KEY]
     nats:
       publish: [signet.token.revoked, signet.pod.heartbeat, signet.pod.goodbye]
-      subscribe: ["signet.consumer.*", "signet.user.*", "signet.token.*", signet.pod.discover]
+      subscribe: ["signet.consumer.*", "signet.user.*", "signet.token.*", signet.tokens.not_before, signet.pod.discover]
       allowResponses: true
     config:
       SIGNET_TIMESTAMP_WINDOW: {{ .Values.data.timestampWindow | quote }}
@@ -67,7 +68,7 @@ components:
     database: true
     secretKeys: [SIGNET_MASTER_KEY, SIGNET_ADMIN_TOKENS, SIGNET_BOOTSTRAP_CONSUMERS]
     nats:
-      publish: ["signet.consumer.*", "signet.user.*", signet.token.revoked, signet.pod.discover]
+      publish: ["signet.consumer.*", "signet.user.*", signet.token.revoked, signet.tokens.not_before, signet.pod.discover]
       subscribe: [signet.pod.heartbeat, signet.pod.goodbye, "_INBOX.>"]
       allowResponses: false
     config: {}

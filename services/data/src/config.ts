@@ -67,8 +67,26 @@ export const dataSettings = {
     max: 3_600_000,
     services: DATA,
   }),
-  /** Batched nonce inserts allowed in flight at once. */
+  /** Batched nonce claims allowed in flight at once. */
   nonceMaxInFlight: setting.int("SIGNET_NONCE_MAX_IN_FLIGHT", 3, { min: 1, max: 16, services: DATA }),
+  /** Most nonces in one claim call. */
+  nonceMaxBatch: setting.int("SIGNET_NONCE_MAX_BATCH", 500, { min: 1, max: 5_000, services: DATA }),
+  /** Width of one nonce partition in seconds; the same on every pod (partitions are shared). */
+  noncePartitionSeconds: setting.int("SIGNET_NONCE_PARTITION_SECONDS", 60, {
+    min: 10,
+    max: 86_400,
+    services: DATA,
+  }),
+  /**
+   * Nonce partitions UNLOGGED (no WAL per nonce; after a crash or failover the guard refuses
+   * every timestamp the lost rows could have held, for a window) or logged.
+   */
+  nonceUnlogged: setting.bool("SIGNET_NONCE_UNLOGGED", true, { services: DATA }),
+  /**
+   * A PostgreSQL database of the nonce store's own (migrated like DATABASE_URL's), so that
+   * nonces and user data do not share a primary; unset: DATABASE_URL's.
+   */
+  nonceDatabaseUrl: setting.optional("SIGNET_NONCE_DATABASE_URL", { services: DATA }),
   /**
    * Failed-login budgets per (username, client address) and per client address, per sliding
    * window, shared by every pod (plugins/rate-limit.ts); sign-ups per client address share

@@ -9,6 +9,9 @@ import {
   LOGIN_USERNAME_MAX,
   NOTE_BODY_MAX,
   NOTE_TITLE_MAX,
+  NOTES_PAGE_DEFAULT,
+  NOTES_PAGE_MAX,
+  SEARCH_QUERY_MAX,
   MULTI_LINE_PATTERN,
   SINGLE_LINE_PATTERN,
 } from "@signet/shared/rules";
@@ -107,7 +110,48 @@ export const NoteSchema = Type.Object(
   { $id: "Note" },
 );
 
-export const NoteList = Type.Object({ notes: Type.Array(Type.Ref("Note"), { description: "newest first" }) });
+/** An opaque page cursor (routes/notes.ts makes and reads them): base64url. */
+const cursor = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_-]+$", description });
+
+export const NoteListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: NOTES_PAGE_MAX,
+        default: NOTES_PAGE_DEFAULT,
+        description: `notes per page (default ${NOTES_PAGE_DEFAULT}, at most ${NOTES_PAGE_MAX})`,
+      }),
+    ),
+    before: Type.Optional(cursor("a previous answer's `next`: the page of notes older than it")),
+    after: Type.Optional(
+      cursor(
+        "a previous answer's `prev`: the page of notes just newer than it (still newest first); not together with `before`",
+      ),
+    ),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: SEARCH_QUERY_MAX,
+        pattern: SINGLE_LINE_PATTERN,
+        description:
+          'full-text search over titles and bodies (whole words, any case; "quoted phrases", `or`, `-word`)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const NoteList = Type.Object({
+  notes: Type.Array(Type.Ref("Note"), { description: "newest first" }),
+  next: Type.Union([Type.String(), Type.Null()], {
+    description: "pass as `before` for the next (older) page; null on the last page",
+  }),
+  prev: Type.Union([Type.String(), Type.Null()], {
+    description: "pass as `after` for the previous (newer) page; null on the first page",
+  }),
+});
 
 export const NewNoteBody = Type.Object({ title: NoteTitle, body: NoteBody });
 
@@ -117,6 +161,23 @@ export const NotePatchBody = Type.Object(
     body: Type.Optional(NoteBody),
   },
   { minProperties: 1 },
+);
+
+export const ProfilePatchBody = Type.Object({ display_name: DisplayName }, { additionalProperties: false });
+
+export const PasswordChangeBody = Type.Object({
+  current_password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+  new_password: Password,
+  client_ip: Type.Optional(ClientIp),
+});
+
+export const LogoutBody = Type.Object(
+  {
+    everywhere: Type.Optional(
+      Type.Boolean({ description: "true: every token of the user, this one included" }),
+    ),
+  },
+  { additionalProperties: false },
 );
 
 export const NoteParams = Type.Object({ id: Type.String({ maxLength: 64 }) });

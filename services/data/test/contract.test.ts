@@ -709,6 +709,8 @@ describe("health, readiness, metrics, OpenAPI", () => {
       ["/authenticate", "post"],
       ["/users", "post"],
       ["/me", "get"],
+      ["/me", "patch"],
+      ["/me/password", "post"],
       ["/logout", "post"],
       ["/notes", "get"],
       ["/notes", "post"],
@@ -722,6 +724,12 @@ describe("health, readiness, metrics, OpenAPI", () => {
       expect(op.responses["401"]).toBeDefined();
     }
     expect(doc.paths["/notes"].get.description).toContain("notes:read");
+    expect(doc.paths["/notes"].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      "after",
+      "before",
+      "limit",
+      "q",
+    ]);
     expect(doc.paths["/healthz"]).toBeUndefined();
     expect((await pod.app.inject({ method: "GET", url: "/docs" })).statusCode).toBeLessThan(400);
   });

@@ -31,12 +31,17 @@ it("heartbeats at start, every interval and when asked; says goodbye on close an
     config: { heartbeatIntervalMs: 100 },
   });
   try {
-    expect(beats()).toHaveLength(1); // the first one while the app was built
+    // The first one goes out while the app is still being built (it listens for the
+    // revocation events by then); how many more follow before ready depends on build time.
+    expect(beats().length).toBeGreaterThanOrEqual(1);
     const first = beats()[0]!.payload as unknown as PodHeartbeatEvent;
     expect(first).toEqual({ pod: "pod-x", at: expect.any(String), interval_ms: 100 });
     expect(Number.isNaN(Date.parse(first.at))).toBe(false);
 
-    await expect.poll(() => beats().length, { timeout: 2_000, interval: 10 }).toBeGreaterThanOrEqual(4);
+    const atReady = beats().length;
+    await expect
+      .poll(() => beats().length, { timeout: 2_000, interval: 10 })
+      .toBeGreaterThanOrEqual(atReady + 3);
 
     const before = beats().length;
     await bus.publish(SUBJECTS.podDiscover, { at: new Date().toISOString() });

@@ -1,11 +1,14 @@
 // Replay protection is shared: one signed request sent to two instances that share a
-// database is accepted exactly once; the other instance answers nonce_used.
+// database is accepted exactly once; the other instance answers nonce_used — also after the
+// store lost its rows, and with the nonces in a database of their own.
+import { sql } from "kysely";
 import { expect, it, vi } from "vitest";
-import { useTestDatabase } from "@signet/test-support/db";
+import { createTestDatabase, useTestDatabase } from "@signet/test-support/db";
 import { useDataPod } from "@signet/test-support/hooks";
+import { startDataPod } from "@signet/test-support/pods";
 import { seedConsumer } from "@signet/test-support/seed";
 import { signedRequest } from "@signet/test-support/signed";
-import type { PgNonceStore } from "../src/plugins/nonces.js";
+import type { PgNonceStore } from "../src/nonce-store.js";
 
 const tdb = useTestDatabase();
 // each instance has its own pool, as two pods would
@@ -65,15 +68,15 @@ it("a two-legged nonce and a three-legged nonce are separate; a consumer's nonce
   expect(login.json().error).toBe("invalid_credentials");
 });
 
-it("a pod whose clock runs ahead purges nothing another pod still needs: the replay is still refused", async () => {
+it("a pod whose clock runs ahead drops no partition another pod still needs: the replay is still refused", async () => {
   const req = signedRequest({ method: "GET", url: "/me", consumer, token });
   expect((await b.app.inject(req)).statusCode).toBe(200);
-  // pod a's clock runs more than a window ahead when its purge runs (only Date is faked)
+  // pod a's clock runs more than a window ahead when its maintenance runs (only Date is faked)
   const window = a.app.dataConfig.timestampWindow;
   vi.useFakeTimers({ toFake: ["Date"] });
   try {
     vi.setSystemTime(Date.now() + (window + 60) * 1000);
-    await (a.app.nonces as PgNonceStore).purge();
+    expect((await (a.app.nonces as PgNonceStore).maintain()).ran).toBe(true);
   } finally {
     vi.useRealTimers();
   }
@@ -81,4 +84,45 @@ it("a pod whose clock runs ahead purges nothing another pod still needs: the rep
   const replay = await b.app.inject(req);
   expect(replay.statusCode, replay.body).toBe(401);
   expect(replay.json().error).toBe("nonce_used");
+});
+
+it("after the store lost its rows, a request captured before is refused by every pod, and fresh ones are not stored early", async () => {
+  const captured = signedRequest({ method: "GET", url: "/me", consumer, token });
+  expect((await a.app.inject(captured)).statusCode).toBe(200);
+  // what crash recovery does to the unlogged tables, or what a promoted standby starts with
+  await sql`truncate nonce_log, nonce_guard`.execute(tdb.db);
+  for (const pod of [b, a]) {
+    const replay = await pod.app.inject(captured);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.headers["www-authenticate"]).toContain('oauth_problem="timestamp_refused"');
+  }
+  // every pod reads the same guard: a request signed now is refused too, until the window has passed
+  const fresh = await b.app.inject(signedRequest({ method: "GET", url: "/me", consumer, token }));
+  expect(fresh.json().error).toBe("timestamp_refused");
+  const metrics = await a.app.inject({ method: "GET", url: "/metrics" });
+  expect(metrics.body).toMatch(/signet_nonce_refused_total\{[^}]*reason="store_lost"[^}]*\} [1-9]/);
+  await sql`update nonce_guard set since = 0`.execute(tdb.db);
+});
+
+it("SIGNET_NONCE_DATABASE_URL: the nonces live in a database of their own, which the pod migrates", async () => {
+  const nonceDb = await createTestDatabase({ prefix: "signet_test_nonces", migrate: false });
+  const pods = await Promise.all(
+    ["own-a", "own-b"].map((id) =>
+      startDataPod({ id, db: tdb.db, listen: false, config: { nonceDatabaseUrl: nonceDb.url } }),
+    ),
+  );
+  try {
+    const count = async (db: typeof tdb.db) =>
+      (await sql<{ n: number }>`select count(*)::int as n from nonce_log`.execute(db)).rows[0]!.n;
+    const mainBefore = await count(tdb.db);
+    const req = signedRequest({ method: "GET", url: "/me", consumer, token });
+    expect((await pods[0]!.app.inject(req)).statusCode).toBe(200);
+    expect((await pods[1]!.app.inject(req)).json().error).toBe("nonce_used");
+    expect(await count(nonceDb.db)).toBe(1);
+    expect(await count(tdb.db)).toBe(mainBefore);
+    expect((await pods[0]!.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+  } finally {
+    for (const pod of pods) await pod.close();
+    await nonceDb.drop();
+  }
 });

@@ -22,6 +22,7 @@ import { security } from "./plugins/security.js";
 import { sessions } from "./plugins/sessions.js";
 import { staticFiles } from "./plugins/static.js";
 import { views } from "./plugins/views.js";
+import { accountRoutes } from "./routes/account.js";
 import { errorPage, frameworkErrorPage, notFoundPage, pageErrorHandler } from "./routes/errors.js";
 import { loginRoutes } from "./routes/login.js";
 import { logoutRoutes } from "./routes/logout.js";
@@ -84,6 +85,7 @@ export const frontendApp: FastifyPluginAsync<FrontendAppOptions> = fp(
       await pages.register(loginRoutes);
       await pages.register(signupRoutes);
       await pages.register(logoutRoutes);
+      await pages.register(accountRoutes);
     });
   },
   { name: "signet-frontend" },

@@ -92,4 +92,5 @@ export const LOGIN_REASONS: Record<string, string> = {
   user_disabled: "Your account has been disabled. Contact an administrator if you think this is a mistake.",
   session_expired: "Your session has expired. Please log in again.",
   logged_out: "You have been logged out. See you soon!",
+  signed_out_everywhere: "You have been signed out everywhere: on this device and on every other one.",
 };

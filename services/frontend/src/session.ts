@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { DataUser, LoginResult, TokenCredentials } from "./plugins/data-client.js";
 import { csrfCookieName } from "./plugins/csrf.js";
 import { sessionCookieName } from "./plugins/sessions.js";
+import { loginUrl } from "./safe-next.js";
 
 export interface SignedIn {
   user: DataUser;
@@ -19,6 +20,28 @@ export function signedIn(request: FastifyRequest): SignedIn | "none" | "expired"
   const expiresAt = Date.parse(session.auth.expiresAt);
   if (Number.isFinite(expiresAt) && expiresAt <= Date.now()) return "expired";
   return { user: session.user, token: { key: session.auth.token, secret: session.auth.secret } };
+}
+
+/**
+ * The signed-in user, or undefined after sending the browser to /login (ending an expired
+ * session first), to come back to `next` (the page asked for: GET; the home page after a form).
+ */
+export async function requireUser(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  next = "/",
+): Promise<SignedIn | undefined> {
+  const state = signedIn(request);
+  if (state === "none") {
+    await reply.redirect(loginUrl(next), request.method === "GET" ? 302 : 303);
+    return undefined;
+  }
+  if (state === "expired") {
+    await endSession(request, reply);
+    await reply.redirect(loginUrl(next, "session_expired"), 303);
+    return undefined;
+  }
+  return state;
 }
 
 /**
@@ -47,6 +70,7 @@ export async function startSession(
   request: FastifyRequest,
   reply: FastifyReply,
   login: LoginResult,
+  timeZone?: string,
 ): Promise<void> {
   const secure = request.server.frontendConfig.cookieSecure;
   await ensureFreshSessionId(request, sessionCookieName(secure));
@@ -56,8 +80,17 @@ export async function startSession(
     display_name: login.user.display_name,
   };
   request.session.auth = { token: login.token, secret: login.secret, expiresAt: login.expires_at };
+  if (timeZone !== undefined) request.session.timeZone = timeZone;
   request.session.refreshedAt = Date.now(); // written now; the next refresh is due an interval later
   expireCookie(reply, csrfCookieName(secure), secure);
+}
+
+/**
+ * A new session id for a signed-in session, keeping what it holds (after a password change:
+ * whoever learnt the old id loses it). The CSRF tokens are bound to the id: forms are sent anew.
+ */
+export async function renewSessionId(request: FastifyRequest): Promise<void> {
+  await request.session.regenerate(["user", "auth", "timeZone", "refreshedAt"]);
 }
 
 /**

@@ -12,6 +12,7 @@ import { useTestDatabase } from "@signet/test-support/db";
 import { unique } from "@signet/test-support/keys";
 import { freePort } from "@signet/test-support/net";
 import { seedUser } from "@signet/test-support/seed";
+import { dateFormatter } from "../src/time-zones.js";
 import { useFrontendStack, type Frontend } from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -139,7 +140,7 @@ describe.runIf(runBrowser)("in a real browser", () => {
     expect(new URL(page.url()).pathname).toBe("/login");
     await page.goto(`${a.url}/`);
     expect(new URL(page.url()).pathname).toBe("/login");
-  });
+  }, 90_000); // a long journey: generous on a machine shared with other work
 
   it("a wrong password shows the [role=alert] message with status 401", async () => {
     const user = await seedUser(tdb.db);
@@ -301,4 +302,299 @@ describe.runIf(runBrowser)("in a real browser", () => {
       await down.app.close();
     }
   });
+
+  /** Logs `user` in on `p` through `front` (a time zone picked on the form when given). */
+  async function logIn(
+    p: Page,
+    front: Frontend,
+    user: { username: string; password: string },
+    timeZone?: string,
+  ): Promise<number | undefined> {
+    await p.goto(`${front.url}/login`);
+    await p.getByLabel("Username").fill(user.username);
+    await p.getByLabel("Password").fill(user.password);
+    if (timeZone) {
+      await p.getByLabel("Time zone").selectOption(timeZone);
+    }
+    return submit(p, p.getByRole("button", { name: "Log in" }));
+  }
+
+  /** A browser context of its own, JavaScript off, at desktop size. */
+  const newNoJsContext = () => browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
+
+  it("account page: display name and time zone (chosen at login, changed later), times in <time datetime> — JavaScript off", async () => {
+    const user = await seedUser(tdb.db);
+    const ctx = await newNoJsContext();
+    try {
+      const p = await ctx.newPage();
+      expect(await logIn(p, a, user, "Asia/Tokyo")).toBe(200);
+      await p.getByLabel("Title").fill("Timed note");
+      await submit(p, p.getByRole("button", { name: "Add note" }));
+      const time = p.locator("ol.notes time").first();
+      const iso = (await time.getAttribute("datetime"))!;
+      expect(new Date(iso).toISOString()).toBe(iso);
+      expect(await time.textContent()).toBe(dateFormatter("Asia/Tokyo")(iso));
+      expect(await time.textContent()).toContain("GMT+9");
+
+      await p.getByRole("link", { name: "Account" }).click();
+      expect(new URL(p.url()).pathname).toBe("/account");
+      expect(await p.getByLabel("Show times in").inputValue()).toBe("Asia/Tokyo");
+      await shot(p, "account-desktop");
+      await shot(p, "account-phone", PHONE);
+
+      await p.getByLabel("Display name").fill("Ada, Countess of Lovelace");
+      expect(await submit(p, p.getByRole("button", { name: "Save name" }))).toBe(200);
+      expect(await p.locator("[role=status]").textContent()).toContain("display name is saved");
+      expect(await p.locator(".who strong").textContent()).toBe("Ada, Countess of Lovelace");
+
+      await p.getByLabel("Display name").fill("   ");
+      expect(await submit(p, p.getByRole("button", { name: "Save name" }))).toBe(400);
+      expect(await p.locator("[role=alert]").textContent()).toContain("1 to 100 characters");
+
+      await p.getByLabel("Show times in").selectOption("America/New_York");
+      await submit(p, p.getByRole("button", { name: "Save time zone" }));
+      await p.goto(`${a.url}/`);
+      expect(await p.getByRole("heading", { level: 1 }).textContent()).toBe(
+        "Hello, Ada, Countess of Lovelace",
+      );
+      expect(await p.locator("ol.notes time").first().textContent()).toBe(
+        dateFormatter("America/New_York")(iso),
+      );
+    } finally {
+      await ctx.close();
+    }
+  }, 90_000);
+
+  it("edits a note at /notes/<id>/edit, and the list says it was edited", async () => {
+    const user = await seedUser(tdb.db);
+    const ctx = await newNoJsContext();
+    try {
+      const p = await ctx.newPage();
+      await logIn(p, a, user);
+      await p.getByLabel("Title").fill("Teh typo");
+      await p.getByLabel("Note", { exact: true }).fill("\nstarts with a blank line");
+      await submit(p, p.getByRole("button", { name: "Add note" }));
+      expect(await p.locator("ol.notes .edited").count()).toBe(0);
+
+      await p.getByRole("link", { name: "Edit note: Teh typo" }).click();
+      expect(new URL(p.url()).pathname).toMatch(/^\/notes\/[0-9a-f-]{36}\/edit$/);
+      expect(await p.getByLabel("Note", { exact: true }).inputValue()).toBe("\nstarts with a blank line");
+      await shot(p, "edit-desktop");
+      await shot(p, "edit-phone", PHONE);
+
+      await p.getByLabel("Title").fill("The typo, fixed");
+      await p.getByLabel("Note", { exact: true }).fill("a better body");
+      expect(await submit(p, p.getByRole("button", { name: "Save changes" }))).toBe(200);
+      expect(new URL(p.url()).pathname).toBe("/");
+      expect(await noteTitles(p)).toEqual(["The typo, fixed"]);
+      expect(await p.locator("ol.notes .note-body").first().textContent()).toBe("a better body");
+      expect(await p.locator("ol.notes .edited").count()).toBe(1);
+      expect(await p.locator("ol.notes .edited time").getAttribute("datetime")).toMatch(/^\d{4}-.*Z$/);
+
+      // another user's note id: the 404 page, for the form and for a forged post alike
+      const other = await seedUser(tdb.db);
+      const foreign = await tdb.db
+        .insertInto("notes")
+        .values({ user_id: other.id, title: "not yours", body: "" })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      expect((await p.goto(`${a.url}/notes/${foreign.id}/edit`))?.status()).toBe(404);
+    } finally {
+      await ctx.close();
+    }
+  }, 90_000);
+
+  it("an edit posted without its CSRF token gets 403 and changes nothing", async () => {
+    const user = await seedUser(tdb.db);
+    await withJs.clearCookies();
+    const p = await withJs.newPage();
+    try {
+      await logIn(p, a, user);
+      await p.getByLabel("Title").fill("keep me");
+      await submit(p, p.getByRole("button", { name: "Add note" }));
+      await p.getByRole("link", { name: "Edit note: keep me" }).click();
+      await p.evaluate(`document.querySelector("form[action$='/edit'] input[name=_csrf]").remove()`);
+      await p.getByLabel("Title").fill("forged");
+      expect(await submit(p, p.getByRole("button", { name: "Save changes" }))).toBe(403);
+      expect(await p.getByRole("heading", { level: 1 }).textContent()).toBe("This form has expired");
+      await p.goto(`${a.url}/`);
+      expect(await noteTitles(p)).toEqual(["keep me"]);
+    } finally {
+      await p.close();
+    }
+  }, 90_000);
+
+  it("pagination visits every note exactly once (Older), and Newer walks back; search finds by word", async () => {
+    const user = await seedUser(tdb.db);
+    const total = 47;
+    // pairs of notes share a created_at: the id breaks the tie
+    const start = Date.parse("2026-06-01T12:00:00Z");
+    await tdb.db
+      .insertInto("notes")
+      .values(
+        Array.from({ length: total }, (_, i) => {
+          const g = i + 1;
+          const at = new Date(start + Math.floor(g / 2) * 60_000);
+          const body = g % 10 === 0 ? "has the word zebra" : "plain";
+          return { user_id: user.id, title: `Note ${g}`, body, created_at: at, updated_at: at };
+        }),
+      )
+      .execute();
+    const ctx = await newNoJsContext();
+    try {
+      const p = await ctx.newPage();
+      await logIn(p, a, user);
+      expect(await p.locator("a[rel=prev]").count()).toBe(0);
+      const pages: string[][] = [];
+      for (;;) {
+        pages.push(await noteTitles(p));
+        const older = p.locator("a[rel=next]");
+        if ((await older.count()) === 0) break;
+        if (pages.length === 2) {
+          await shot(p, "home-paged-desktop");
+          await shot(p, "home-paged-phone", PHONE);
+        }
+        await Promise.all([p.waitForNavigation(), older.click()]);
+      }
+      const seen = pages.flat();
+      expect(seen).toHaveLength(total);
+      expect(new Set(seen).size).toBe(total);
+      expect(pages.map((t) => t.length)).toEqual([20, 20, 7]);
+      // newest first: created_at desc (the titles' numbers fall, pairs in id order)
+      const minutes = seen.map((t) => Math.floor(Number(t.slice(5)) / 2));
+      expect(minutes).toEqual([...minutes].sort((x, y) => y - x));
+
+      // back with Newer, page by page, to the first page (which has no Newer link)
+      for (let i = pages.length - 2; i >= 0; i--) {
+        await Promise.all([p.waitForNavigation(), p.locator("a[rel=prev]").click()]);
+        expect(await noteTitles(p)).toEqual(pages[i]);
+      }
+      expect(await p.locator("a[rel=prev]").count()).toBe(0);
+      expect(new URL(p.url()).search).toBe("");
+
+      // search: a form[role=search], results paged the same way
+      await p.getByLabel("Search your notes").fill("Zebra");
+      await submit(p, p.getByRole("button", { name: "Search" }));
+      expect(new URL(p.url()).searchParams.get("q")).toBe("Zebra");
+      expect((await noteTitles(p)).sort()).toEqual(["Note 10", "Note 20", "Note 30", "Note 40"]);
+      await shot(p, "search-desktop");
+      await shot(p, "search-phone", PHONE);
+      // a forged cursor is a bad link, not an error on our side
+      expect((await p.goto(`${a.url}/?before=bm90LWEtY3Vyc29y`))?.status()).toBe(400);
+    } finally {
+      await ctx.close();
+    }
+  }, 90_000);
+
+  it("changing the password in one context signs out a second context (on another replica); this one stays", async () => {
+    const user = await seedUser(tdb.db);
+    const first = await newNoJsContext();
+    const second = await newNoJsContext();
+    try {
+      const p1 = await first.newPage();
+      const p2 = await second.newPage();
+      await logIn(p1, a, user);
+      await logIn(p2, b, user);
+      const sidBefore = (await first.cookies(a.url)).find((c) => c.name === "signet.sid")?.value;
+
+      await p1.goto(`${a.url}/account`);
+      await p1.getByLabel("Current password").fill("not my password");
+      await p1.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
+      await p1.getByLabel("Repeat the new password").fill("a fresh passphrase");
+      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(401);
+      expect(await p1.locator("[role=alert]").textContent()).toContain("current password is not right");
+
+      await p1.getByLabel("Current password").fill(user.password);
+      await p1.getByLabel("New password", { exact: true }).fill(`x${user.username}x`);
+      await p1.getByLabel("Repeat the new password").fill(`x${user.username}x`);
+      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(400);
+
+      await p1.getByLabel("Current password").fill(user.password);
+      await p1.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
+      await p1.getByLabel("Repeat the new password").fill("a different one!");
+      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(400);
+      expect(await p1.locator("[role=alert]").textContent()).toContain("differ");
+
+      await p1.getByLabel("Current password").fill(user.password);
+      await p1.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
+      await p1.getByLabel("Repeat the new password").fill("a fresh passphrase");
+      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(200);
+      expect(await p1.locator("[role=status]").textContent()).toContain("password is changed");
+      // this session stays, under a new id
+      const sidAfter = (await first.cookies(a.url)).find((c) => c.name === "signet.sid")?.value;
+      expect(sidAfter).toBeDefined();
+      expect(sidAfter).not.toBe(sidBefore);
+      await p1.goto(`${a.url}/`);
+      expect(new URL(p1.url()).pathname).toBe("/");
+
+      // the other session, on the other replica, ends on its next request
+      await p2.reload();
+      expect(new URL(p2.url()).pathname).toBe("/login");
+      expect(new URL(p2.url()).searchParams.get("reason")).toBe("token_revoked");
+      expect(await logIn(p2, b, user)).toBe(401);
+      expect(await logIn(p2, b, { ...user, password: "a fresh passphrase" })).toBe(200);
+      expect(new URL(p2.url()).pathname).toBe("/");
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }, 90_000);
+
+  it("'Sign out everywhere' ends both contexts", async () => {
+    const user = await seedUser(tdb.db);
+    const first = await newNoJsContext();
+    const second = await newNoJsContext();
+    try {
+      const p1 = await first.newPage();
+      const p2 = await second.newPage();
+      await logIn(p1, a, user);
+      await logIn(p2, b, user);
+      await p1.goto(`${a.url}/account`);
+      await submit(p1, p1.getByRole("button", { name: "Sign out everywhere" }));
+      expect(new URL(p1.url()).pathname).toBe("/login");
+      expect(await p1.locator("[role=status]").textContent()).toContain("signed out everywhere");
+      await shot(p1, "signed-out-everywhere-desktop");
+      await p1.goto(`${a.url}/account`);
+      expect(new URL(p1.url()).pathname).toBe("/login");
+      await p2.reload();
+      expect(new URL(p2.url()).pathname).toBe("/login");
+      expect(new URL(p2.url()).searchParams.get("reason")).toBe("token_revoked");
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }, 90_000);
+
+  it("keyboard: the account page's controls are reached by Tab, each with a visible focus", async () => {
+    const user = await seedUser(tdb.db);
+    await withJs.clearCookies();
+    const p = await withJs.newPage();
+    try {
+      await logIn(p, a, user);
+      await p.goto(`${a.url}/account`);
+      const reached = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        await p.keyboard.press("Tab");
+        const focused = await p.evaluate<{ id: string; text: string; outline: string; tag: string }>(
+          `(() => { const e = document.activeElement; return { tag: e.tagName, id: e.id || e.getAttribute("href") || "", text: (e.textContent || "").trim(), outline: getComputedStyle(e).outlineStyle }; })()`,
+        );
+        if (focused.tag === "BODY") break; // past the last control
+        expect(focused.outline, `focus on ${focused.id || focused.text}`).not.toBe("none");
+        reached.add(focused.id || focused.text);
+      }
+      for (const want of [
+        "/account",
+        "display_name",
+        "time_zone",
+        "current_password",
+        "new_password",
+        "repeat_password",
+      ]) {
+        expect(reached, want).toContain(want);
+      }
+      expect(reached).toContain("Sign out everywhere");
+    } finally {
+      await p.close();
+    }
+  }, 90_000);
 });

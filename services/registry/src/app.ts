@@ -2,8 +2,9 @@
 // known data pods), the confirmed revocation path and the outbox relay, as one Fastify
 // plugin tree (docs/design.md, "Plugins and routes"):
 //   plugins — db, bus (shared), docs, auth, pod-presence, announcer, outbox-relay,
+//             lifecycle (rotations that end by themselves, lifecycle metrics),
 //             bootstrap-consumers: each decorates what it provides and owns its metrics;
-//   routes  — consumers, users, audit, pods: one module per resource, reading decorations;
+//   routes  — consumers, users, audit, pods, revoke-all: one module per resource, reading decorations;
 //   operations — what a route changes: repos inside the announcer's transaction, then the
 //             announcement.
 // A db or bus handed in (`npm start` shares them between the services) is used and left
@@ -26,11 +27,13 @@ import { announcer } from "./plugins/announcer.js";
 import { auth } from "./plugins/auth.js";
 import { bootstrapConsumers } from "./plugins/bootstrap.js";
 import { docs } from "./plugins/docs.js";
+import { lifecycle } from "./plugins/lifecycle.js";
 import { podPresence } from "./plugins/presence.js";
 import { outboxRelay } from "./plugins/relay.js";
 import { auditRoutes } from "./routes/audit.js";
 import { consumerRoutes } from "./routes/consumers.js";
 import { podRoutes } from "./routes/pods.js";
+import { revokeAllRoutes } from "./routes/revoke-all.js";
 import { userRoutes } from "./routes/users.js";
 import { ErrorBody } from "./schemas.js";
 
@@ -63,6 +66,7 @@ export const registryApp: FastifyPluginAsync<RegistryAppOptions> = fp(
     await app.register(podPresence);
     await app.register(announcer);
     await app.register(outboxRelay);
+    await app.register(lifecycle);
     await app.register(bootstrapConsumers);
 
     app.addSchema(ErrorBody);
@@ -74,6 +78,7 @@ export const registryApp: FastifyPluginAsync<RegistryAppOptions> = fp(
       await admin.register(userRoutes);
       await admin.register(auditRoutes);
       await admin.register(podRoutes);
+      await admin.register(revokeAllRoutes);
     });
   },
   { name: "signet-registry" },

@@ -128,6 +128,15 @@ export const registrySettings = {
       services: REGISTRY,
     },
   ),
+  /**
+   * How often the lifecycle timer ends rotations whose grace is over or whose old secret went
+   * quiet (plugins/lifecycle.ts).
+   */
+  lifecycleIntervalMs: setting.int("SIGNET_LIFECYCLE_INTERVAL_MS", 1_000, {
+    min: 100,
+    max: 600_000,
+    services: REGISTRY,
+  }),
   /** Collect process metrics (code only: one app per process collects them under `npm start`). */
   defaultMetrics: setting.code(true, REGISTRY),
 };

@@ -30,13 +30,68 @@ export const ConsumerKeyParams = Type.Object({ key: singleLine({ minLength: 1, m
 /** A scope name (docs/api.md, "Scopes"): one of SCOPES; `*` grants every scope. */
 export const Scope = Type.String({ enum: [...SCOPES], description: SCOPES.join(", ") });
 
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+export const LastUsed = Type.Union(
+  [
+    Type.Object({
+      at: Type.String({ format: "date-time", description: "to the second, the database's clock" }),
+      pod: Type.String({ description: "the data pod that saw it" }),
+    }),
+    Type.Null(),
+  ],
+  { description: "the latest use the data pods reported (they write in batches, every few seconds)" },
+);
+
 export const ConsumerView = Type.Object({
   key: Type.String(),
   name: Type.String(),
   scopes: Type.Array(Type.String()),
   status: Type.Union([Type.Literal("active"), Type.Literal("revoked")]),
   created_at: Timestamp,
-  revoked_at: Type.Union([Timestamp, Type.Null()]),
+  revoked_at: NullableTimestamp,
+  expires_at: Type.Union([Timestamp, Type.Null()], {
+    description: "from this instant every data pod refuses it; null: never",
+  }),
+  last_used: LastUsed,
+});
+
+export const SecretView = Type.Object({
+  id: Type.String({ description: "a public id (derived from the sealed value, never the secret)" }),
+  created_at: Timestamp,
+  ends_at: Type.Union([Timestamp, Type.Null()], {
+    description: "the old secret of a rotation: when its grace ends; null for the current secret",
+  }),
+  finish_when_quiet_seconds: Type.Union([Type.Integer(), Type.Null()]),
+  last_used: LastUsed,
+});
+
+export const ConsumerDetail = Type.Composite([
+  ConsumerView,
+  Type.Object({
+    secrets: Type.Array(SecretView, { description: "the current secret, then any old one in its grace" }),
+  }),
+]);
+
+/** A duration: a whole number and a unit (s, m, h, d, w), e.g. 7d. */
+export const DURATION_PATTERN = "^[0-9]{1,7}[smhdw]$";
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
+export const durationSeconds = (text: string) => Number(text.slice(0, -1)) * UNIT_SECONDS[text.slice(-1)]!;
+
+export const ListConsumersQuery = Type.Object(
+  {
+    expiring_within: Type.Optional(
+      Type.String({
+        pattern: DURATION_PATTERN,
+        description: "only active consumers whose expiry falls within this duration from now, e.g. 7d",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ExpiresAt = Type.Union([Timestamp, Type.Null()], {
+  description: "an ISO 8601 instant from which every data pod refuses the consumer; null: never",
 });
 
 export const CreateConsumerBody = Type.Object(
@@ -52,9 +107,30 @@ export const CreateConsumerBody = Type.Object(
       uniqueItems: true,
       description: 'required: `["*"]` grants every scope, `[]` none',
     }),
+    expires_at: Type.Optional(ExpiresAt),
   },
   { additionalProperties: false },
 );
+
+export const UpdateConsumerBody = Type.Object(
+  {
+    scopes: Type.Optional(
+      Type.Array(Scope, {
+        maxItems: SCOPES.length,
+        uniqueItems: true,
+        description: "the new grant; fewer scopes are refused on every pod from the answer on",
+      }),
+    ),
+    expires_at: Type.Optional(ExpiresAt),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const UpdatedConsumer = Type.Composite([
+  ConsumerView,
+  Type.Object({
+    confirmed_pods: Type.Integer({ minimum: 0, description: "data pods that confirmed the change" }),
+  }),
+]);
 
 export const CreatedConsumer = Type.Object({
   key: Type.String(),
@@ -63,13 +139,31 @@ export const CreatedConsumer = Type.Object({
   scopes: Type.Array(Type.String()),
   status: Type.Literal("active"),
   created_at: Timestamp,
+  expires_at: Type.Union([Timestamp, Type.Null()]),
 });
 
+const MAX_GRACE_SECONDS = 30 * 86_400;
 export const RotateBody = Type.Object(
-  { grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400, default: 0 })) },
+  {
+    grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, default: 0 })),
+    finish_when_quiet_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_GRACE_SECONDS,
+        description:
+          "end the grace earlier, once the old secret has not been used for this long (needs grace_seconds > 0)",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const Rotated = Type.Object({ key: Type.String(), secret: Type.String() });
+
+const ConfirmedPods = Type.Integer({
+  minimum: 0,
+  description: "data pods that confirmed the eviction within the window",
+});
+export const RotationFinished = Type.Object({ key: Type.String(), confirmed_pods: ConfirmedPods });
 
 /** Why (a revocation, a sign-out): written to the audit log and the event; one line, 1–500 characters. */
 export const Reason = singleLine({ minLength: 1, maxLength: 500 });
@@ -83,6 +177,38 @@ export const Revoked = Type.Object({
     minimum: 0,
     description: "data pods that confirmed the eviction within the window",
   }),
+});
+
+export const RevokeTokensBody = Type.Object(
+  { reason: Type.Optional(Reason) },
+  { additionalProperties: false },
+);
+export const ConsumerTokensRevoked = Type.Object({
+  key: Type.String(),
+  revoked_tokens: Type.Integer({ minimum: 0 }),
+  confirmed_pods: ConfirmedPods,
+});
+export const UserTokensRevoked = Type.Object({
+  username: Type.String(),
+  revoked_tokens: Type.Integer({ minimum: 0 }),
+  confirmed_pods: ConfirmedPods,
+});
+
+export const RevokeAllBody = Type.Object(
+  {
+    issued_before: Type.Union([Timestamp, Type.Literal("now")], {
+      description: 'an ISO 8601 instant, not in the future, or "now" (the database\'s clock)',
+    }),
+    reason: Reason,
+  },
+  { additionalProperties: false },
+);
+export const RevokedAll = Type.Object({
+  issued_before: Type.String({
+    format: "date-time",
+    description: "the not-before in force (it only moves forward)",
+  }),
+  confirmed_pods: ConfirmedPods,
 });
 
 export const Username = Type.String({ pattern: USERNAME_PATTERN });

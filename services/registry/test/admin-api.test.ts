@@ -161,12 +161,25 @@ describe("consumers", () => {
       status: "active",
       created_at: created.created_at,
       revoked_at: null,
+      expires_at: null,
+      last_used: null,
     });
     const shown = await registry.inject({
       url: `/consumers/${created.key}`,
       headers: auth(OTHER_ADMIN.token),
     });
-    expect(shown.json()).toEqual(listed);
+    expect(shown.json()).toEqual({
+      ...listed,
+      secrets: [
+        {
+          id: expect.stringMatching(/^sec_[0-9a-f]{16}$/),
+          created_at: created.created_at,
+          ends_at: null,
+          finish_when_quiet_seconds: null,
+          last_used: null,
+        },
+      ],
+    });
     expect(JSON.stringify(list)).not.toContain(created.secret);
     expect((await registry.inject({ url: "/consumers/ck_nope", headers: auth() })).statusCode).toBe(404);
 

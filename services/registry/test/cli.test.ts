@@ -96,7 +96,16 @@ describe("signetctl consumers", () => {
     const list = await signetctl(["consumers", "list"]);
     expect(list.code).toBe(0);
     const table = columns(list.stdout);
-    expect(table.headers).toEqual(["KEY", "NAME", "STATUS", "SCOPES", "CREATED", "REVOKED"]);
+    expect(table.headers).toEqual([
+      "KEY",
+      "NAME",
+      "STATUS",
+      "SCOPES",
+      "CREATED",
+      "REVOKED",
+      "EXPIRES",
+      "LAST USED",
+    ]);
     const row = table.rows.find((r) => r.KEY === key)!;
     expect(row).toMatchObject({
       NAME: "svc-people",
@@ -115,7 +124,7 @@ describe("signetctl consumers", () => {
     expect(field(rotated.stdout, "secret")).not.toBe(field(created.stdout, "secret"));
     expect(rotated.stderr).toContain("keeps working for 30 s");
 
-    const revoked = await signetctl(["consumers", "revoke", key, "--reason", "compromised in test"]);
+    const revoked = await signetctl(["consumers", "revoke", key, "--reason", "compromised in test", "--yes"]);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(field(revoked.stdout, "status")).toBe("revoked");
     expect(field(revoked.stdout, "confirmed pods")).toBe("0");
@@ -134,14 +143,22 @@ describe("signetctl consumers", () => {
     const [list, shown, rotated] = await Promise.all([
       signetctl(["--json", "consumers", "list"]),
       signetctl(["consumers", "show", created.key, "--json"]),
-      signetctl(["consumers", "rotate", created.key, "--json"]),
+      signetctl(["consumers", "rotate", created.key, "--json", "--yes"]),
     ]);
     expect(
       (JSON.parse(list.stdout) as { consumers: { key: string }[] }).consumers.map((c) => c.key),
     ).toContain(created.key);
     expect(JSON.parse(shown.stdout)).toMatchObject({ key: created.key, name: "svc-json", revoked_at: null });
     expect(JSON.parse(rotated.stdout)).toEqual({ key: created.key, secret: expect.any(String) });
-    const revoked = await signetctl(["consumers", "revoke", created.key, "--reason", "json test", "--json"]);
+    const revoked = await signetctl([
+      "consumers",
+      "revoke",
+      created.key,
+      "--reason",
+      "json test",
+      "--json",
+      "--yes",
+    ]);
     expect(JSON.parse(revoked.stdout)).toEqual({
       key: created.key,
       status: "revoked",
@@ -184,7 +201,7 @@ describe("signetctl users and audit", () => {
       input: "new-dave-password\n",
     });
     expect(JSON.parse(pw.stdout)).toMatchObject({ username: "dave", tokens_revoked: 0, confirmed_pods: 0 });
-    const dis = await signetctl(["users", "disable", "erin"]);
+    const dis = await signetctl(["users", "disable", "erin", "--yes"]);
     expect(field(dis.stdout, "status")).toBe("disabled");
 
     const audit = columns((await signetctl(["audit", "--limit", "4"])).stdout);
@@ -408,5 +425,122 @@ describe("signetctl consumers create: scopes", () => {
     const typo = await onTerminal(["consumers", "create", "svc-asked-typo"], "notes:read,bogus");
     expect(typo.code, typo.text).toBe(2);
     expect(typo.text).toContain('unknown scope "bogus"');
+  });
+});
+
+describe("signetctl credential lifecycle", () => {
+  it("expiry, update, rotate with finish-when-quiet, rotate-finish, revoke-tokens, signout-everywhere, revoke-all", async () => {
+    const created = JSON.parse(
+      (await signetctl(["consumers", "create", "svc-life", "--scopes", "*", "--expires", "30d", "--json"]))
+        .stdout,
+    ) as { key: string; expires_at: string };
+    expect(new Date(created.expires_at).getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    const key = created.key;
+    await registry.inject({
+      method: "POST",
+      url: "/users",
+      headers: { authorization: `Bearer ${ADMIN.token}` },
+      payload: { username: "frank", password: "frank-password-1", display_name: "Frank" },
+    });
+
+    const [unconfirmed, badScope, listed, noYesAll, badGrace] = await Promise.all([
+      signetctl(["consumers", "update", key, "--scopes", "notes:read"]),
+      signetctl(["consumers", "update", key, "--scopes", "notes:admin", "--yes"]),
+      signetctl(["consumers", "list", "--expiring-within", "60d"]),
+      signetctl(["revoke-all", "--before", "now", "--reason", "drill"]),
+      signetctl(["consumers", "rotate", key, "--grace", "soon"]),
+    ]);
+    expect([unconfirmed.code, unconfirmed.stderr]).toEqual([
+      2,
+      expect.stringContaining("refusing without --yes"),
+    ]);
+    expect([badScope.code, badScope.stderr]).toEqual([
+      2,
+      expect.stringContaining('unknown scope "notes:admin"'),
+    ]);
+    expect(listed.stdout).toContain(key);
+    expect(columns(listed.stdout).headers).toEqual(expect.arrayContaining(["EXPIRES", "LAST USED"]));
+    expect([noYesAll.code, noYesAll.stderr]).toEqual([2, expect.stringContaining("refusing without --yes")]);
+    expect(badGrace.code).toBe(2);
+
+    const updated = await signetctl([
+      "consumers",
+      "update",
+      key,
+      "--scopes",
+      "notes:read",
+      "--expires",
+      "never",
+      "--yes",
+      "--json",
+    ]);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      key,
+      scopes: ["notes:read"],
+      expires_at: null,
+      confirmed_pods: 0,
+    });
+
+    const rotated = await signetctl([
+      "consumers",
+      "rotate",
+      key,
+      "--grace",
+      "1h",
+      "--finish-when-quiet",
+      "5m",
+      "--json",
+    ]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const [shownJson, shown] = await Promise.all([
+      signetctl(["consumers", "show", key, "--json"]),
+      signetctl(["consumers", "show", key]),
+    ]);
+    const detail = JSON.parse(shownJson.stdout) as {
+      secrets: { ends_at: string | null; finish_when_quiet_seconds: number | null }[];
+    };
+    expect(detail.secrets).toHaveLength(2);
+    expect(detail.secrets[1]).toMatchObject({ finish_when_quiet_seconds: 300 });
+    expect(new Date(detail.secrets[1]!.ends_at!).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(field(shown.stdout, "expires")).toBe("never");
+    expect(field(shown.stdout, "last used")).toBe("never");
+    expect(shown.stdout).toMatch(/^SECRET\s+CREATED\s+ENDS\s+FINISH WHEN QUIET\s+LAST USED$/m);
+    expect(shown.stdout).toContain("300 s");
+
+    const [finished, tokens, signout, all] = await Promise.all([
+      signetctl(["consumers", "rotate-finish", key, "--yes", "--json"]),
+      signetctl(["consumers", "revoke-tokens", key, "--reason", "drill", "--yes", "--json"]),
+      signetctl(["users", "signout-everywhere", "frank", "--yes", "--json"]),
+      signetctl(["revoke-all", "--before", "now", "--reason", "drill", "--yes", "--json"]),
+    ]);
+    expect(JSON.parse(finished.stdout)).toEqual({ key, confirmed_pods: 0 });
+    expect(JSON.parse(tokens.stdout)).toEqual({ key, revoked_tokens: 0, confirmed_pods: 0 });
+    expect(JSON.parse(signout.stdout)).toEqual({ username: "frank", revoked_tokens: 0, confirmed_pods: 0 });
+    expect(JSON.parse(all.stdout)).toEqual({ issued_before: expect.any(String), confirmed_pods: 0 });
+    const afterFinish = JSON.parse((await signetctl(["consumers", "show", key, "--json"])).stdout) as {
+      secrets: unknown[];
+    };
+    expect(afterFinish.secrets).toHaveLength(1);
+  });
+
+  it("--help names the new verbs and the valid scopes", async () => {
+    const [top, update, rotate] = await Promise.all([
+      signetctl(["--help"]),
+      signetctl(["consumers", "update", "--help"]),
+      signetctl(["consumers", "rotate", "--help"]),
+    ]);
+    for (const verb of [
+      "consumers rotate-finish",
+      "consumers revoke-tokens",
+      "users signout-everywhere",
+      "revoke-all",
+    ]) {
+      expect(top.stdout).toContain(verb);
+    }
+    expect(update.stdout).toContain(
+      "Known scopes: authenticate, users:create, notes:read, notes:write, client-address, *",
+    );
+    expect(rotate.stdout).toContain("--finish-when-quiet <duration>");
   });
 });

@@ -34,7 +34,7 @@ export function registryConfig(
 /** An admin API call over app.inject; `answeredAt` is performance.now() once it answered. */
 export async function admin<T = Record<string, unknown>>(
   app: FastifyInstance,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PATCH",
   url: string,
   payload?: object,
 ): Promise<{ status: number; body: T; answeredAt: number }> {

@@ -27,6 +27,8 @@ export interface AnnouncedEvent {
 }
 
 export interface AnnouncementReport extends AnnouncedEvent {
+  /** What the change was (AnnounceOptions.kind; the subject when not given), for metrics. */
+  kind: string;
   confirmedPods: number;
   /** The pods known to be alive when the event was published. */
   knownPods: string[];
@@ -71,6 +73,11 @@ export interface AnnounceOptions {
    * on (the data service's logout, which evicts locally and needs no count).
    */
   confirm?: boolean;
+  /**
+   * What the change is, in metrics and reports (consumer_revoke, rotate_finish, narrow_scopes,
+   * revoke_all, ...): one subject carries several kinds of change. Default: the subject.
+   */
+  kind?: string;
 }
 
 /** A data pod's answer after evicting (EvictionConfirmation in events.ts). */
@@ -148,7 +155,7 @@ export class Announcer {
   async commitAndAnnounce<R>(
     subject: string,
     change: (trx: Transaction<Database>) => Promise<Change<R>>,
-    { confirm = true }: AnnounceOptions = {},
+    { confirm = true, kind = subject }: AnnounceOptions = {},
   ): Promise<{ result: R; confirmedPods: number }> {
     const { db, bus, log } = this.options;
     const { result, payload, outboxId } = await db.transaction().execute(async (trx) => {
@@ -212,6 +219,7 @@ export class Announcer {
     }
     const report: AnnouncementReport = {
       ...event,
+      kind,
       confirmedPods,
       knownPods,
       unconfirmedPods,

@@ -6,6 +6,10 @@ export const SUBJECTS = {
   consumerRotated: "signet.consumer.rotated",
   userDisabled: "signet.user.disabled",
   tokenRevoked: "signet.token.revoked",
+  /** A consumer's scopes, expiry or secrets changed, or its tokens were revoked (ConsumerUpdatedEvent). */
+  consumerUpdated: "signet.consumer.updated",
+  /** Every token issued before an instant is dead (TokensNotBeforeEvent, POST /revoke-all). */
+  tokensNotBefore: "signet.tokens.not_before",
   /** A data pod is alive and listening for the events above (PodHeartbeatEvent). */
   podHeartbeat: "signet.pod.heartbeat",
   /** A data pod is shutting down cleanly (PodGoodbyeEvent). */
@@ -28,6 +32,22 @@ export interface ConsumerRotatedEvent {
 }
 export interface UserDisabledEvent {
   user_id: string;
+  at: string;
+  actor: string;
+}
+/**
+ * Pods forget the consumer and every token issued through it, and read them anew; `change`
+ * says why (scopes, expiry, rotation_finished, tokens_revoked) for logs only.
+ */
+export interface ConsumerUpdatedEvent {
+  key: string;
+  at: string;
+  actor: string;
+  change?: string;
+}
+/** Pods refuse every token created before `issued_before` (ISO 8601) from now on. */
+export interface TokensNotBeforeEvent {
+  issued_before: string;
   at: string;
   actor: string;
 }

@@ -15,6 +15,27 @@ export const PASSWORD_MAX_LENGTH = 256;
 export const NOTE_TITLE_MAX = 200;
 export const NOTE_BODY_MAX = 10_000;
 
+/** A page of notes (GET /notes, docs/api.md, "Notes"): 20 unless asked, never more than 100. */
+export const NOTES_PAGE_DEFAULT = 20;
+export const NOTES_PAGE_MAX = 100;
+/** The longest search text GET /notes?q= accepts. */
+export const SEARCH_QUERY_MAX = 200;
+
+/**
+ * Why a new password is refused, or undefined when it is acceptable: its length, and the
+ * username (case-insensitive) as the password or inside it. The data service's POST
+ * /me/password and the frontend's account form apply the same check.
+ */
+export function passwordProblem(username: string, password: string): string | undefined {
+  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+    return `a password has ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`;
+  }
+  if (password.toLowerCase().includes(username.toLowerCase())) {
+    return "a password may not be or contain the username";
+  }
+  return undefined;
+}
+
 /**
  * The characters no name or free-text field may hold (docs/api.md, "Limits"), as the body
  * of a regular-expression character class: C0 controls (U+0000–U+001F: NUL, which

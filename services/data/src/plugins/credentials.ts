@@ -17,7 +17,14 @@
 //    the verifier tells the state only to a request signed with them;
 //  * an unknown key or token is remembered for UNKNOWN_TTL_MS (../lookup-cache.ts), and
 //    concurrent misses of one key share one read, so garbage does not reach PostgreSQL on
-//    every request; an eviction also forgets unknowns and drops reads in flight from sharing.
+//    every request; an eviction also forgets unknowns and drops reads in flight from sharing;
+//  * expiry and grace ends are judged on the DATABASE's clock (docs/design.md, "Credential
+//    lifecycle"): each consumer read returns the database's time, and a cached entry ends no
+//    later than the consumer's expires_at on that clock, converted through that very read
+//    (the earliest pod time it can correspond to) — no event is needed for a consumer to lapse;
+//  * the emergency not-before (POST /revoke-all) is read with every token and kept in memory
+//    (notBefore), raised by signet.tokens.not_before; a token created before it is refused.
+// The plugin also decorates `app.lastUsed` (../last-used.ts), fed by plugins/oauth.ts.
 import fp from "fastify-plugin";
 import type { Kysely } from "kysely";
 import { Counter } from "prom-client";
@@ -26,18 +33,21 @@ import { type Keyring } from "@signet/shared/crypto";
 import { type Database, type UserStatus } from "@signet/shared/db";
 import { type ConsumerLookup, type CredentialStore, type TokenLookup } from "@signet/shared/oauth";
 import {
-  consumerSecrets,
-  findConsumer,
+  findConsumerForVerification,
   findTokenForVerification,
+  liveSecrets,
   openTokenSecret,
   secretsValidUntil,
 } from "@signet/shared/repos";
+import { LastUsedRecorder } from "../last-used.js";
 import { LookupCache, type LookupResult, type Read } from "../lookup-cache.js";
 
 declare module "fastify" {
   interface FastifyInstance {
     /** This pod's credential caches (the credentials plugin). */
     credentials: CredentialCache;
+    /** The last use of each consumer secret, written in batches (the credentials plugin). */
+    lastUsed: LastUsedRecorder;
   }
 }
 
@@ -46,6 +56,8 @@ export interface AuthConsumer {
   key: string;
   name: string;
   scopes: string[];
+  /** The ids of its live secrets, in the order of the lookup's secrets (last-used reports). */
+  secretIds: readonly string[];
 }
 
 /** The user behind an access token. */
@@ -61,6 +73,7 @@ export interface AuthToken {
   token: string;
   consumer_key: string;
   user_id: string;
+  created_at: Date;
   expires_at: Date;
   user: AuthUser;
 }
@@ -77,10 +90,14 @@ type Result = LookupResult | "bypass";
  */
 export const UNKNOWN_TTL_MS = 5_000;
 
+/** How long the best (shortest round trip) clock-offset sample is kept before any new one replaces it. */
+const OFFSET_SAMPLE_MS = 10_000;
+
 interface CachedConsumer {
   consumer: AuthConsumer;
   secrets: string[];
   refused?: "consumer_key_rejected";
+  message?: string;
 }
 
 interface CachedToken {
@@ -109,6 +126,17 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
   private readonly consumers: LookupCache<CachedConsumer>;
   private readonly tokens: LookupCache<CachedToken>;
   private generation = 0;
+  /**
+   * The database's clock minus this pod's (ms), for last-used reports: from the consumer
+   * read with the shortest round trip in the last OFFSET_SAMPLE_MS (a slow read, e.g. one
+   * that opened a connection, says less about the offset), re-measured after that. Cache
+   * entries do not use it: each is bounded by its own read's database time.
+   */
+  private offsetMs = 0;
+  private offsetRttMs = Number.POSITIVE_INFINITY;
+  private offsetMeasuredAt = 0;
+  /** Tokens created before this instant (ms, the database's clock) are refused (POST /revoke-all). */
+  private notBeforeMs = Number.NEGATIVE_INFINITY;
   private readonly counts = {
     consumerHits: 0,
     consumerMisses: 0,
@@ -160,7 +188,14 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
 
   async consumer(key: string): Promise<ConsumerLookup<AuthConsumer> | null> {
     const entry = await this.lookup("consumer", this.consumers, key, () => this.readConsumer(key));
-    return entry && { record: entry.consumer, secrets: entry.secrets, refused: entry.refused };
+    return (
+      entry && {
+        record: entry.consumer,
+        secrets: entry.secrets,
+        refused: entry.refused,
+        message: entry.message,
+      }
+    );
   }
 
   async token(token: string, consumer: AuthConsumer): Promise<TokenLookup<AuthToken> | null> {
@@ -170,33 +205,68 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
       // a token presented by another consumer than the one it was issued through
       entry.token.consumer_key !== consumer.key
         ? "token_rejected"
-        : (entry.refused ?? (entry.token.expires_at.getTime() <= Date.now() ? "token_expired" : undefined));
+        : (entry.refused ??
+          (entry.token.created_at.getTime() < this.notBeforeMs
+            ? "token_revoked"
+            : entry.token.expires_at.getTime() <= Date.now()
+              ? "token_expired"
+              : undefined));
     return { record: entry.token, secret: entry.secret, refused };
   }
 
+  /** The database's clock minus this pod's, in milliseconds (last measured). */
+  clockOffsetMs(): number {
+    return this.offsetMs;
+  }
+
   private async readConsumer(key: string): Promise<Read<CachedConsumer>> {
-    const row = await findConsumer(this.options.db, key);
+    const sentAt = Date.now();
+    const row = await findConsumerForVerification(this.options.db, key);
     if (!row) return null;
     const now = Date.now();
+    this.measureOffset(row.db_now_ms, sentAt, now);
+    const dbNow = row.db_now_ms;
+    const expiresAt = row.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
+    const expired = expiresAt <= dbNow;
+    const secrets = liveSecrets(this.options.keyring, row, dbNow);
     const value: CachedConsumer = {
-      consumer: { key: row.key, name: row.name, scopes: [...row.scopes] },
-      secrets: consumerSecrets(this.options.keyring, row, now),
-      ...(row.status !== "active" ? { refused: "consumer_key_rejected" as const } : {}),
+      consumer: {
+        key: row.key,
+        name: row.name,
+        scopes: [...row.scopes],
+        secretIds: secrets.map((s) => s.id),
+      },
+      secrets: secrets.map((s) => s.secret),
+      ...(row.status !== "active"
+        ? { refused: "consumer_key_rejected" as const }
+        : expired
+          ? { refused: "consumer_key_rejected" as const, message: "this consumer has expired" }
+          : {}),
     };
-    return { value, until: Math.min(now + this.options.maxAgeMs, secretsValidUntil(row, now)) };
+    // on the pod's clock: the age cap, the end of a grace period, the expiry — the database's
+    // `dbNow` happened at some pod time between sentAt and now: take the earliest, so the
+    // entry never outlives the change however much the pod's clock is off (or just stepped)
+    const changesAt = Math.min(secretsValidUntil(row, dbNow), expired ? Infinity : expiresAt);
+    return { value, until: Math.min(now + this.options.maxAgeMs, changesAt - dbNow + sentAt) };
   }
 
   private async readToken(token: string): Promise<Read<CachedToken>> {
     const row = await findTokenForVerification(this.options.db, token);
     if (!row) return null;
     const now = Date.now();
-    const refused = row.revoked_at !== null || row.consumer_status !== "active";
+    if (row.not_before) this.raiseNotBefore(row.not_before.getTime());
+    const refused =
+      row.revoked_at !== null ||
+      row.consumer_status !== "active" ||
+      row.consumer_expired ||
+      row.before_not_before;
     const { user_id, username, display_name, user_status } = row;
     const value: CachedToken = {
       token: {
         token: row.token,
         consumer_key: row.consumer_key,
         user_id,
+        created_at: row.created_at,
         expires_at: row.expires_at,
         user: { id: user_id, username, display_name, status: user_status },
       },
@@ -207,6 +277,20 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     const expiresAt = row.expires_at.getTime();
     const live = !refused && expiresAt > now;
     return { value, until: Math.min(now + this.options.maxAgeMs, live ? expiresAt : Infinity) };
+  }
+
+  /** The database's clock at a read, against the pod's at the middle of the round trip. */
+  private measureOffset(dbNowMs: number, sentAt: number, answeredAt: number): void {
+    const rtt = answeredAt - sentAt;
+    if (rtt <= this.offsetRttMs || answeredAt - this.offsetMeasuredAt > OFFSET_SAMPLE_MS) {
+      this.offsetMs = dbNowMs - (sentAt + answeredAt) / 2;
+      this.offsetRttMs = rtt;
+      this.offsetMeasuredAt = answeredAt;
+    }
+  }
+
+  private raiseNotBefore(instantMs: number): void {
+    if (instantMs > this.notBeforeMs) this.notBeforeMs = instantMs;
   }
 
   /** Stores only if no eviction happened since `generation` was read and the bus is still up. */
@@ -251,6 +335,18 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     this.tokens.forget(token);
   }
 
+  /**
+   * Every token created before `instant` is dead (signet.tokens.not_before): refused from
+   * now on, and the cached ones created up to that millisecond forgotten (a token of the
+   * same millisecond is read anew; the database compares to the microsecond).
+   */
+  applyNotBefore(instant: Date): void {
+    const ms = instant.getTime();
+    this.bump();
+    this.raiseNotBefore(ms);
+    this.tokens.found.deleteWhere((t) => t.token.created_at.getTime() <= ms);
+  }
+
   /** Forget everything (bus reconnected or disconnected, malformed event). */
   clear(): void {
     this.bump();
@@ -267,6 +363,8 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
       unknownConsumers: this.consumers.unknown.size,
       unknownTokens: this.tokens.unknown.size,
       generation: this.generation,
+      notBeforeMs: this.notBeforeMs,
+      clockOffsetMs: this.offsetMs,
     };
   }
 }
@@ -279,18 +377,31 @@ export const credentials = fp(
       labelNames: ["kind", "result"],
       registers: [app.metrics],
     });
-    const { keyring, cacheMaxAgeMs, cacheMaxEntries } = app.dataConfig;
-    app.decorate(
-      "credentials",
-      new CredentialCache({
-        db: app.db,
-        keyring,
-        bus: app.bus,
-        maxAgeMs: cacheMaxAgeMs,
-        maxEntries: cacheMaxEntries,
-        onLookup: (kind, result) => lookups.inc({ kind, result }),
-      }),
-    );
+    const lastUsedWrites = new Counter({
+      name: "signet_last_used_rows_written_total",
+      help: "Last-used rows (one per consumer secret used since the previous write) this pod wrote in its batches",
+      registers: [app.metrics],
+    });
+    const { keyring, cacheMaxAgeMs, cacheMaxEntries, podId } = app.dataConfig;
+    const cache = new CredentialCache({
+      db: app.db,
+      keyring,
+      bus: app.bus,
+      maxAgeMs: cacheMaxAgeMs,
+      maxEntries: cacheMaxEntries,
+      onLookup: (kind, result) => lookups.inc({ kind, result }),
+    });
+    app.decorate("credentials", cache);
+    const lastUsed = new LastUsedRecorder({
+      db: app.db,
+      pod: podId,
+      log: app.log.child({ component: "last-used" }),
+      clockOffsetMs: () => cache.clockOffsetMs(),
+      onFlush: (rows) => lastUsedWrites.inc(rows),
+    });
+    app.decorate("lastUsed", lastUsed);
+    lastUsed.start();
+    app.addHook("onClose", async () => lastUsed.close());
   },
   { name: "credentials", dependencies: ["signet-observability", "db", "bus"] },
 );

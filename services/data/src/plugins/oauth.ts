@@ -3,8 +3,8 @@
 // scopes?: [...] } }`; before validation, the plugin rebuilds what the client signed
 // (absolute URL, method, Authorization header, content type, raw body bytes), verifies it
 // against the credential caches and the nonce store, checks the user and the scopes, and
-// decorates request.consumer, request.user and request.token. Counts outcomes in
-// signet_auth_outcomes_total.
+// decorates request.consumer, request.user and request.token; records which consumer secret
+// signed it (app.lastUsed, batched). Counts outcomes in signet_auth_outcomes_total.
 import fp from "fastify-plugin";
 import type { FastifyRequest } from "fastify";
 import { Counter } from "prom-client";
@@ -55,6 +55,7 @@ export const oauth = fp(
       registers: [app.metrics],
     });
     const { timestampWindow, publicUrl } = app.dataConfig;
+    const { lastUsed } = app;
     const common = { credentials: app.credentials, nonces: app.nonces, timestampWindow };
     const verifiers: Record<"token" | "consumer", Verifier<AuthConsumer, AuthToken>> = {
       token: createVerifier({ ...common, requireToken: true }),
@@ -83,6 +84,9 @@ export const oauth = fp(
           body: request.rawBody,
         });
         request.consumer = verified.consumer;
+        // the secret was used: a map entry, written in the pod's next batch (../last-used.ts)
+        const secretId = verified.consumer.secretIds[verified.consumerSecretIndex];
+        if (secretId !== undefined) lastUsed.record(verified.consumerKey, secretId);
         if (verified.token) {
           request.token = verified.token;
           request.user = verified.token.user;

@@ -62,6 +62,28 @@ export function addressKey(ip: string): string {
     .join(":")}::/64`;
 }
 
+/**
+ * The budgets a password guess draws from — a login (POST /authenticate) or a password change's
+ * current password (POST /me/password) alike: per (username, client address) and per client
+ * address, in one shared window.
+ */
+export function passwordGuessBudgets(
+  limits: { loginLimitPerUser: number; loginLimitPerAddress: number; loginLimitWindowMs: number },
+  username: string,
+  address: string,
+): ThrottleBudget[] {
+  const windowMs = limits.loginLimitWindowMs;
+  return [
+    { kind: "login-address", key: address, limit: limits.loginLimitPerAddress, windowMs },
+    {
+      kind: "login-user",
+      key: `${username.toLowerCase()}\n${address}`,
+      limit: limits.loginLimitPerUser,
+      windowMs,
+    },
+  ];
+}
+
 export const rateLimits = fp(
   async (app) => {
     const refusals = new Counter({

@@ -2,7 +2,8 @@
 // "Confirmed revocation"). Each signet.* revocation event evicts what it names from this
 // pod's credential caches (plugins/credentials.ts); the handler's answer — sent only after
 // the eviction — is the pod's confirmation, counted by the registry as confirmed_pods.
-// Connection changes clear the caches (while disconnected they are bypassed anyway).
+// Connection changes clear the caches (while disconnected they are bypassed anyway); the
+// not-before a pod keeps needs no re-read: every token read carries the database's.
 // Counts handled events in signet_revocation_events_total.
 import fp from "fastify-plugin";
 import { Counter } from "prom-client";
@@ -32,6 +33,17 @@ export const revocations = fp(
       [SUBJECTS.consumerRotated]: ["key", (key) => cache.evictConsumerSecrets(key)],
       [SUBJECTS.userDisabled]: ["user_id", (userId) => cache.evictUser(userId)],
       [SUBJECTS.tokenRevoked]: ["token", (token) => cache.evictToken(token)],
+      // scopes, expiry, a rotation's end, its tokens revoked: forget the consumer and its
+      // tokens and read them anew (docs/design.md, "Credential lifecycle")
+      [SUBJECTS.consumerUpdated]: ["key", (key) => cache.evictConsumer(key)],
+      [SUBJECTS.tokensNotBefore]: [
+        "issued_before",
+        (instant) => {
+          const at = new Date(instant);
+          if (Number.isNaN(at.getTime())) cache.clear();
+          else cache.applyNotBefore(at);
+        },
+      ],
     };
     const offs = Object.entries(evictions).map(([subject, [name, evict]]) =>
       bus.subscribe(subject, (payload, actualSubject): EvictionConfirmation => {

@@ -9,6 +9,7 @@ import { ApiError } from "@signet/shared/http";
 import { verifyPassword } from "@signet/shared/passwords";
 import { findUserByUsername, issueToken, publicUser } from "@signet/shared/repos";
 import { USERNAME_RE } from "@signet/shared/rules";
+import { passwordGuessBudgets } from "../plugins/rate-limit.js";
 import { LoginBody, LoginResponse, oauthErrors, SECURITY } from "../schemas.js";
 
 export const authenticateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,15 +40,7 @@ export const authenticateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { username, password, client_ip } = request.body;
       const address = app.throttle.clientAddress(request, client_ip);
-      const giveBack = await app.throttle.take([
-        { kind: "login-address", key: address, limit: loginLimitPerAddress, windowMs: loginLimitWindowMs },
-        {
-          kind: "login-user",
-          key: `${username.toLowerCase()}\n${address}`,
-          limit: loginLimitPerUser,
-          windowMs: loginLimitWindowMs,
-        },
-      ]);
+      const giveBack = await app.throttle.take(passwordGuessBudgets(app.dataConfig, username, address));
       const user = USERNAME_RE.test(username) ? await findUserByUsername(app.db, username) : undefined;
       // verifyPassword(null) burns the same time as a real check, so an unknown user is not faster.
       const ok = await verifyPassword(user?.password_hash ?? null, password);

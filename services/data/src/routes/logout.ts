@@ -1,14 +1,75 @@
-// POST /logout: revoke the access token. The one announcement path (docs/design.md,
-// "One announcement path"): the token is revoked and its signet.token.revoked outbox row
-// written in one transaction, the event published without gathering confirmations (the
-// outbox relay publishes it if that fails), then this pod forgets the token at once.
+// POST /logout: revoke the access token, or with {"everywhere": true} every token of the
+// user. The one announcement path (docs/design.md, "One announcement path"): the token is
+// revoked and its signet.token.revoked outbox row written in one transaction, the event
+// published without gathering confirmations (the outbox relay publishes it if that fails),
+// then this pod forgets the token at once. Several tokens at once (everywhere, a password
+// change: routes/me.ts) go through revokeUserTokensAnnounced below: one transaction, one
+// outbox row per token, each published after the commit.
+import type { FastifyInstance } from "fastify";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import type { Transaction } from "kysely";
 import { Announcer } from "@signet/shared/announce";
 import { SUBJECTS } from "@signet/shared/bus";
+import type { Database } from "@signet/shared/db";
 import { type TokenRevokedEvent } from "@signet/shared/events";
-import { revokeToken } from "@signet/shared/repos";
-import { oauthErrors, SECURITY } from "../schemas.js";
+import { addOutboxEvent, markPublished, revokeToken, revokeUserTokens } from "@signet/shared/repos";
+import { LogoutBody, oauthErrors, SECURITY } from "../schemas.js";
+
+/**
+ * Revokes every live token of a user but `exceptToken`, with `change` (a new password), in
+ * one transaction that also writes one signet.token.revoked outbox row per token (the
+ * contract's event names one token; a user has a few live tokens, one per signed-in device).
+ * After the commit this pod forgets the user's cached tokens and the events are published;
+ * what cannot be published now stays in the outbox for the registry's relay (docs/design.md,
+ * "Outbox and relay"). Returns how many tokens were revoked.
+ */
+export async function revokeUserTokensAnnounced(
+  app: FastifyInstance,
+  userId: string,
+  options: { exceptToken?: string; change?: (trx: Transaction<Database>) => Promise<void> } = {},
+): Promise<number> {
+  const at = new Date().toISOString();
+  const events = await app.db.transaction().execute(async (trx) => {
+    await options.change?.(trx);
+    const tokens = await revokeUserTokens(trx, userId, {
+      ids: true,
+      ...(options.exceptToken !== undefined ? { exceptToken: options.exceptToken } : {}),
+    });
+    const written: { id: string; payload: TokenRevokedEvent }[] = [];
+    for (const token of tokens) {
+      const payload: TokenRevokedEvent = { token, at };
+      written.push({ id: await addOutboxEvent(trx, SUBJECTS.tokenRevoked, { ...payload }), payload });
+    }
+    return written;
+  });
+  // this pod at once (the one asking keeps its token: its entry is simply read again)
+  app.credentials.evictUser(userId);
+  if (events.length === 0) return 0;
+  if (!app.bus.isConnected()) {
+    app.log.warn(
+      { events: events.length },
+      "NATS is not connected; the outbox relay will publish the revocations",
+    );
+    return events.length;
+  }
+  const published = await Promise.all(
+    events.map(({ id, payload }) =>
+      app.bus.publish(SUBJECTS.tokenRevoked, payload).then(
+        () => id,
+        (error: unknown) => {
+          app.log.warn({ err: error, outbox_id: id }, "publishing failed; the outbox relay will retry");
+          return undefined;
+        },
+      ),
+    ),
+  );
+  await markPublished(
+    app.db,
+    published.filter((id): id is string => id !== undefined),
+  ).catch((error: unknown) => app.log.warn({ err: error }, "could not mark the outbox rows published"));
+  return events.length;
+}
 
 export const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Unconfirmed announcements only: no confirmation window, no pods to wait for.
@@ -18,17 +79,27 @@ export const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
     "/logout",
     {
       config: { oauth: { token: true } },
+      // no body at all is the plain logout (after the signature check, before validation)
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
-        summary: "Revoke the access token",
+        summary: "Revoke the access token (or, with everywhere, every token of the user)",
         description:
-          "Signed with consumer + token. No scope needed. The token is revoked in the database and `signet.token.revoked` is announced (through the outbox), so every pod forgets it.",
+          'Signed with consumer + token. No scope needed. Optional JSON body `{"everywhere": true}` (signed through oauth_body_hash): every token of the user, this one included ("sign out everywhere"). Each token is revoked in the database and `signet.token.revoked` is announced for it (through the outbox), so every pod forgets it.',
         tags: ["accounts"],
         security: SECURITY,
+        body: LogoutBody,
         response: { 204: Type.Null({ description: "logged out" }), ...oauthErrors },
       },
     },
     async (request, reply) => {
       const token = request.token!.token;
+      if (request.body?.everywhere === true) {
+        const revoked = await revokeUserTokensAnnounced(app, request.user!.id);
+        request.log.info({ user_id: request.user!.id, tokens_revoked: revoked }, "signed out everywhere");
+        return reply.code(204).send(null);
+      }
       await announcer.commitAndAnnounce(
         SUBJECTS.tokenRevoked,
         async (trx) => {

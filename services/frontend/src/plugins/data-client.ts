@@ -1,8 +1,9 @@
-// The frontend's calls to the data service, all through the shared signed client (OAuth 1.0a
-// with the frontend's consumer, plus the user's token where one is needed; docs/api.md,
-// "Signing requests"), each forwarding the browser request's id. Decorates app.dataClient.
+// The frontend's calls to the data service, all through @signet/client, the package every
+// other service uses too (OAuth 1.0a with the frontend's consumer, plus the user's token
+// where one is needed; 503s retried, re-signed; docs/calling-signet.md), each forwarding the
+// browser request's id. Decorates app.dataClient.
 import fp from "fastify-plugin";
-import { createSignedClient, type SignedClient } from "@signet/shared/client";
+import { createSignetClient, type SignetClient } from "@signet/client";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -32,16 +33,30 @@ export interface Note {
   updated_at: string;
 }
 
+/** One page of notes (GET /notes): `next` and `prev` are the data service's opaque cursors. */
+export interface NotePage {
+  notes: Note[];
+  next: string | null;
+  prev: string | null;
+}
+
+export interface NotePageQuery {
+  limit?: number | undefined;
+  before?: string | undefined;
+  after?: string | undefined;
+  q?: string | undefined;
+}
+
 export interface TokenCredentials {
   key: string;
   secret: string;
 }
 
 export class DataClient {
-  private readonly client: SignedClient;
+  private readonly client: SignetClient;
 
   constructor(options: { baseUrl: string; consumerKey: string; consumerSecret: string; timeoutMs: number }) {
-    this.client = createSignedClient({
+    this.client = createSignetClient({
       baseUrl: options.baseUrl,
       consumer: { key: options.consumerKey, secret: options.consumerSecret },
       timeoutMs: options.timeoutMs,
@@ -69,6 +84,7 @@ export class DataClient {
     });
   }
 
+  /** The newest page of notes (GET /notes' default size); notesPage reads any page. */
   async listNotes(token: TokenCredentials, requestId: string): Promise<Note[]> {
     const answer = await this.client.request<{ notes: Note[] }>("GET", "/notes", { token, requestId });
     return answer.notes;
@@ -84,6 +100,66 @@ export class DataClient {
 
   async deleteNote(token: TokenCredentials, id: string, requestId: string): Promise<void> {
     await this.client.request("DELETE", `/notes/${encodeURIComponent(id)}`, { token, requestId });
+  }
+
+  notesPage(token: TokenCredentials, query: NotePageQuery, requestId: string): Promise<NotePage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") params.set(name, String(value));
+    }
+    const search = params.size > 0 ? `?${params.toString()}` : "";
+    return this.client.request<NotePage>("GET", `/notes${search}`, { token, requestId });
+  }
+
+  getNote(token: TokenCredentials, id: string, requestId: string): Promise<Note> {
+    return this.client.request<Note>("GET", `/notes/${encodeURIComponent(id)}`, { token, requestId });
+  }
+
+  updateNote(
+    token: TokenCredentials,
+    id: string,
+    change: { title: string; body: string },
+    requestId: string,
+  ): Promise<Note> {
+    return this.client.request<Note>("PATCH", `/notes/${encodeURIComponent(id)}`, {
+      token,
+      json: change,
+      requestId,
+    });
+  }
+
+  me(token: TokenCredentials, requestId: string): Promise<DataUser> {
+    return this.client.request<DataUser>("GET", "/me", { token, requestId });
+  }
+
+  updateProfile(token: TokenCredentials, displayName: string, requestId: string): Promise<DataUser> {
+    return this.client.request<DataUser>("PATCH", "/me", {
+      token,
+      json: { display_name: displayName },
+      requestId,
+    });
+  }
+
+  /** Every other token of the user dies; this one stays (POST /me/password). */
+  async changePassword(
+    token: TokenCredentials,
+    input: { current: string; next: string; clientIp: string },
+    requestId: string,
+  ): Promise<void> {
+    await this.client.request("POST", "/me/password", {
+      token,
+      json: {
+        current_password: input.current,
+        new_password: input.next,
+        client_ip: input.clientIp.slice(0, 64),
+      },
+      requestId,
+    });
+  }
+
+  /** Every token of the user, this one included (POST /logout {"everywhere": true}). */
+  async logoutEverywhere(token: TokenCredentials, requestId: string): Promise<void> {
+    await this.client.request("POST", "/logout", { token, json: { everywhere: true }, requestId });
   }
 
   async logout(token: TokenCredentials, requestId: string): Promise<void> {

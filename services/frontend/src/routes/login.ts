@@ -11,20 +11,29 @@ import type { LoginResult } from "../plugins/data-client.js";
 import { perMinute } from "../plugins/rate-limit.js";
 import { safeNext } from "../safe-next.js";
 import { signedIn, startSession } from "../session.js";
+import { DEFAULT_TIME_ZONE, isTimeZone, TIME_ZONES } from "../time-zones.js";
 
 interface LoginFields {
   next: string;
   notice?: string | undefined;
   error?: string;
   username?: string;
+  timeZone?: string;
 }
 
 export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { views, dataClient } = app;
 
-  /** The login form: its hidden `next`, and a notice, an error or the username typed. */
+  /** The login form: its hidden `next`, and a notice, an error, the username and zone chosen. */
   const renderLogin = (request: FastifyRequest, reply: FastifyReply, fields: LoginFields, status = 200) =>
-    sendForm(views, request, reply, "login", { title: "Log in", ...fields }, status);
+    sendForm(
+      views,
+      request,
+      reply,
+      "login",
+      { title: "Log in", timeZones: TIME_ZONES, timeZone: DEFAULT_TIME_ZONE, ...fields },
+      status,
+    );
 
   app.get("/login", async (request, reply) => {
     const next = safeNext(field(request.query, "next"));
@@ -43,8 +52,16 @@ export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const next = safeNext(field(request.body, "next"));
       const username = field(request.body, "username").trim();
       const password = field(request.body, "password");
+      // optional; anything but a known zone name is ignored (UTC), never an error
+      const chosenZone = field(request.body, "time_zone");
+      const timeZone = isTimeZone(chosenZone) ? chosenZone : undefined;
       const refuse = (status: number, error: string, shown = username) =>
-        renderLogin(request, reply, { error, username: shown, next }, status);
+        renderLogin(
+          request,
+          reply,
+          { error, username: shown, next, ...(timeZone ? { timeZone } : {}) },
+          status,
+        );
       if (!username || !password) return refuse(400, "Enter your username and your password.");
       if (username.length > LOGIN_USERNAME_MAX || password.length > PASSWORD_MAX_LENGTH) {
         return refuse(401, "Incorrect username or password.", "");
@@ -68,7 +85,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         throw error;
       }
-      await startSession(request, reply, login);
+      await startSession(request, reply, login, timeZone);
       request.log.info({ user_id: login.user.id }, "user logged in");
       return reply.redirect(next, 303);
     },

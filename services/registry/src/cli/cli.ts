@@ -5,20 +5,23 @@
 import { parseArgs } from "node:util";
 import type { Command, Noun } from "./command.js";
 import { AdminClient, DEFAULT_REGISTRY_URL } from "./client.js";
-import { CliError, EXIT, EXIT_CODES_HELP, usageError } from "./errors.js";
+import { CliError, EXIT, EXIT_CODES_HELP, optionError, usageError } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 import { stdOutput } from "./output.js";
 import { readSecret } from "./secret.js";
 import { consumers } from "./consumers.js";
 import { users } from "./users.js";
 import { audit } from "./audit.js";
 import { pods } from "./pods.js";
+import { revokeAll } from "./revoke-all.js";
 
-const NOUNS: Noun[] = [consumers, users, audit, pods];
+const NOUNS: Noun[] = [consumers, users, revokeAll, audit, pods];
 
 const GLOBAL_OPTIONS = `Options (every command):
   --json          machine-readable JSON on stdout (errors as JSON on stderr)
   --url <url>     the registry (default: $SIGNET_REGISTRY_URL, else ${DEFAULT_REGISTRY_URL})
-  -h, --help      help for the command`;
+  -h, --help      help for the command
+  --version       print signetctl's version (alone: signetctl --version)`;
 
 const ENVIRONMENT = `Environment:
   SIGNET_REGISTRY_URL  the registry's base URL (default ${DEFAULT_REGISTRY_URL})
@@ -133,10 +136,22 @@ export async function main(argv: string[]): Promise<number> {
         output.out(mainHelp());
         return argv.length === 0 ? EXIT.usage : EXIT.ok;
       }
-      throw usageError("missing command");
+      const option = argv.find((a) => a.startsWith("-") && !["--json", "--url"].includes(a));
+      if (option !== undefined && !VALUE_OPTIONS.has(option))
+        throw usageError(
+          `unknown option ${option}${didYouMean(option, ["--help", "--version", "--json", "--url"], false)}`,
+        );
+      throw usageError(
+        `missing command: signetctl <noun> <verb> (the commands: ${NOUNS.map((n) => n.name).join(", ")})`,
+      );
     }
     const noun = NOUNS.find((n) => n.name === nounName);
-    if (!noun) throw usageError(`unknown command "${nounName}"`);
+    if (!noun) {
+      const names = NOUNS.map((n) => n.name);
+      throw usageError(
+        `unknown command "${nounName}"${didYouMean(nounName, names)} (the commands: ${names.join(", ")})`,
+      );
+    }
 
     let command: Command | undefined;
     let args = rest;
@@ -151,7 +166,10 @@ export async function main(argv: string[]): Promise<number> {
       command = noun.commands.find((c) => c.verb === verb);
       if (!command)
         throw usageError(
-          `unknown verb "${verb}" for ${noun.name} (one of: ${noun.commands.map((c) => c.verb).join(", ")})`,
+          `unknown verb "${verb}" for ${noun.name}${didYouMean(
+            verb,
+            noun.commands.map((c) => c.verb),
+          )} (one of: ${noun.commands.map((c) => c.verb).join(", ")})`,
         );
       args = afterVerb;
     }
@@ -183,7 +201,8 @@ export async function main(argv: string[]): Promise<number> {
         },
       });
     } catch (error) {
-      throw usageError((error as Error).message);
+      const known = [...Object.keys(command.options), "json", "url", "help"].map((name) => `--${name}`);
+      throw optionError(error, ["signetctl", noun.name, command.verb].filter(Boolean).join(" "), known);
     }
     const positionals = parsed.positionals;
     if (positionals.length < command.args.length) {
@@ -194,9 +213,15 @@ export async function main(argv: string[]): Promise<number> {
         `unexpected argument "${positionals[command.args.length]}"; usage: ${usageLine(noun, command)}`,
       );
     }
+    const urlFlag = parsed.values.url as string | undefined;
     const client = new AdminClient({
-      url:
-        (parsed.values.url as string | undefined) ?? process.env.SIGNET_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
+      url: urlFlag ?? process.env.SIGNET_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
+      urlFrom:
+        urlFlag !== undefined
+          ? "--url"
+          : process.env.SIGNET_REGISTRY_URL
+            ? "SIGNET_REGISTRY_URL"
+            : "the default",
       token: process.env.SIGNET_ADMIN_TOKEN?.trim() || undefined,
     });
     await command.run(

@@ -3,6 +3,8 @@ import { CliError, EXIT } from "./errors.js";
 
 export interface ClientSettings {
   url: string;
+  /** Where `url` came from, named in every error about it (default SIGNET_REGISTRY_URL). */
+  urlFrom?: "--url" | "SIGNET_REGISTRY_URL" | "the default";
   token: string | undefined;
   timeoutMs?: number;
 }
@@ -11,17 +13,23 @@ export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:8001";
 
 export class AdminClient {
   private readonly base: URL;
+  /** "--url" or "SIGNET_REGISTRY_URL": what the operator should check. */
+  private readonly urlFrom: string;
 
   constructor(private readonly settings: ClientSettings) {
+    this.urlFrom = settings.urlFrom === "--url" ? "--url" : "SIGNET_REGISTRY_URL";
     try {
       this.base = new URL(settings.url);
       if (!/^https?:$/.test(this.base.protocol)) throw new Error("not http");
     } catch {
-      throw new CliError(EXIT.usage, `SIGNET_REGISTRY_URL is not an http(s) URL: "${settings.url}"`);
+      throw new CliError(
+        EXIT.usage,
+        `${this.urlFrom} is not an http(s) URL: "${settings.url}" (the registry, e.g. ${DEFAULT_REGISTRY_URL})`,
+      );
     }
   }
 
-  async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  async request<T>(method: "GET" | "POST" | "PATCH", path: string, body?: unknown): Promise<T> {
     if (!this.settings.token) {
       throw new CliError(
         EXIT.auth,
@@ -52,7 +60,7 @@ export class AdminClient {
           : (cause?.code ?? cause?.message ?? (error as Error).message);
       throw new CliError(
         EXIT.unreachable,
-        `cannot reach the registry at ${this.base.origin} (${reason}); check SIGNET_REGISTRY_URL`,
+        `cannot reach the registry at ${this.base.origin} (${reason}); check ${this.urlFrom}`,
       );
     }
     const text = await res.text();
@@ -62,6 +70,7 @@ export class AdminClient {
     } catch {
       parsed = undefined;
     }
+    this.checkIsRegistry(res, text, parsed);
     if (res.status === 401) {
       throw new CliError(
         EXIT.auth,
@@ -79,5 +88,30 @@ export class AdminClient {
       );
     }
     return parsed as T;
+  }
+
+  /**
+   * An answer that is not the admin API's (an HTML page, the data service's OAuth refusal, any
+   * other non-JSON text) means the URL points elsewhere: say so, never dump the page.
+   */
+  private checkIsRegistry(res: Response, text: string, parsed: unknown): void {
+    const where = `${this.base.origin} (${this.urlFrom})`;
+    const hint = `check ${this.urlFrom}: the registry's admin API is on port 8001 (the frontend is on 4444, the data service on 8000)`;
+    const type = res.headers.get("content-type") ?? "";
+    if (type.includes("html") || /^\s*</.test(text))
+      throw new CliError(
+        EXIT.unreachable,
+        `${where} answered an HTML page (HTTP ${res.status}), not the registry's admin API; ${hint}`,
+      );
+    if (/^\s*OAuth/i.test(res.headers.get("www-authenticate") ?? ""))
+      throw new CliError(
+        EXIT.unreachable,
+        `${where} answered as the data service (OAuth 1.0a), not the registry; ${hint}`,
+      );
+    if (text && parsed === undefined)
+      throw new CliError(
+        EXIT.unreachable,
+        `${where} answered HTTP ${res.status} with ${type || "a body"} that is not JSON, not the registry's admin API; ${hint}`,
+      );
   }
 }

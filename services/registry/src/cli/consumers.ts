@@ -1,6 +1,6 @@
-// signetctl consumers create|list|show|rotate|revoke
-import { createInterface } from "node:readline";
+// signetctl consumers create|list|show|update|rotate|rotate-finish|revoke-tokens|revoke
 import type { Noun } from "./command.js";
+import { askLine, confirm, parseDuration, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, printList, when } from "./output.js";
 
@@ -25,23 +25,6 @@ function parseScopes(parts: string[]): string[] {
   return [...new Set(scopes)];
 }
 
-/** One line typed on the terminal (visible); Ctrl-C or Ctrl-D cancels. */
-function askLine(prompt: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    rl.on("SIGINT", () => rl.close());
-    rl.on("close", () => {
-      if (!answered) reject(usageError("cancelled"));
-    });
-    rl.question(prompt, (answer) => {
-      answered = true;
-      rl.close();
-      resolve(answer);
-    });
-  });
-}
-
 /** The scopes to create `name` with: --scopes / --scope, else asked for on a terminal. */
 async function scopesFor(name: string, values: Record<string, unknown>): Promise<string[]> {
   const listed = values.scopes as string | undefined;
@@ -61,6 +44,11 @@ async function scopesFor(name: string, values: Record<string, unknown>): Promise
 
 const shownScopes = (scopes: string[]) => scopes.join(",") || "(none)";
 
+interface LastUsed {
+  at: string;
+  pod: string;
+}
+
 interface ConsumerView {
   key: string;
   name: string;
@@ -68,19 +56,61 @@ interface ConsumerView {
   status: string;
   created_at: string;
   revoked_at: string | null;
+  expires_at: string | null;
+  last_used: LastUsed | null;
 }
 
-const parseGrace = (raw: string | undefined): number => {
-  if (raw === undefined) return 0;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0)
-    throw usageError(`--grace-seconds must be a whole number of seconds (got "${raw}")`);
-  return n;
+interface SecretView {
+  id: string;
+  created_at: string;
+  ends_at: string | null;
+  finish_when_quiet_seconds: number | null;
+  last_used: LastUsed | null;
+}
+
+const lastUsed = (used: LastUsed | null | undefined) => (used ? `${when(used.at)} on ${used.pod}` : "never");
+
+/**
+ * --expires: an ISO 8601 instant, a duration from now (90d), or "never" (null: clears it).
+ * Returns undefined when the option is absent.
+ */
+function parseExpiry(raw: string | undefined): string | null | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === "never") return null;
+  if (/^[0-9]{1,7}[smhdw]$/.test(raw.trim())) {
+    return new Date(Date.now() + parseDuration("--expires", raw)! * 1000).toISOString();
+  }
+  const at = new Date(raw);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(at.getTime())) {
+    throw usageError(
+      `--expires must be an ISO 8601 instant, a duration such as 90d, or "never" (got "${raw}")`,
+    );
+  }
+  return at.toISOString();
+}
+
+const expiresOption = {
+  type: "string" as const,
+  label: "--expires <when>",
+  description:
+    'an ISO 8601 instant or a duration from now (90d); from then every pod refuses it ("never" clears it)',
 };
+
+const path = (key: string, suffix = "") => `/consumers/${encodeURIComponent(key)}${suffix}`;
+
+/** The count of confirmations, with a warning on stderr when none came. */
+function confirmedLine(output: { err(text: string): void }, pods: number, what: string): [string, string] {
+  if (pods === 0) {
+    output.err(
+      `No data pod confirmed within the window (NATS down, or no pods?). They still ${what}: PostgreSQL is the source of truth; the event will be re-sent.`,
+    );
+  }
+  return ["confirmed pods", String(pods)];
+}
 
 export const consumers: Noun = {
   name: "consumers",
-  summary: "calling services: create, list, show, rotate, revoke",
+  summary: "calling services: create, list, show, update, rotate, rotate-finish, revoke-tokens, revoke",
   commands: [
     {
       verb: "create",
@@ -90,6 +120,7 @@ export const consumers: Noun = {
         "Scopes: what the consumer may do on the data service. Without --scopes, they are asked for on a\n" +
         `terminal. Known scopes: ${KNOWN_SCOPES.join(", ")} (* grants everything; none grants nothing).`,
       options: {
+        expires: expiresOption,
         scopes: {
           type: "string",
           required: true,
@@ -105,9 +136,11 @@ export const consumers: Noun = {
       },
       async run({ client, output }, [name], values) {
         const scopes = await scopesFor(name!, values);
+        const expiresAt = parseExpiry(values.expires as string | undefined);
         const created = await client.request<ConsumerView & { secret: string }>("POST", "/consumers", {
           name,
           scopes,
+          ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}),
         });
         if (output.json) return printJson(output, created);
         output.out(
@@ -118,6 +151,7 @@ export const consumers: Noun = {
             ["scopes", shownScopes(created.scopes)],
             ["status", created.status],
             ["created", when(created.created_at)],
+            ["expires", when(created.expires_at) ?? "never"],
           ]),
         );
         output.err("The secret is shown only now: store it safely.");
@@ -128,9 +162,22 @@ export const consumers: Noun = {
       verb: "list",
       args: [],
       summary: "list consumers (never their secrets)",
-      options: {},
-      async run({ client, output }) {
-        const res = await client.request<{ consumers: ConsumerView[] }>("GET", "/consumers");
+      options: {
+        "expiring-within": {
+          type: "string",
+          label: "--expiring-within <duration>",
+          description: "only active consumers whose expiry falls within this duration, e.g. 7d",
+        },
+      },
+      async run({ client, output }, _args, values) {
+        const within = values["expiring-within"] as string | undefined;
+        if (within !== undefined && !/^[0-9]{1,7}[smhdw]$/.test(within)) {
+          throw usageError(`--expiring-within must be a duration such as 12h or 7d (got "${within}")`);
+        }
+        const res = await client.request<{ consumers: ConsumerView[] }>(
+          "GET",
+          within !== undefined ? `/consumers?expiring_within=${within}` : "/consumers",
+        );
         printList(output, res, res.consumers, "(no consumers)", [
           { header: "KEY", value: (c) => c.key },
           { header: "NAME", value: (c) => c.name },
@@ -138,16 +185,18 @@ export const consumers: Noun = {
           { header: "SCOPES", value: (c) => shownScopes(c.scopes) },
           { header: "CREATED", value: (c) => when(c.created_at) },
           { header: "REVOKED", value: (c) => when(c.revoked_at) },
+          { header: "EXPIRES", value: (c) => when(c.expires_at) },
+          { header: "LAST USED", value: (c) => when(c.last_used?.at) },
         ]);
       },
     },
     {
       verb: "show",
       args: ["key"],
-      summary: "show one consumer",
+      summary: "show one consumer, its expiry and the last use of each live secret",
       options: {},
       async run({ client, output }, [key]) {
-        const c = await client.request<ConsumerView>("GET", `/consumers/${encodeURIComponent(key!)}`);
+        const c = await client.request<ConsumerView & { secrets: SecretView[] }>("GET", path(key!));
         if (output.json) return printJson(output, c);
         output.out(
           block([
@@ -157,6 +206,74 @@ export const consumers: Noun = {
             ["scopes", shownScopes(c.scopes)],
             ["created", when(c.created_at)],
             ["revoked", when(c.revoked_at)],
+            ["expires", when(c.expires_at) ?? "never"],
+            ["last used", lastUsed(c.last_used)],
+          ]),
+        );
+        output.out("");
+        printList(output, c, c.secrets, "(no live secret)", [
+          { header: "SECRET", value: (s) => s.id },
+          { header: "CREATED", value: (s) => when(s.created_at) },
+          { header: "ENDS", value: (s) => when(s.ends_at) ?? "current" },
+          {
+            header: "FINISH WHEN QUIET",
+            value: (s) => (s.finish_when_quiet_seconds !== null ? `${s.finish_when_quiet_seconds} s` : null),
+          },
+          { header: "LAST USED", value: (s) => lastUsed(s.last_used) },
+        ]);
+      },
+    },
+    {
+      verb: "update",
+      args: ["key"],
+      summary: "change a consumer's scopes and/or expiry; confirmed by the data pods before it returns",
+      details:
+        "Removed scopes are refused on every data pod once this returns. Asks first (--yes skips).\n" +
+        `Known scopes: ${KNOWN_SCOPES.join(", ")} (* grants everything; "" grants nothing).`,
+      options: {
+        scopes: {
+          type: "string",
+          label: "--scopes <scope,...>",
+          description: 'the new grant, comma-separated; "*" for everything, "" for nothing',
+        },
+        scope: {
+          type: "string",
+          multiple: true,
+          label: "--scope <scope>",
+          description: "grant one scope (repeatable; adds to --scopes)",
+        },
+        expires: expiresOption,
+        yes: yesOption,
+      },
+      async run({ client, output }, [key], values) {
+        const listed = values.scopes as string | undefined;
+        const repeated = (values.scope as string[] | undefined) ?? [];
+        const scopes =
+          listed !== undefined || repeated.length ? parseScopes([listed ?? "", ...repeated]) : undefined;
+        const expiresAt = parseExpiry(values.expires as string | undefined);
+        if (scopes === undefined && expiresAt === undefined) {
+          throw usageError("consumers update needs --scopes and/or --expires");
+        }
+        const changes = [
+          ...(scopes !== undefined ? [`scopes ${shownScopes(scopes)}`] : []),
+          ...(expiresAt !== undefined ? [`expiry ${expiresAt ?? "never"}`] : []),
+        ];
+        await confirm(`Set ${changes.join(" and ")} for consumer ${key}`, values);
+        const res = await client.request<ConsumerView & { confirmed_pods: number }>("PATCH", path(key!), {
+          ...(scopes !== undefined ? { scopes } : {}),
+          ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}),
+        });
+        if (output.json) return printJson(output, res);
+        output.out(
+          block([
+            ["key", res.key],
+            ["scopes", shownScopes(res.scopes)],
+            ["expires", when(res.expires_at) ?? "never"],
+            confirmedLine(
+              output,
+              res.confirmed_pods,
+              "read the change from PostgreSQL within their cache age",
+            ),
           ]),
         );
       },
@@ -164,23 +281,44 @@ export const consumers: Noun = {
     {
       verb: "rotate",
       args: ["key"],
-      summary: "issue a new secret; the old one keeps working for --grace-seconds (default 0)",
+      summary: "issue a new secret; the old one keeps working for --grace (default 0: it dies now)",
+      details:
+        "With --finish-when-quiet the grace ends earlier, by itself, once the old secret has not been\n" +
+        "used for that long (judged on the data pods' last-used reports, which lag a few seconds).\n" +
+        "Durations: 90 (seconds), 30s, 5m, 1h, 7d. Without a grace, asks first (--yes skips).",
       options: {
+        grace: {
+          type: "string",
+          label: "--grace <duration>",
+          description: "how long the old secret stays valid, e.g. 1h (default 0)",
+        },
         "grace-seconds": {
           type: "string",
           label: "--grace-seconds <n>",
-          description: "seconds the old secret stays valid (default 0)",
+          description: "the same, in seconds",
         },
+        "finish-when-quiet": {
+          type: "string",
+          label: "--finish-when-quiet <duration>",
+          description: "end the grace once the old secret has been unused this long, e.g. 5m",
+        },
+        yes: yesOption,
       },
       async run({ client, output }, [key], values) {
-        const grace = parseGrace(values["grace-seconds"] as string | undefined);
-        const res = await client.request<{ key: string; secret: string }>(
-          "POST",
-          `/consumers/${encodeURIComponent(key!)}/rotate`,
-          {
-            grace_seconds: grace,
-          },
-        );
+        const grace =
+          parseDuration("--grace", values.grace as string | undefined) ??
+          parseDuration("--grace-seconds", values["grace-seconds"] as string | undefined) ??
+          0;
+        const quiet = parseDuration("--finish-when-quiet", values["finish-when-quiet"] as string | undefined);
+        if (quiet !== undefined && (grace === 0 || quiet < 1)) {
+          throw usageError("--finish-when-quiet needs a --grace and a duration of at least 1 s");
+        }
+        if (grace === 0)
+          await confirm(`Rotate ${key} with no grace: its current secret stops working now`, values);
+        const res = await client.request<{ key: string; secret: string }>("POST", path(key!, "/rotate"), {
+          grace_seconds: grace,
+          ...(quiet !== undefined ? { finish_when_quiet_seconds: quiet } : {}),
+        });
         if (output.json) return printJson(output, res);
         output.out(
           block([
@@ -190,8 +328,62 @@ export const consumers: Noun = {
         );
         output.err(
           grace > 0
-            ? `The old secret keeps working for ${grace} s. The new secret is shown only now: store it safely.`
+            ? `The old secret keeps working for ${grace} s${quiet !== undefined ? `, or until it has been unused for ${quiet} s` : ""}. The new secret is shown only now: store it safely.`
             : "The old secret no longer works. The new secret is shown only now: store it safely.",
+        );
+      },
+    },
+    {
+      verb: "rotate-finish",
+      args: ["key"],
+      summary: "end a rotation's grace now: the old secret is refused on every data pod",
+      details: "Asks first (--yes skips).",
+      options: { yes: yesOption },
+      async run({ client, output }, [key], values) {
+        await confirm(`End the rotation of ${key}: its old secret stops working now`, values);
+        const res = await client.request<{ key: string; confirmed_pods: number }>(
+          "POST",
+          path(key!, "/rotate/finish"),
+          {},
+        );
+        if (output.json) return printJson(output, res);
+        output.out(
+          block([
+            ["key", res.key],
+            ["old secret", "refused"],
+            confirmedLine(output, res.confirmed_pods, "refuse the old secret"),
+          ]),
+        );
+      },
+    },
+    {
+      verb: "revoke-tokens",
+      args: ["key"],
+      summary: "revoke every token issued through a consumer, on every data pod (the consumer stays)",
+      details: "Every user signed in through it must log in again. Asks first (--yes skips).",
+      options: {
+        reason: {
+          type: "string",
+          label: "--reason <text>",
+          description: "why (written to the audit log)",
+        },
+        yes: yesOption,
+      },
+      async run({ client, output }, [key], values) {
+        const reason = values.reason as string | undefined;
+        await confirm(`Revoke every token issued through ${key}`, values);
+        const res = await client.request<{ key: string; revoked_tokens: number; confirmed_pods: number }>(
+          "POST",
+          path(key!, "/tokens/revoke"),
+          reason?.trim() ? { reason } : {},
+        );
+        if (output.json) return printJson(output, res);
+        output.out(
+          block([
+            ["key", res.key],
+            ["tokens revoked", String(res.revoked_tokens)],
+            confirmedLine(output, res.confirmed_pods, "refuse those tokens"),
+          ]),
         );
       },
     },
@@ -201,7 +393,8 @@ export const consumers: Noun = {
       summary: "revoke a consumer and every token issued through it, on every data pod",
       details:
         "Waits a short window for the data pods to confirm the eviction and reports how many did.\n" +
-        "Pods that did not confirm still refuse the consumer: PostgreSQL is the source of truth.",
+        "Pods that did not confirm still refuse the consumer: PostgreSQL is the source of truth.\n" +
+        "Asks first (--yes skips).",
       options: {
         reason: {
           type: "string",
@@ -209,10 +402,12 @@ export const consumers: Noun = {
           label: "--reason <text>",
           description: "why (required; written to the audit log)",
         },
+        yes: yesOption,
       },
       async run({ client, output }, [key], values) {
         const reason = values.reason as string | undefined;
         if (!reason?.trim()) throw usageError('consumers revoke needs --reason "<why>"');
+        await confirm(`Revoke consumer ${key} and every token issued through it`, values);
         const res = await client.request<{
           key: string;
           status: string;

@@ -1,4 +1,5 @@
 // signetctl's exit codes: what scripts can rely on.
+import { didYouMean } from "./suggest.js";
 export const EXIT = {
   /** Success. */
   ok: 0,
@@ -32,3 +33,21 @@ export class CliError extends Error {
 }
 
 export const usageError = (message: string) => new CliError(EXIT.usage, message);
+
+/**
+ * A node:util parseArgs failure in signetctl's words: the option named, what `command`
+ * takes instead (`known`, e.g. ["--scopes", "--json"]), and the nearest one.
+ */
+export function optionError(error: unknown, command: string, known: readonly string[]): CliError {
+  const { code, message = String(error) } = error as { code?: string; message?: string };
+  const name = /'(-{1,2}[^' =]+)/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && name)
+    return usageError(
+      `${command} has no option ${name}${didYouMean(name, known, false)} (its options: ${known.join(", ")})`,
+    );
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && name) {
+    if (message.includes("argument missing")) return usageError(`${name} needs a value: ${name} <value>`);
+    if (message.includes("does not take an argument")) return usageError(`${name} takes no value`);
+  }
+  return usageError(message);
+}

@@ -1,5 +1,6 @@
-// signetctl users create|list|disable|password
+// signetctl users create|list|disable|enable|password|signout-everywhere
 import type { Noun } from "./command.js";
+import { confirm, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, printList, when } from "./output.js";
 
@@ -26,7 +27,7 @@ const passwordStdin = {
 
 export const users: Noun = {
   name: "users",
-  summary: "people who log in: create, list, disable, password",
+  summary: "people who log in: create, list, disable, enable, password, signout-everywhere",
   commands: [
     {
       verb: "create",
@@ -85,8 +86,10 @@ export const users: Noun = {
       verb: "disable",
       args: ["username"],
       summary: "disable a user; their tokens die on every data pod",
-      options: {},
-      async run({ client, output }, [username]) {
+      details: "Asks first (--yes skips).",
+      options: { yes: yesOption },
+      async run({ client, output }, [username], values) {
+        await confirm(`Disable ${username} and end every session of theirs`, values);
         const res = await client.request<UserChanged>(
           "POST",
           `/users/${encodeURIComponent(username!)}/disable`,
@@ -99,6 +102,26 @@ export const users: Noun = {
             ["status", res.status],
             ["tokens revoked", String(res.tokens_revoked)],
             ["confirmed pods", String(res.confirmed_pods)],
+          ]),
+        );
+      },
+    },
+    {
+      verb: "enable",
+      args: ["username"],
+      summary: "let a disabled user log in again (the tokens the disable killed stay dead)",
+      options: {},
+      async run({ client, output }, [username]) {
+        const user = await client.request<UserView>(
+          "POST",
+          `/users/${encodeURIComponent(username!)}/enable`,
+          {},
+        );
+        if (output.json) return printJson(output, user);
+        output.out(
+          block([
+            ["username", user.username],
+            ["status", user.status],
           ]),
         );
       },
@@ -127,6 +150,34 @@ export const users: Noun = {
             ["confirmed pods", String(res.confirmed_pods)],
           ]),
         );
+      },
+    },
+    {
+      verb: "signout-everywhere",
+      args: ["username"],
+      summary: "sign a user out everywhere: every token of theirs dies on every data pod",
+      details: "The user can log in again. Asks first (--yes skips).",
+      options: { yes: yesOption },
+      async run({ client, output }, [username], values) {
+        await confirm(`End every session of ${username}`, values);
+        const res = await client.request<{
+          username: string;
+          revoked_tokens: number;
+          confirmed_pods: number;
+        }>("POST", `/users/${encodeURIComponent(username!)}/tokens/revoke`, {});
+        if (output.json) return printJson(output, res);
+        output.out(
+          block([
+            ["username", res.username],
+            ["tokens revoked", String(res.revoked_tokens)],
+            ["confirmed pods", String(res.confirmed_pods)],
+          ]),
+        );
+        if (res.confirmed_pods === 0) {
+          output.err(
+            "No data pod confirmed within the window. They still refuse those tokens once they read PostgreSQL.",
+          );
+        }
       },
     },
   ],

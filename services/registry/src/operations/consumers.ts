@@ -27,7 +27,15 @@ import {
 export function addConsumer(
   db: Kysely<Database>,
   keyring: Keyring,
-  input: { name: string; scopes: string[]; actor: string; key?: string; secret?: string; bootstrap?: true },
+  input: {
+    name: string;
+    scopes: string[];
+    actor: string;
+    key?: string;
+    secret?: string;
+    expires_at?: Date | null;
+    bootstrap?: true;
+  },
 ): Promise<{ consumer: Consumer; secret: string }> {
   const { actor, bootstrap, ...consumer } = input;
   return db.transaction().execute(async (trx) => {
@@ -39,6 +47,7 @@ export function addConsumer(
       details: {
         name: made.consumer.name,
         scopes: made.consumer.scopes,
+        ...(made.consumer.expires_at ? { expires_at: made.consumer.expires_at.toISOString() } : {}),
         ...(bootstrap ? { bootstrap } : {}),
       },
     });
@@ -90,18 +99,27 @@ export async function revokeConsumerEverywhere(
       };
       return { payload: { ...payload }, result: revokedAt.toISOString() };
     },
+    { kind: "consumer_revoke" },
   );
   return { key: input.key, status: "revoked", revoked_at: result, confirmed_pods: confirmedPods };
 }
 
-/** Rotates a consumer's secret; the old one keeps verifying for `graceSeconds`. */
+/**
+ * Rotates a consumer's secret; the old one keeps verifying for `graceSeconds`, or until it
+ * has been unused for `quietSeconds` (the lifecycle timer, plugins/lifecycle.ts, ends it).
+ */
 export async function rotateConsumerEverywhere(
   announcer: Announcer,
   keyring: Keyring,
-  input: { key: string; graceSeconds: number; actor: string },
+  input: { key: string; graceSeconds: number; quietSeconds?: number | null; actor: string },
 ): Promise<{ key: string; secret: string; confirmed_pods: number }> {
-  return announceRotation(announcer, input.actor, input.key, { grace_seconds: input.graceSeconds }, (trx) =>
-    rotateConsumer(trx, keyring, input.key, input.graceSeconds),
+  const quiet = input.graceSeconds > 0 ? (input.quietSeconds ?? null) : null;
+  return announceRotation(
+    announcer,
+    input.actor,
+    input.key,
+    { grace_seconds: input.graceSeconds, ...(quiet !== null ? { finish_when_quiet_seconds: quiet } : {}) },
+    (trx) => rotateConsumer(trx, keyring, input.key, input.graceSeconds, undefined, quiet),
   );
 }
 
@@ -173,6 +191,7 @@ async function announceRotation(
       const payload: ConsumerRotatedEvent = { key, at: new Date().toISOString(), actor };
       return { payload: { ...payload }, result: rotated.secret };
     },
+    { kind: "rotate" },
   );
   return { key, secret: result, confirmed_pods: confirmedPods };
 }

@@ -11,6 +11,7 @@ import { notFound } from "@signet/shared/http";
 import {
   createUser,
   disableUser,
+  enableUser,
   findUserByUsername,
   recordAudit,
   revokeUserTokens,
@@ -79,21 +80,47 @@ async function announceUserTokensKilled(
   actor: string,
   change: (trx: Transaction<Database>) => Promise<User | undefined>,
 ): Promise<UserChangeResult> {
-  const { result, confirmedPods } = await announcer.commitAndAnnounce(SUBJECTS.userDisabled, async (trx) => {
-    const user = await change(trx);
-    if (!user) throw notFound("user");
-    const tokensRevoked = await revokeUserTokens(trx, user.id);
-    await recordAudit(trx, {
-      actor,
-      action,
-      target: user.username,
-      details: { user_id: user.id, tokens_revoked: tokensRevoked },
-    });
-    const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor };
-    return {
-      payload: { ...payload },
-      result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked },
-    };
-  });
+  const kind = action === "user.disable" ? "user_disable" : "user_password";
+  const { result, confirmedPods } = await announcer.commitAndAnnounce(
+    SUBJECTS.userDisabled,
+    async (trx) => {
+      const user = await change(trx);
+      if (!user) throw notFound("user");
+      const tokensRevoked = await revokeUserTokens(trx, user.id);
+      await recordAudit(trx, {
+        actor,
+        action,
+        target: user.username,
+        details: { user_id: user.id, tokens_revoked: tokensRevoked },
+      });
+      const payload: UserDisabledEvent = { user_id: user.id, at: new Date().toISOString(), actor };
+      return {
+        payload: { ...payload },
+        result: { id: user.id, username: user.username, status: user.status, tokens_revoked: tokensRevoked },
+      };
+    },
+    { kind },
+  );
   return { ...result, confirmed_pods: confirmedPods };
+}
+
+/**
+ * Lets a disabled user log in again, with the user.enable audit row. Nothing is announced:
+ * the tokens the disable killed stay revoked, and a new login reads the user anew.
+ */
+export function enableUserAgain(
+  db: Kysely<Database>,
+  input: { username: string; actor: string },
+): Promise<User> {
+  return db.transaction().execute(async (trx) => {
+    const user = await enableUser(trx, input.username);
+    if (!user) throw notFound("user");
+    await recordAudit(trx, {
+      actor: input.actor,
+      action: "user.enable",
+      target: user.username,
+      details: { user_id: user.id },
+    });
+    return user;
+  });
 }

@@ -10,6 +10,7 @@ export const docs = fp(
     await app.register(swagger, {
       openapi: {
         openapi: "3.1.0",
+        servers: [{ url: "/", description: "this registry, as you call it (port 8001 by default)" }],
         info: {
           title: "Signet registry admin API",
           version: "0.1.0",

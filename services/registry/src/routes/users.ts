@@ -1,11 +1,25 @@
-// POST/GET /users, POST /users/:username/disable, POST /users/:username/password
+// POST/GET /users, POST /users/:username/disable, /password, /tokens/revoke
 // (docs/api.md, "Admin routes").
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { User } from "@signet/shared/db";
 import { listUsers } from "@signet/shared/repos";
-import { addUser, disableUserEverywhere, resetPasswordEverywhere } from "../operations/users.js";
-import { CreateUserBody, PasswordBody, UserChanged, UserView, UsernameParams, errors } from "../schemas.js";
+import { revokeUserTokensEverywhere } from "../operations/lifecycle.js";
+import {
+  addUser,
+  disableUserEverywhere,
+  enableUserAgain,
+  resetPasswordEverywhere,
+} from "../operations/users.js";
+import {
+  CreateUserBody,
+  PasswordBody,
+  UserChanged,
+  UserTokensRevoked,
+  UserView,
+  UsernameParams,
+  errors,
+} from "../schemas.js";
 
 const tags = ["users"];
 
@@ -61,6 +75,20 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.post(
+    "/users/:username/enable",
+    {
+      schema: {
+        tags,
+        summary: "Let a disabled user log in again (tokens killed by the disable stay dead)",
+        params: UsernameParams,
+        response: { 200: UserView, ...errors(400, 404) },
+      },
+    },
+    async (request) =>
+      userView(await enableUserAgain(app.db, { username: request.params.username, actor: request.actor })),
+  );
+
+  app.post(
     "/users/:username/password",
     {
       schema: {
@@ -77,5 +105,19 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         password: request.body.password,
         actor: request.actor,
       }),
+  );
+
+  app.post(
+    "/users/:username/tokens/revoke",
+    {
+      schema: {
+        tags,
+        summary: "Sign a user out everywhere: every token of theirs dies on every data pod",
+        params: UsernameParams,
+        response: { 200: UserTokensRevoked, ...errors(400, 404) },
+      },
+    },
+    async (request) =>
+      revokeUserTokensEverywhere(app.announcer, { username: request.params.username, actor: request.actor }),
   );
 };

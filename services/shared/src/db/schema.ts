@@ -31,6 +31,31 @@ export interface ConsumersTable {
   created_at: Generated<Date>;
   revoked_at: NullableTimestamp;
   revoke_reason: string | null;
+  /** From this instant (the database's clock) every pod refuses it; null: never. */
+  expires_at: NullableTimestamp;
+  /** When the current secret was issued; null (rows older than the lifecycle migration): created_at. */
+  secret_created_at: NullableTimestamp;
+  previous_secret_created_at: NullableTimestamp;
+  /** A rotation that ends once the previous secret has been unused this long (seconds). */
+  previous_secret_quiet_seconds: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** The last use of each consumer secret, as the data pods report it (batched). */
+export interface ConsumerUsageTable {
+  consumer_key: string;
+  /** repos/consumers.ts secretId: derived from the sealed value, never the secret. */
+  secret_id: string;
+  at: Timestamp;
+  pod: string;
+}
+
+/** One row: every token created before issued_before is refused (POST /revoke-all). */
+export interface TokenNotBeforeTable {
+  id: ColumnType<number, number | undefined, number>;
+  issued_before: Timestamp;
+  at: Generated<Date>;
+  actor: string;
+  reason: string;
 }
 
 export interface AccessTokensTable {
@@ -50,6 +75,25 @@ export interface NonceKeysTable {
   key: Buffer | Uint8Array;
   /** Seconds since the epoch after which the row may be purged. */
   expires_at: number;
+}
+
+/**
+ * The replay guard since the nonce-partitions migration (services/data/src/nonce-store.ts):
+ * partitioned by range of ts, partitions created and dropped whole by the data pods.
+ */
+export interface NonceLogTable {
+  /** As NonceKeysTable.key. */
+  key: Buffer | Uint8Array;
+  /** The request's oauth_timestamp (seconds since the epoch). */
+  ts: number;
+}
+
+/** One row (unlogged): timestamps before `since` are refused, the store may have lost them. */
+export interface NonceGuardTable {
+  id: ColumnType<boolean, boolean | undefined, boolean>;
+  since: number;
+  /** The largest timestamp window a pod of this version has claimed with. */
+  window_seconds: number | null;
 }
 
 /** The shared throttle (repos/throttle.ts): one row per budget key. */
@@ -91,8 +135,12 @@ export interface OutboxTable {
 export interface Database {
   users: UsersTable;
   consumers: ConsumersTable;
+  consumer_usage: ConsumerUsageTable;
+  token_not_before: TokenNotBeforeTable;
   access_tokens: AccessTokensTable;
   nonce_keys: NonceKeysTable;
+  nonce_log: NonceLogTable;
+  nonce_guard: NonceGuardTable;
   throttle: ThrottleTable;
   notes: NotesTable;
   audit_events: AuditEventsTable;

@@ -56,8 +56,10 @@ export interface ConsumerLookup<C> {
   record: C;
   /** Every currently valid secret (the new one first during a rotation's grace period). */
   secrets: string[];
-  /** Set when the consumer is refused (revoked): told only to a request signed with its secret. */
+  /** Set when the consumer is refused (revoked, expired): told only to a request signed with its secret. */
   refused?: "consumer_key_rejected" | undefined;
+  /** The refusal's message, when it says more than "revoked" (e.g. expired). */
+  message?: string | undefined;
 }
 
 /** What the credential lookup answers for an access token. */
@@ -106,6 +108,8 @@ export interface VerifiedRequest<C, T> {
   token: T | null;
   tokenKey: string | null;
   signatureMethod: SignatureMethod;
+  /** Which of the consumer's secrets (ConsumerLookup.secrets) the signature matched. */
+  consumerSecretIndex: number;
   /** All oauth_* protocol parameters from the header. */
   oauthParams: Record<string, string>;
 }

@@ -260,19 +260,20 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
     const alg = HASH_OF[signatureMethod];
     const tokenSecret = !requireToken ? "" : token !== null ? token.secret : UNKNOWN_TOKEN_SECRET;
     const encodedTokenSecret = percentEncode(tokenSecret);
-    let valid = false;
-    for (const secret of consumer !== null ? consumer.secrets : UNKNOWN_CONSUMER_SECRETS) {
-      const expected = createHmac(alg, percentEncode(secret) + "&" + encodedTokenSecret)
+    const secrets = consumer !== null ? consumer.secrets : UNKNOWN_CONSUMER_SECRETS;
+    let matched = -1;
+    for (let k = 0; k < secrets.length; k++) {
+      const expected = createHmac(alg, percentEncode(secrets[k] as string) + "&" + encodedTokenSecret)
         .update(baseString)
         .digest("base64");
       // keep comparing after a match so the time does not tell which secret matched
-      if (safeEqualAscii(expected, signature)) valid = true;
+      if (safeEqualAscii(expected, signature)) matched = k;
     }
-    if (!valid) fail("signature_invalid", "signature does not match");
+    if (matched < 0) fail("signature_invalid", "signature does not match");
 
     // 11. the state, for a request signed with the secrets
     if (consumer === null) fail("consumer_key_unknown", STATE_MESSAGES.consumer_key_unknown);
-    if (consumer.refused) fail(consumer.refused, STATE_MESSAGES[consumer.refused]);
+    if (consumer.refused) fail(consumer.refused, consumer.message ?? STATE_MESSAGES[consumer.refused]);
     if (requireToken) {
       if (token === null) fail("token_rejected", STATE_MESSAGES.token_rejected);
       if (token.refused) fail(token.refused, STATE_MESSAGES[token.refused]);
@@ -290,6 +291,7 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
       token: token?.record ?? null,
       tokenKey: requireToken ? (tokenKey as string) : null,
       signatureMethod,
+      consumerSecretIndex: matched,
       oauthParams: { ...oauthParams },
     };
   };

@@ -1,14 +1,15 @@
 // The audit log: who did what to which target, newest first.
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { AuditEvent, Database } from "../db/schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Writes an audit row; returns its id. */
 export async function recordAudit(
   db: Db,
   event: { actor: string; action: string; target: string; details?: Record<string, unknown> },
-): Promise<void> {
-  await db
+): Promise<string> {
+  const row = await db
     .insertInto("audit_events")
     .values({
       actor: event.actor,
@@ -16,6 +17,17 @@ export async function recordAudit(
       target: event.target,
       details: JSON.stringify(event.details ?? {}),
     })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return String(row.id);
+}
+
+/** Adds fields to an audit row's details (how many pods confirmed, known once gathered). */
+export async function addAuditDetails(db: Db, id: string, details: Record<string, unknown>): Promise<void> {
+  await db
+    .updateTable("audit_events")
+    .set({ details: sql`details || ${JSON.stringify(details)}::jsonb` })
+    .where("id", "=", id)
     .execute();
 }
 

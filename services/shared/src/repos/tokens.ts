@@ -1,6 +1,6 @@
 // Access tokens: issued at login, sealed at rest, killed by logout, user disable,
 // password reset and consumer revocation.
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { Keyring } from "../crypto.js";
 import { randomToken } from "../crypto.js";
 import type { AccessToken, Database } from "../db/schema.js";
@@ -37,14 +37,16 @@ export async function issueToken(
 }
 
 /**
- * A token with what verifying it needs: its user (name, status) and its consumer's status,
- * in one query (the data pods' credential lookup on a cache miss).
+ * A token with what verifying it needs: its user (name, status), its consumer's status and
+ * expiry, and whether the emergency not-before (POST /revoke-all) covers it, in one query
+ * (the data pods' credential lookup on a cache miss). Times compared on the database's clock.
  */
 export function findTokenForVerification(db: Db, token: string) {
   return db
     .selectFrom("access_tokens as t")
     .innerJoin("users as u", "u.id", "t.user_id")
     .innerJoin("consumers as c", "c.key", "t.consumer_key")
+    .leftJoin("token_not_before as nb", (join) => join.onTrue())
     .select([
       "t.token",
       "t.secret_sealed",
@@ -57,9 +59,47 @@ export function findTokenForVerification(db: Db, token: string) {
       "u.display_name",
       "u.status as user_status",
       "c.status as consumer_status",
+      "nb.issued_before as not_before",
+      sql<boolean>`coalesce(c.expires_at <= clock_timestamp(), false)`.as("consumer_expired"),
+      sql<boolean>`coalesce(t.created_at < nb.issued_before, false)`.as("before_not_before"),
     ])
     .where("t.token", "=", token)
     .executeTakeFirst();
+}
+
+/** The emergency not-before (POST /revoke-all), if one was ever set. */
+export async function findNotBefore(db: Db): Promise<Date | undefined> {
+  const row = await db.selectFrom("token_not_before").select("issued_before").executeTakeFirst();
+  return row?.issued_before;
+}
+
+/**
+ * Moves the not-before forward to `issuedBefore` (the database's `now()` when absent), never
+ * back; returns the instant in force afterwards.
+ */
+export async function setNotBefore(
+  db: Db,
+  input: { issuedBefore?: Date; actor: string; reason: string },
+): Promise<Date> {
+  const row = await db
+    .insertInto("token_not_before")
+    .values({
+      id: 1,
+      issued_before: input.issuedBefore ?? sql<Date>`now()`,
+      actor: input.actor,
+      reason: input.reason,
+    })
+    .onConflict((oc) =>
+      oc.column("id").doUpdateSet({
+        issued_before: sql<Date>`greatest(token_not_before.issued_before, excluded.issued_before)`,
+        at: sql<Date>`clock_timestamp()`,
+        actor: sql<string>`excluded.actor`,
+        reason: sql<string>`excluded.reason`,
+      }),
+    )
+    .returning("issued_before")
+    .executeTakeFirstOrThrow();
+  return row.issued_before;
 }
 
 export function findToken(db: Db, token: string): Promise<AccessToken | undefined> {
@@ -70,31 +110,54 @@ export function openTokenSecret(keyring: Keyring, row: AccessToken): string {
   return keyring.open(row.secret_sealed, tokenContext(row.token));
 }
 
-/** Revokes every live token whose `column` equals `value`; returns how many. */
+/**
+ * Revokes every live token whose `column` equals `value` (but `except`); returns how many,
+ * or with `ids` the tokens revoked (a consumer's count may be large: ids only when asked).
+ */
 async function revokeWhere(
   db: Db,
   column: "token" | "user_id" | "consumer_key",
   value: string,
-): Promise<number> {
-  const result = await db
+  { except, ids = false }: { except?: string | undefined; ids?: boolean } = {},
+): Promise<number | string[]> {
+  let query = db
     .updateTable("access_tokens")
     .set({ revoked_at: new Date() })
     .where(column, "=", value)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .where("revoked_at", "is", null);
+  if (except !== undefined) query = query.where("token", "<>", except);
+  if (ids) return (await query.returning("token").execute()).map((row) => row.token);
+  return Number((await query.executeTakeFirst()).numUpdatedRows);
 }
 
 export async function revokeToken(db: Db, token: string): Promise<boolean> {
-  return (await revokeWhere(db, "token", token)) > 0;
+  return ((await revokeWhere(db, "token", token)) as number) > 0;
 }
 
-/** Revokes every live token of a user; returns how many. */
-export function revokeUserTokens(db: Db, userId: string): Promise<number> {
-  return revokeWhere(db, "user_id", userId);
+export interface RevokeUserTokensOptions {
+  /** A token to leave alive (the one asking: a password change keeps its own session). */
+  exceptToken?: string;
+}
+
+/**
+ * Revokes every live token of a user (but `exceptToken`); returns how many, or with
+ * `ids: true` the tokens revoked (to announce each: signet.token.revoked names one token).
+ */
+export function revokeUserTokens(db: Db, userId: string, options?: RevokeUserTokensOptions): Promise<number>;
+export function revokeUserTokens(
+  db: Db,
+  userId: string,
+  options: RevokeUserTokensOptions & { ids: true },
+): Promise<string[]>;
+export async function revokeUserTokens(
+  db: Db,
+  userId: string,
+  options: RevokeUserTokensOptions & { ids?: boolean } = {},
+): Promise<number | string[]> {
+  return revokeWhere(db, "user_id", userId, { except: options.exceptToken, ids: options.ids === true });
 }
 
 /** Revokes every live token issued through a consumer; returns how many. */
-export function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
-  return revokeWhere(db, "consumer_key", consumerKey);
+export async function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
+  return (await revokeWhere(db, "consumer_key", consumerKey)) as number;
 }

@@ -61,6 +61,16 @@ export function disableUser(db: Db, username: string): Promise<User | undefined>
     .executeTakeFirst();
 }
 
+/** Lets a disabled user log in again (the tokens the disable killed stay dead). */
+export function enableUser(db: Db, username: string): Promise<User | undefined> {
+  return db
+    .updateTable("users")
+    .set({ status: "active", updated_at: new Date() })
+    .where(sql`lower(username)`, "=", username.toLowerCase())
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function setPassword(db: Db, username: string, password: string): Promise<User | undefined> {
   const password_hash = await hashPassword(password);
   return db
@@ -69,4 +79,27 @@ export async function setPassword(db: Db, username: string, password: string): P
     .where(sql`lower(username)`, "=", username.toLowerCase())
     .returningAll()
     .executeTakeFirst();
+}
+
+export function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** A user's own display name change (PATCH /me); undefined when there is no such user. */
+export function setDisplayName(db: Db, id: string, displayName: string): Promise<User | undefined> {
+  return db
+    .updateTable("users")
+    .set({ display_name: displayName, updated_at: new Date() })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Stores an already hashed password (POST /me/password hashes before its transaction). */
+export async function setPasswordHash(db: Db, id: string, passwordHash: string): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ password_hash: passwordHash, updated_at: new Date() })
+    .where("id", "=", id)
+    .execute();
 }
