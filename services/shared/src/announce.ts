@@ -229,4 +229,52 @@ export class Announcer {
     for (const observer of this.observers) observer(report);
     return { result, confirmedPods };
   }
+
+  /**
+   * The unconfirmed form for a change that ends several things at once (a user's tokens on
+   * "sign out everywhere" or a password change): one transaction writes the change and one
+   * outbox row per payload; after the commit each event is published and the rows that
+   * went out are marked published. What cannot be published now stays for the relay.
+   */
+  async commitAndPublishAll<R>(
+    subject: string,
+    change: (trx: Transaction<Database>) => Promise<{ payloads: Record<string, unknown>[]; result: R }>,
+  ): Promise<R> {
+    const { db, bus, log } = this.options;
+    const { result, events } = await db.transaction().execute(async (trx) => {
+      const done = await change(trx);
+      const events: { payload: Record<string, unknown>; outboxId: string }[] = [];
+      for (const payload of done.payloads) {
+        events.push({ payload, outboxId: await addOutboxEvent(trx, subject, payload) });
+      }
+      return { result: done.result, events };
+    });
+    if (events.length === 0) return result;
+    if (!bus.isConnected()) {
+      log.warn(
+        { subject, events: events.length },
+        "NATS is not connected; the outbox relay will publish the events",
+      );
+      return result;
+    }
+    const published = await Promise.all(
+      events.map(({ payload, outboxId }) =>
+        bus.publish(subject, payload).then(
+          () => outboxId,
+          (error: unknown) => {
+            log.warn(
+              { err: error, subject, outbox_id: outboxId },
+              "publishing failed; the outbox relay will retry",
+            );
+            return undefined;
+          },
+        ),
+      ),
+    );
+    await markPublished(
+      db,
+      published.filter((id): id is string => id !== undefined),
+    ).catch((error: unknown) => log.warn({ err: error }, "could not mark the outbox rows published"));
+    return result;
+  }
 }

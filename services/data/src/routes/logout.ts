@@ -13,16 +13,15 @@ import { Announcer } from "@signet/shared/announce";
 import { SUBJECTS } from "@signet/shared/bus";
 import type { Database } from "@signet/shared/db";
 import { type TokenRevokedEvent } from "@signet/shared/events";
-import { addOutboxEvent, markPublished, revokeToken, revokeUserTokens } from "@signet/shared/repos";
+import { revokeToken, revokeUserTokens } from "@signet/shared/repos";
 import { LogoutBody, oauthErrors, SECURITY } from "../schemas.js";
 
 /**
  * Revokes every live token of a user but `exceptToken`, with `change` (a new password), in
  * one transaction that also writes one signet.token.revoked outbox row per token (the
- * contract's event names one token; a user has a few live tokens, one per signed-in device).
- * After the commit this pod forgets the user's cached tokens and the events are published;
- * what cannot be published now stays in the outbox for the registry's relay (docs/design.md,
- * "Outbox and relay"). Returns how many tokens were revoked.
+ * contract's event names one token; a user has a few live tokens, one per signed-in device):
+ * `Announcer.commitAndPublishAll`. This pod forgets the user's cached tokens right after the
+ * commit. Returns how many tokens were revoked.
  */
 export async function revokeUserTokensAnnounced(
   app: FastifyInstance,
@@ -30,45 +29,19 @@ export async function revokeUserTokensAnnounced(
   options: { exceptToken?: string; change?: (trx: Transaction<Database>) => Promise<void> } = {},
 ): Promise<number> {
   const at = new Date().toISOString();
-  const events = await app.db.transaction().execute(async (trx) => {
+  const announcer = new Announcer({ db: app.db, bus: app.bus, log: app.log, windowMs: 0, expected: 0 });
+  const revoked = await announcer.commitAndPublishAll(SUBJECTS.tokenRevoked, async (trx) => {
     await options.change?.(trx);
     const tokens = await revokeUserTokens(trx, userId, {
       ids: true,
       ...(options.exceptToken !== undefined ? { exceptToken: options.exceptToken } : {}),
     });
-    const written: { id: string; payload: TokenRevokedEvent }[] = [];
-    for (const token of tokens) {
-      const payload: TokenRevokedEvent = { token, at };
-      written.push({ id: await addOutboxEvent(trx, SUBJECTS.tokenRevoked, { ...payload }), payload });
-    }
-    return written;
+    const payloads = tokens.map((token): TokenRevokedEvent => ({ token, at }));
+    return { payloads: payloads.map((payload) => ({ ...payload })), result: tokens.length };
   });
   // this pod at once (the one asking keeps its token: its entry is simply read again)
   app.credentials.evictUser(userId);
-  if (events.length === 0) return 0;
-  if (!app.bus.isConnected()) {
-    app.log.warn(
-      { events: events.length },
-      "NATS is not connected; the outbox relay will publish the revocations",
-    );
-    return events.length;
-  }
-  const published = await Promise.all(
-    events.map(({ id, payload }) =>
-      app.bus.publish(SUBJECTS.tokenRevoked, payload).then(
-        () => id,
-        (error: unknown) => {
-          app.log.warn({ err: error, outbox_id: id }, "publishing failed; the outbox relay will retry");
-          return undefined;
-        },
-      ),
-    ),
-  );
-  await markPublished(
-    app.db,
-    published.filter((id): id is string => id !== undefined),
-  ).catch((error: unknown) => app.log.warn({ err: error }, "could not mark the outbox rows published"));
-  return events.length;
+  return revoked;
 }
 
 export const logoutRoutes: FastifyPluginAsyncTypebox = async (app) => {
