@@ -67,12 +67,6 @@ export function findTokenForVerification(db: Db, token: string) {
     .executeTakeFirst();
 }
 
-/** The emergency not-before (POST /revoke-all), if one was ever set. */
-export async function findNotBefore(db: Db): Promise<Date | undefined> {
-  const row = await db.selectFrom("token_not_before").select("issued_before").executeTakeFirst();
-  return row?.issued_before;
-}
-
 /**
  * Moves the not-before forward to `issuedBefore` (the database's `now()` when absent), never
  * back; returns the instant in force afterwards.
@@ -110,28 +104,23 @@ export function openTokenSecret(keyring: Keyring, row: AccessToken): string {
   return keyring.open(row.secret_sealed, tokenContext(row.token));
 }
 
-/**
- * Revokes every live token whose `column` equals `value` (but `except`); returns how many,
- * or with `ids` the tokens revoked (a consumer's count may be large: ids only when asked).
- */
-async function revokeWhere(
-  db: Db,
-  column: "token" | "user_id" | "consumer_key",
-  value: string,
-  { except, ids = false }: { except?: string | undefined; ids?: boolean } = {},
-): Promise<number | string[]> {
-  let query = db
+/** The update that revokes every live token whose `column` equals `value` (but `except`). */
+function revokeQuery(db: Db, column: "token" | "user_id" | "consumer_key", value: string, except?: string) {
+  const query = db
     .updateTable("access_tokens")
     .set({ revoked_at: new Date() })
     .where(column, "=", value)
     .where("revoked_at", "is", null);
-  if (except !== undefined) query = query.where("token", "<>", except);
-  if (ids) return (await query.returning("token").execute()).map((row) => row.token);
+  return except === undefined ? query : query.where("token", "<>", except);
+}
+
+/** How many tokens a revokeQuery revoked. */
+async function revokedCount(query: ReturnType<typeof revokeQuery>): Promise<number> {
   return Number((await query.executeTakeFirst()).numUpdatedRows);
 }
 
 export async function revokeToken(db: Db, token: string): Promise<boolean> {
-  return ((await revokeWhere(db, "token", token)) as number) > 0;
+  return (await revokedCount(revokeQuery(db, "token", token))) > 0;
 }
 
 export interface RevokeUserTokensOptions {
@@ -154,10 +143,13 @@ export async function revokeUserTokens(
   userId: string,
   options: RevokeUserTokensOptions & { ids?: boolean } = {},
 ): Promise<number | string[]> {
-  return revokeWhere(db, "user_id", userId, { except: options.exceptToken, ids: options.ids === true });
+  const query = revokeQuery(db, "user_id", userId, options.exceptToken);
+  // ids only when asked (a count needs no rows back)
+  if (options.ids === true) return (await query.returning("token").execute()).map((row) => row.token);
+  return revokedCount(query);
 }
 
 /** Revokes every live token issued through a consumer; returns how many. */
-export async function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
-  return (await revokeWhere(db, "consumer_key", consumerKey)) as number;
+export function revokeConsumerTokens(db: Db, consumerKey: string): Promise<number> {
+  return revokedCount(revokeQuery(db, "consumer_key", consumerKey));
 }
