@@ -2,18 +2,15 @@
 // process) — --version, "did you mean" for a mistyped noun, verb or option, unknown options
 // in our words, --url errors naming the flag, and an answer that is not the registry's (the
 // frontend's HTML page, the data service's OAuth refusal) reported as such, never dumped.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { useTestDatabase } from "@signet/test-support/db";
 import { useDataPod } from "@signet/test-support/hooks";
 import { freePort } from "@signet/test-support/net";
 import { closest, editDistance } from "../src/cli/suggest.js";
-import { ADMIN, useRegistry } from "./helpers.js";
+import { runSignetctl, useRegistry } from "./helpers.js";
 
-const BIN = fileURLToPath(new URL("../bin/signetctl.js", import.meta.url));
 const VERSION = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
@@ -36,35 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => htmlServer.close(resolve)));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function signetctl(args: string[], env: Record<string, string | undefined> = {}, input = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const all: Record<string, string | undefined> = {
-      ...process.env,
-      SIGNETCTL_FROM_SOURCE: "1",
-      SIGNET_REGISTRY_URL: registry.url,
-      SIGNET_ADMIN_TOKEN: ADMIN.token,
-      ...env,
-    };
-    for (const [k, v] of Object.entries(all)) if (v === undefined) delete all[k];
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: all as NodeJS.ProcessEnv,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const signetctl = (args: string[], env: Record<string, string | undefined> = {}, input = "") =>
+  runSignetctl(registry.url, args, { env, input });
 
 // Each run is a fresh Node process; give slow, loaded machines room.
 vi.setConfig({ testTimeout: 90_000 });

@@ -7,44 +7,15 @@ import { SUBJECTS } from "@signet/shared/bus";
 import { useTestDatabase } from "@signet/test-support/db";
 import { freePort } from "@signet/test-support/net";
 import { waitFor } from "@signet/test-support/wait";
-import { ADMIN, useRegistry } from "./helpers.js";
+import { ADMIN, SIGNETCTL_BIN, runSignetctl, useRegistry, type CliRun } from "./helpers.js";
 
-const BIN = fileURLToPath(new URL("../bin/signetctl.js", import.meta.url));
 const tdb = useTestDatabase();
 const registry = useRegistry(tdb, { config: { confirmWindowMs: 100 }, listen: true });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function signetctl(
+const signetctl = (
   args: string[],
   options: { input?: string; env?: Record<string, string | undefined> } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      SIGNETCTL_FROM_SOURCE: "1",
-      SIGNET_REGISTRY_URL: registry.url,
-      SIGNET_ADMIN_TOKEN: ADMIN.token,
-      ...options.env,
-    };
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: env as NodeJS.ProcessEnv,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
+) => runSignetctl(registry.url, args, options);
 
 /** Value of a "key   value" line of a people-mode block. */
 const field = (text: string, name: string) => new RegExp(`^${name}\\s{2,}(.+)$`, "m").exec(text)?.[1];
@@ -337,7 +308,7 @@ describe("signetctl failures and help", () => {
 
   it("is linked as a bin at the repository root (npx signetctl)", async () => {
     const linked = fileURLToPath(new URL("../../../node_modules/.bin/signetctl", import.meta.url));
-    const run = await new Promise<Run>((resolve, reject) => {
+    const run = await new Promise<CliRun>((resolve, reject) => {
       const child = spawn(linked, ["--help"], { env: { ...process.env, SIGNETCTL_FROM_SOURCE: "1" } });
       let stdout = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -352,7 +323,9 @@ describe("signetctl failures and help", () => {
 describe("signetctl consumers create: scopes", () => {
   /** signetctl on a terminal (script(1) gives it a pty): `answer` is typed once the scopes are asked for. */
   function onTerminal(args: string[], answer: string): Promise<{ code: number | null; text: string }> {
-    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const command = [process.execPath, SIGNETCTL_BIN, ...args]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(" ");
     return new Promise((resolve, reject) => {
       const child = spawn("script", ["-qec", command, "/dev/null"], {
         env: {

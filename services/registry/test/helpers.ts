@@ -1,4 +1,6 @@
 // Shared set-up for the registry tests: config, admin headers, admin API calls, registry apps.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll } from "vitest";
 import type { Kysely } from "kysely";
@@ -109,4 +111,45 @@ export function useRegistry(
     await handle.nats?.dispose();
   });
   return handle;
+}
+
+/** The CLI's entry point, run from source. */
+export const SIGNETCTL_BIN = fileURLToPath(new URL("../bin/signetctl.js", import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * signetctl as a child process against `registryUrl` with ADMIN's token; `env` overrides
+ * (undefined removes a variable), `input` is its stdin.
+ */
+export function runSignetctl(
+  registryUrl: string,
+  args: string[],
+  options: { input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      SIGNETCTL_FROM_SOURCE: "1",
+      SIGNET_REGISTRY_URL: registryUrl,
+      SIGNET_ADMIN_TOKEN: ADMIN.token,
+      ...options.env,
+    };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(process.execPath, [SIGNETCTL_BIN, ...args], {
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
 }

@@ -13,6 +13,9 @@ declare module "fastify" {
   }
 }
 
+/** Histogram buckets for "from commit until the pods confirmed", in seconds (this plugin and lifecycle.ts). */
+export const CONFIRM_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 export const announcer = fp(
   async (app) => {
     const { confirmWindowMs, confirmExpected } = app.registryConfig;
@@ -27,7 +30,7 @@ export const announcer = fp(
       name: "signet_registry_announce_seconds",
       help: "From commit to the end of confirmation gathering",
       labelNames: ["subject"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: CONFIRM_SECONDS_BUCKETS,
       registers: [app.metrics],
     });
     const unconfirmed = new Counter({

@@ -21,6 +21,7 @@ import {
   secretId,
 } from "@signet/shared/repos";
 import { finishRotationEverywhere } from "../operations/lifecycle.js";
+import { CONFIRM_SECONDS_BUCKETS } from "./announcer.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -62,7 +63,7 @@ export const lifecycle = fp(
       name: "signet_registry_confirmation_seconds",
       help: "From commit until every known data pod confirmed (or the window ended), by kind of change",
       labelNames: ["kind"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: CONFIRM_SECONDS_BUCKETS,
       registers: [app.metrics],
     });
     const { db, log } = app;
