@@ -208,7 +208,7 @@ export async function signetErrorOf(res: Response, text?: string): Promise<Signe
 
 export function createSignetClient(options: SignetClientOptions): SignetClient {
   const base = options.baseUrl.replace(/\/+$/, "");
-  new URL(base); // a malformed base URL fails here, not on the first call
+  const baseOrigin = new URL(base).origin; // a malformed base URL fails here, not on the first call
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = options.retries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 100;
@@ -226,7 +226,12 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
   async function signedFetch(path: string, init: SignetFetchInit = {}): Promise<Response> {
     if (init.json !== undefined && init.body !== undefined)
       throw new TypeError("pass json or body, not both");
-    const url = /^https?:\/\//i.test(path) ? path : base + (path.startsWith("/") ? path : "/" + path);
+    const full = /^https?:\/\//i.test(path);
+    // a full URL stays on the base URL's origin: a request signed for the service (for
+    // `publicUrl` whatever the address called) must not be handed to another host to replay
+    if (full && new URL(path).origin !== baseOrigin)
+      throw new TypeError("a full URL must be on the base URL's origin");
+    const url = full ? path : base + (path.startsWith("/") ? path : "/" + path);
     const method = (init.method ?? "GET").toUpperCase();
     const headers = new Headers(init.headers);
     headers.delete("authorization");

@@ -216,4 +216,21 @@ describe("SIGNET_PUBLIC_URL", () => {
       code: "signature_invalid",
     });
   });
+
+  it("a full URL on another origin is refused before anything is signed or sent", async () => {
+    let called = 0;
+    const publicSigned = createSignetClient({
+      baseUrl: behindProxy.url,
+      publicUrl: "https://signet.example",
+      consumer,
+      fetch: async () => {
+        called++;
+        return new Response(null, { status: 204 });
+      },
+    });
+    await expect(publicSigned.fetch("https://elsewhere.example/me")).rejects.toThrow(/base URL's origin/);
+    expect(called).toBe(0);
+    await publicSigned.fetch(`${behindProxy.url}/me`);
+    expect(called).toBe(1);
+  });
 });

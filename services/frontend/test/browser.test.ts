@@ -322,6 +322,33 @@ describe.runIf(runBrowser)("in a real browser", () => {
   /** A browser context of its own, JavaScript off, at desktop size. */
   const newNoJsContext = () => browser.newContext({ javaScriptEnabled: false, viewport: DESKTOP });
 
+  /** Runs `body` with `user` logged in twice: `p1` on replica a, `p2` on replica b (each its own context). */
+  async function signedInTwice(
+    user: { username: string; password: string },
+    body: (s: { first: BrowserContext; p1: Page; p2: Page }) => Promise<void>,
+  ) {
+    const first = await newNoJsContext();
+    const second = await newNoJsContext();
+    try {
+      const p1 = await first.newPage();
+      const p2 = await second.newPage();
+      await logIn(p1, a, user);
+      await logIn(p2, b, user);
+      await body({ first, p1, p2 });
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }
+
+  /** Fills the account page's password form on `p` and returns the submit's status. */
+  async function changePassword(p: Page, current: string, next: string, repeat: string) {
+    await p.getByLabel("Current password").fill(current);
+    await p.getByLabel("New password", { exact: true }).fill(next);
+    await p.getByLabel("Repeat the new password").fill(repeat);
+    return submit(p, p.getByRole("button", { name: "Change password" }));
+  }
+
   it("account page: display name and time zone (chosen at login, changed later), times in <time datetime> — JavaScript off", async () => {
     const user = await seedUser(tdb.db);
     const ctx = await newNoJsContext();
@@ -488,37 +515,21 @@ describe.runIf(runBrowser)("in a real browser", () => {
 
   it("changing the password in one context signs out a second context (on another replica); this one stays", async () => {
     const user = await seedUser(tdb.db);
-    const first = await newNoJsContext();
-    const second = await newNoJsContext();
-    try {
-      const p1 = await first.newPage();
-      const p2 = await second.newPage();
-      await logIn(p1, a, user);
-      await logIn(p2, b, user);
+    await signedInTwice(user, async ({ first, p1, p2 }) => {
       const sidBefore = (await first.cookies(a.url)).find((c) => c.name === "signet.sid")?.value;
 
       await p1.goto(`${a.url}/account`);
-      await p1.getByLabel("Current password").fill("not my password");
-      await p1.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
-      await p1.getByLabel("Repeat the new password").fill("a fresh passphrase");
-      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(401);
+      expect(await changePassword(p1, "not my password", "a fresh passphrase", "a fresh passphrase")).toBe(
+        401,
+      );
       expect(await p1.locator("[role=alert]").textContent()).toContain("current password is not right");
 
-      await p1.getByLabel("Current password").fill(user.password);
-      await p1.getByLabel("New password", { exact: true }).fill(`x${user.username}x`);
-      await p1.getByLabel("Repeat the new password").fill(`x${user.username}x`);
-      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(400);
+      expect(await changePassword(p1, user.password, `x${user.username}x`, `x${user.username}x`)).toBe(400);
 
-      await p1.getByLabel("Current password").fill(user.password);
-      await p1.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
-      await p1.getByLabel("Repeat the new password").fill("a different one!");
-      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(400);
+      expect(await changePassword(p1, user.password, "a fresh passphrase", "a different one!")).toBe(400);
       expect(await p1.locator("[role=alert]").textContent()).toContain("differ");
 
-      await p1.getByLabel("Current password").fill(user.password);
-      await p1.getByLabel("New password", { exact: true }).fill("a fresh passphrase");
-      await p1.getByLabel("Repeat the new password").fill("a fresh passphrase");
-      expect(await submit(p1, p1.getByRole("button", { name: "Change password" }))).toBe(200);
+      expect(await changePassword(p1, user.password, "a fresh passphrase", "a fresh passphrase")).toBe(200);
       expect(await p1.locator("[role=status]").textContent()).toContain("password is changed");
       // this session stays, under a new id
       const sidAfter = (await first.cookies(a.url)).find((c) => c.name === "signet.sid")?.value;
@@ -534,21 +545,12 @@ describe.runIf(runBrowser)("in a real browser", () => {
       expect(await logIn(p2, b, user)).toBe(401);
       expect(await logIn(p2, b, { ...user, password: "a fresh passphrase" })).toBe(200);
       expect(new URL(p2.url()).pathname).toBe("/");
-    } finally {
-      await first.close();
-      await second.close();
-    }
+    });
   }, 90_000);
 
   it("'Sign out everywhere' ends both contexts", async () => {
     const user = await seedUser(tdb.db);
-    const first = await newNoJsContext();
-    const second = await newNoJsContext();
-    try {
-      const p1 = await first.newPage();
-      const p2 = await second.newPage();
-      await logIn(p1, a, user);
-      await logIn(p2, b, user);
+    await signedInTwice(user, async ({ p1, p2 }) => {
       await p1.goto(`${a.url}/account`);
       await submit(p1, p1.getByRole("button", { name: "Sign out everywhere" }));
       expect(new URL(p1.url()).pathname).toBe("/login");
@@ -559,10 +561,7 @@ describe.runIf(runBrowser)("in a real browser", () => {
       await p2.reload();
       expect(new URL(p2.url()).pathname).toBe("/login");
       expect(new URL(p2.url()).searchParams.get("reason")).toBe("token_revoked");
-    } finally {
-      await first.close();
-      await second.close();
-    }
+    });
   }, 90_000);
 
   it("keyboard: the account page's controls are reached by Tab, each with a visible focus", async () => {

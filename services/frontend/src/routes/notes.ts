@@ -111,9 +111,9 @@ export const notesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get("/", async (request, reply) => {
-    const who = await requireUser(request, reply, homeUrl(field(request.query, "q").trim()));
-    if (!who) return reply;
     const q = field(request.query, "q").trim();
+    const who = await requireUser(request, reply, homeUrl(q));
+    if (!who) return reply;
     const before = field(request.query, "before");
     const after = field(request.query, "after");
     const malformed =
