@@ -1,5 +1,6 @@
 // TypeBox schemas of the admin API; the same schemas validate, serialise and feed /docs/json.
 import { Type } from "@sinclair/typebox";
+import { DURATION_PATTERN } from "./durations.js";
 import {
   DISPLAY_NAME_MAX,
   PASSWORD_MAX_LENGTH,
@@ -72,11 +73,6 @@ export const ConsumerDetail = Type.Composite([
     secrets: Type.Array(SecretView, { description: "the current secret, then any old one in its grace" }),
   }),
 ]);
-
-/** A duration: a whole number and a unit (s, m, h, d, w), e.g. 7d. */
-export const DURATION_PATTERN = "^[0-9]{1,7}[smhdw]$";
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
-export const durationSeconds = (text: string) => Number(text.slice(0, -1)) * UNIT_SECONDS[text.slice(-1)]!;
 
 export const ListConsumersQuery = Type.Object(
   {

@@ -79,3 +79,35 @@ describe("malformed URLs", () => {
     expectInvalidInput(await registry.inject({ method: "GET", url, headers: auth() }));
   });
 });
+
+describe("instants at the edges of the calendar", () => {
+  // date-time strings that are well formed but name a year PostgreSQL or JavaScript cannot hold
+  const EDGES = [
+    "0000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+    "1969-12-31T23:59:59Z",
+  ];
+
+  it.each(EDGES)("expires_at %s on create and PATCH → 201/200 or 400, never a 500", async (at) => {
+    const created = await post("/consumers", {
+      name: `edge-${Math.random().toString(36).slice(2)}`,
+      scopes: ["*"],
+      expires_at: at,
+    });
+    expect([201, 400], created.body).toContain(created.statusCode);
+    const { key } = await newConsumer();
+    const patched = await registry.inject({
+      method: "PATCH",
+      url: `/consumers/${key}`,
+      headers: auth(),
+      payload: { expires_at: at },
+    });
+    expect([200, 400], patched.body).toContain(patched.statusCode);
+  });
+
+  it.each(EDGES)("revoke-all before %s → 200 or 400, never a 500", async (at) => {
+    const res = await post("/revoke-all", { issued_before: at, reason: "edge" });
+    expect([200, 400], res.body).toContain(res.statusCode);
+  });
+});

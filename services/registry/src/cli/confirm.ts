@@ -2,6 +2,7 @@
 // with no terminal to ask and no --yes the command refuses (exit 2) rather than guess.
 import { createInterface } from "node:readline";
 import type { OptionSpec } from "./command.js";
+import { durationSeconds } from "../durations.js";
 import { usageError } from "./errors.js";
 import { escapeControls } from "./output.js";
 
@@ -39,12 +40,28 @@ export async function confirm(what: string, values: Record<string, unknown>): Pr
   if (answer !== "y" && answer !== "yes") throw usageError("cancelled: nothing was changed");
 }
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
-
 /** "90", "30s", "5m", "1h", "7d", "2w" as seconds; anything else is a usage error naming `option`. */
 export function parseDuration(option: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const m = /^([0-9]{1,7})([smhdw]?)$/.exec(raw.trim());
-  if (!m) throw usageError(`${option} must be a duration such as 30s, 5m, 1h, 7d (got "${raw}")`);
-  return Number(m[1]) * UNIT_SECONDS[m[2] || "s"]!;
+  const seconds = durationSeconds(raw);
+  if (seconds === undefined)
+    throw usageError(`${option} must be a duration such as 30s, 5m, 1h, 7d (got "${raw}")`);
+  return seconds;
+}
+
+/**
+ * The "confirmed pods" line of a confirmed change, with a warning on stderr when no data pod
+ * confirmed: `what` says what the pods do regardless ("refuse the consumer").
+ */
+export function confirmedLine(
+  output: { err(text: string): void },
+  pods: number,
+  what: string,
+): [string, string] {
+  if (pods === 0) {
+    output.err(
+      `No data pod confirmed within the window (NATS down, or no pods?). They still ${what}: PostgreSQL is the source of truth; the event will be re-sent.`,
+    );
+  }
+  return ["confirmed pods", String(pods)];
 }

@@ -1,6 +1,6 @@
 // signetctl consumers create|list|show|update|rotate|rotate-finish|revoke-tokens|revoke
 import type { Noun } from "./command.js";
-import { askLine, confirm, parseDuration, yesOption } from "./confirm.js";
+import { askLine, confirm, confirmedLine, parseDuration, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, printList, when } from "./output.js";
 
@@ -97,16 +97,6 @@ const expiresOption = {
 };
 
 const path = (key: string, suffix = "") => `/consumers/${encodeURIComponent(key)}${suffix}`;
-
-/** The count of confirmations, with a warning on stderr when none came. */
-function confirmedLine(output: { err(text: string): void }, pods: number, what: string): [string, string] {
-  if (pods === 0) {
-    output.err(
-      `No data pod confirmed within the window (NATS down, or no pods?). They still ${what}: PostgreSQL is the source of truth; the event will be re-sent.`,
-    );
-  }
-  return ["confirmed pods", String(pods)];
-}
 
 export const consumers: Noun = {
   name: "consumers",
@@ -420,14 +410,9 @@ export const consumers: Noun = {
             ["key", res.key],
             ["status", res.status],
             ["revoked", when(res.revoked_at)],
-            ["confirmed pods", String(res.confirmed_pods)],
+            confirmedLine(output, res.confirmed_pods, "refuse the consumer"),
           ]),
         );
-        if (res.confirmed_pods === 0) {
-          output.err(
-            "No data pod confirmed within the window (NATS down, or no pods?). They still refuse the consumer; the event will be re-sent.",
-          );
-        }
       },
     },
   ],

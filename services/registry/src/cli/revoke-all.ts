@@ -1,6 +1,6 @@
 // signetctl revoke-all --before <instant|now> --reason <text>: the emergency not-before.
 import type { Noun } from "./command.js";
-import { confirm, yesOption } from "./confirm.js";
+import { confirm, confirmedLine, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, when } from "./output.js";
 
@@ -58,14 +58,9 @@ export const revokeAll: Noun = {
         output.out(
           block([
             ["issued before", when(res.issued_before)],
-            ["confirmed pods", String(res.confirmed_pods)],
+            confirmedLine(output, res.confirmed_pods, "refuse those tokens"),
           ]),
         );
-        if (res.confirmed_pods === 0) {
-          output.err(
-            "No data pod confirmed within the window. They still refuse those tokens: PostgreSQL is the source of truth.",
-          );
-        }
       },
     },
   ],

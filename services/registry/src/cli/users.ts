@@ -1,6 +1,6 @@
 // signetctl users create|list|disable|enable|password|signout-everywhere
 import type { Noun } from "./command.js";
-import { confirm, yesOption } from "./confirm.js";
+import { confirm, confirmedLine, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, printList, when } from "./output.js";
 
@@ -170,14 +170,9 @@ export const users: Noun = {
           block([
             ["username", res.username],
             ["tokens revoked", String(res.revoked_tokens)],
-            ["confirmed pods", String(res.confirmed_pods)],
+            confirmedLine(output, res.confirmed_pods, "refuse those tokens"),
           ]),
         );
-        if (res.confirmed_pods === 0) {
-          output.err(
-            "No data pod confirmed within the window. They still refuse those tokens once they read PostgreSQL.",
-          );
-        }
       },
     },
   ],

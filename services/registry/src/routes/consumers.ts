@@ -33,9 +33,9 @@ import {
   RotationFinished,
   UpdateConsumerBody,
   UpdatedConsumer,
-  durationSeconds,
   errors,
 } from "../schemas.js";
+import { durationSeconds } from "../durations.js";
 
 /** An ISO 8601 instant from the body (validated as date-time), null, or absent. */
 const instant = (value: string | null | undefined): Date | null | undefined =>
@@ -89,11 +89,10 @@ export const consumerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const within = request.query.expiring_within;
-      const rows = await listConsumers(
-        app.db,
-        within !== undefined ? { expiringWithinSeconds: durationSeconds(within) } : {},
-      );
+      // the schema's pattern admits only durations
+      const { expiring_within } = request.query;
+      const within = expiring_within === undefined ? undefined : durationSeconds(expiring_within);
+      const rows = await listConsumers(app.db, within !== undefined ? { expiringWithinSeconds: within } : {});
       const usage = await consumerUsage(
         app.db,
         rows.map((c) => c.key),
