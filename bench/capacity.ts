@@ -1,9 +1,11 @@
 // The capacity model's figures (README, "Performance"): how far one PostgreSQL carries.
-//  1. PostgreSQL at saturation on nonce claims alone: `clients` connections call the claim
-//     as fast as they can, batches of `batch` fresh keys, no HTTP, no pods; the PostgreSQL
-//     backends' CPU time per nonce row → rows per second per PostgreSQL core. The same for
-//     the previous release's statement (an INSERT … VALUES list into nonce_keys, as Kysely
-//     sent it) and for this release's claim on logged partitions: the A/B of the store.
+//  1. PostgreSQL at saturation on nonce claims alone: `clients` connections claim as fast as
+//     they can, batches of `batch` fresh nonces, no HTTP, no pods; the PostgreSQL backends'
+//     CPU time per nonce row → rows per second per PostgreSQL core. This release's store (on
+//     a pool of one connection each, as a pod's claims go), the same on logged partitions,
+//     the last release's claim (on a database migrated up to that release) and the previous
+//     store's statement (an INSERT … VALUES list into nonce_keys, as Kysely sent it): the A/B
+//     of the store, interleaved.
 //  2. Several data pods (each its own process, bench/http-server.ts) on one database, signed
 //     GET /me pushed at all of them at once by autocannon in this process: total req/s, the
 //     pods' CPU per request (→ signed requests per data-pod core), PostgreSQL's per request
@@ -18,14 +20,20 @@ import autocannon from "autocannon";
 import { sql } from "kysely";
 import pg from "pg";
 import { PgNonceStore } from "@signet/data/nonce-store";
+import type { NonceStore } from "@signet/shared/oauth";
 import { createTestDatabase, type TestDatabase } from "@signet/test-support/db";
 import { MASTER_KEY } from "@signet/test-support/keys";
 import { seedCredentials } from "@signet/test-support/seed";
 import { startServer } from "./http.js";
+import { LastReleaseNonceStore, migrateToLastRelease } from "./legacy-nonce-store.js";
 import { cpuMicros, postgresBackendPids, postgresCpuSince, signedRequests } from "./support.js";
 
 export interface ClaimSaturation {
-  store: "partitioned, unlogged" | "partitioned, logged" | "previous release (nonce_keys)";
+  store:
+    | "this release, unlogged"
+    | "this release, logged"
+    | "last release's claim (key, ts), unlogged"
+    | "previous store (nonce_keys)";
   batch: number;
   clients: number;
   rowsPerSec: number;
@@ -59,63 +67,125 @@ export interface CapacityResult {
 
 const WINDOW = 300;
 
-/** Claims fresh keys in batches of `batch` on `clients` connections for `durationSec`. */
-async function saturate(
-  database: TestDatabase,
-  store: ClaimSaturation["store"],
-  options: { batch: number; clients: number; durationSec: number },
-): Promise<ClaimSaturation> {
-  const clients = await Promise.all(
-    Array.from({ length: options.clients }, async () => {
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      const pid = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
-      return { client, pid };
-    }),
-  );
-  const legacy = store === "previous release (nonce_keys)";
-  const legacyText = (n: number) =>
-    `insert into "nonce_keys" ("key", "expires_at") values ${Array.from({ length: n }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(", ")} on conflict do nothing returning encode(key, 'hex') as "k"`;
-  const text = legacyText(options.batch);
-  let rows = 0;
-  const once = async (client: pg.Client) => {
-    const ts = Math.floor(Date.now() / 1000);
-    const keys = Array.from({ length: options.batch }, () => randomBytes(16));
-    if (legacy) {
-      const params: unknown[] = [];
-      for (const key of keys) params.push(key, ts + WINDOW);
-      rows += (await client.query(text, params)).rowCount ?? 0;
-    } else {
-      const result = await client.query<{ won: Buffer[] | null }>(
-        "select since, db_now, won from signet_nonce_claim($1::bytea[], $2::bigint[], $3::bigint)",
-        [keys, keys.map(() => ts), WINDOW],
-      );
-      rows += result.rows[0]?.won?.length ?? 0;
-    }
-  };
-  // warm-up: plans cached, partitions touched
-  for (const { client } of clients) for (let i = 0; i < 20; i++) await once(client);
-  rows = 0;
-  const cpuBefore = clients.reduce((a, c) => a + cpuMicros(c.pid), 0);
-  const started = performance.now();
-  const ends = started + options.durationSec * 1000;
-  await Promise.all(
-    clients.map(async ({ client }) => {
-      while (performance.now() < ends) await once(client);
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = clients.reduce((a, c) => a + cpuMicros(c.pid), 0) - cpuBefore;
-  for (const { client } of clients) await client.end();
-  const postgresUsPerRow = cpu / rows;
+/** One connection's claims: `claim(n)` claims n fresh nonces in one call, answers how many won. */
+interface Claimer {
+  /** Its PostgreSQL backend. */
+  pid: number;
+  claim(n: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A store's claims through the store itself, on a pool of one connection (as a pod's claim pool). */
+async function storeClaimer(store: NonceStore, pool: pg.Pool): Promise<Claimer> {
   return {
-    store,
+    pid: (await pool.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid,
+    claim: async (n) => {
+      const ts = Math.floor(Date.now() / 1000);
+      const nonces = Array.from({ length: n }, () => randomBytes(12).toString("base64url"));
+      return (await Promise.all(nonces.map((nonce) => store.use("bench", "tok", nonce, ts)))).filter(Boolean)
+        .length;
+    },
+    close: () => pool.end(),
+  };
+}
+
+const claimers: Record<
+  ClaimSaturation["store"],
+  (database: TestDatabase, batch: number) => Promise<Claimer>
+> = {
+  "this release, unlogged": async (database, batch) => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    return storeClaimer(
+      new PgNonceStore(database.db, { timestampWindow: WINDOW, pool, maxBatch: batch }),
+      pool,
+    );
+  },
+  "this release, logged": async (database, batch) => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    return storeClaimer(
+      new PgNonceStore(database.db, { timestampWindow: WINDOW, pool, maxBatch: batch }),
+      pool,
+    );
+  },
+  "last release's claim (key, ts), unlogged": async (database, batch) => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    return storeClaimer(
+      new LastReleaseNonceStore(pool, { timestampWindow: WINDOW, maxInFlight: 1, maxBatch: batch }),
+      pool,
+    );
+  },
+  // the statement the previous store sent (Kysely compiled an INSERT … VALUES list each time)
+  "previous store (nonce_keys)": async (database) => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const text = (n: number) =>
+      `insert into "nonce_keys" ("key", "expires_at") values ${Array.from({ length: n }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(", ")} on conflict do nothing returning encode(key, 'hex') as "k"`;
+    return {
+      pid: (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid,
+      claim: async (n) => {
+        const ts = Math.floor(Date.now() / 1000);
+        const params: unknown[] = [];
+        for (let i = 0; i < n; i++) params.push(randomBytes(16), ts + WINDOW);
+        return (await client.query(text(n), params)).rowCount ?? 0;
+      },
+      close: () => client.end(),
+    };
+  },
+};
+
+/**
+ * Claims fresh nonces in batches of `batch` on `clients` connections per store, the stores
+ * taking turns (`rounds` turns of `durationSec / rounds` each, the order rotating) so a
+ * neighbour's load on the machine lands on all of them alike.
+ */
+async function saturate(
+  stores: { store: ClaimSaturation["store"]; database: TestDatabase }[],
+  options: { batch: number; clients: number; durationSec: number; rounds: number },
+): Promise<ClaimSaturation[]> {
+  const runs = await Promise.all(
+    stores.map(async ({ store, database }) => ({
+      store,
+      clients: await Promise.all(
+        Array.from({ length: options.clients }, () => claimers[store](database, options.batch)),
+      ),
+      rows: 0,
+      cpu: 0,
+      seconds: 0,
+    })),
+  );
+  // warm-up: plans cached, partitions touched
+  for (const run of runs)
+    for (const client of run.clients) for (let i = 0; i < 20; i++) await client.claim(options.batch);
+  const turnMs = (options.durationSec * 1000) / options.rounds;
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[(i + round) % runs.length]!;
+      const cpuNow = () => run.clients.reduce((a, client) => a + cpuMicros(client.pid), 0);
+      const cpuBefore = cpuNow();
+      const started = performance.now();
+      await Promise.all(
+        run.clients.map(async (client) => {
+          while (performance.now() - started < turnMs) {
+            // not `run.rows += await …`: that reads run.rows before the await and loses the
+            // other clients' rows counted meanwhile
+            const won = await client.claim(options.batch);
+            run.rows += won;
+          }
+        }),
+      );
+      run.seconds += (performance.now() - started) / 1000;
+      run.cpu += cpuNow() - cpuBefore;
+    }
+  }
+  for (const run of runs) for (const client of run.clients) await client.close();
+  return runs.map((run) => ({
+    store: run.store,
     batch: options.batch,
     clients: options.clients,
-    rowsPerSec: rows / seconds,
-    postgresUsPerRow,
-    rowsPerPostgresCoreSec: 1e6 / postgresUsPerRow,
-  };
+    rowsPerSec: run.rows / run.seconds,
+    postgresUsPerRow: run.cpu / run.rows,
+    rowsPerPostgresCoreSec: 1e6 / (run.cpu / run.rows),
+  }));
 }
 
 /** Signed GET /me at `pods` data pods (each its own process) on one database, all at once. */
@@ -197,19 +267,29 @@ export async function run(
   const databases = {
     unlogged: await createTestDatabase({ prefix: "signet_bench_sat_u", db: { max: 2 } }),
     logged: await createTestDatabase({ prefix: "signet_bench_sat_l", db: { max: 2 } }),
+    last: await createTestDatabase({ prefix: "signet_bench_sat_r", db: { max: 2 }, migrate: false }),
     legacy: await createTestDatabase({ prefix: "signet_bench_sat_o", db: { max: 2 } }),
   };
   try {
+    await migrateToLastRelease(databases.last.db);
     await new PgNonceStore(databases.unlogged.db, { timestampWindow: WINDOW }).maintain();
     await new PgNonceStore(databases.logged.db, { timestampWindow: WINDOW, unlogged: false }).maintain();
+    await new PgNonceStore(databases.last.db, { timestampWindow: WINDOW }).maintain();
     await sql`drop trigger nonce_keys_legacy_claim on nonce_keys`.execute(databases.legacy.db);
     const saturation: ClaimSaturation[] = [];
-    // interleaved: each batch size runs the three stores back to back
+    // interleaved: for each batch size the four stores take turns
     for (const batch of batches) {
-      const o = { batch, clients, durationSec };
-      saturation.push(await saturate(databases.unlogged, "partitioned, unlogged", o));
-      saturation.push(await saturate(databases.legacy, "previous release (nonce_keys)", o));
-      saturation.push(await saturate(databases.logged, "partitioned, logged", o));
+      saturation.push(
+        ...(await saturate(
+          [
+            { store: "this release, unlogged", database: databases.unlogged },
+            { store: "last release's claim (key, ts), unlogged", database: databases.last },
+            { store: "previous store (nonce_keys)", database: databases.legacy },
+            { store: "this release, logged", database: databases.logged },
+          ],
+          { batch, clients, durationSec, rounds: 6 },
+        )),
+      );
     }
     const pods = await podsUnderLoad({
       pods: options.pods ?? 3,

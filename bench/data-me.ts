@@ -1,15 +1,19 @@
 // Benchmark: signed `GET /me` against the same handler unsigned, over HTTP with autocannon,
 // on a fresh PostgreSQL database — and the nonce store's share, from a third run with the
-// nonce store swapped for a no-op (bench only).
+// nonce store swapped for a no-op (bench only). Then the store's A/B in PostgreSQL CPU: this
+// release's store against the last release's (bench/legacy-nonce-store.ts, on a database
+// migrated up to that release), signed GET /me at pods of each, rounds interleaved.
 // Run: npx tsx --conditions=@signet/source bench/data-me.ts   (DATABASE_URL, else local PostgreSQL)
 import { pathToFileURL } from "node:url";
 import { LocalBus } from "@signet/shared/bus";
 import { signRequest, type ClientCredentials, type NonceStore } from "@signet/shared/oauth";
-import type { PgNonceStore } from "@signet/data/nonce-store";
-import { createTestDatabase } from "@signet/test-support/db";
+import { PgNonceStore } from "@signet/data/nonce-store";
+import { createTestDatabase, type TestDatabase } from "@signet/test-support/db";
 import { startDataPod, type DataPod } from "@signet/test-support/pods";
 import { seedCredentials } from "@signet/test-support/seed";
-import { cannon, signedRequests, type LoadFigure } from "./support.js";
+import pg from "pg";
+import { LastReleaseNonceStore, migrateToLastRelease } from "./legacy-nonce-store.js";
+import { cannon, mergeRounds, postgresBackendPids, signedRequests, type LoadFigure } from "./support.js";
 
 export type DataMeFigure = LoadFigure;
 
@@ -22,6 +26,8 @@ export interface DataMeResult {
   nonceBatches: { batches: number; calls: number; meanBatch: number; largestBatch: number };
   /** CPU time the load generator spends signing one request (it shares the cores with the server). */
   clientSignUsPerRequest: number;
+  /** The store A/B (CPU per request: PostgreSQL's on each pod's database; server = this process). */
+  storeAB: { thisRelease: LoadFigure; lastRelease: LoadFigure; rounds: number };
   settings: { durationSec: number; connections: number };
 }
 
@@ -41,6 +47,68 @@ function signedMe(
     connections,
     requests: signedRequests(url, { method: "GET", url: "/me", consumer, token }),
   };
+}
+
+/**
+ * Signed GET /me at this release's store (the pod `main`, on `database`) and at a pod with the
+ * last release's store on a database of its own, in interleaved rounds: PostgreSQL CPU per
+ * request on each database.
+ */
+async function storeAorB(
+  database: TestDatabase,
+  main: DataPod,
+  durationSec: number,
+  connections: number,
+  pods: DataPod[],
+): Promise<DataMeResult["storeAB"]> {
+  const lastDb = await createTestDatabase({ prefix: "signet_bench_last", db: { max: 10 }, migrate: false });
+  const pool = new pg.Pool({ connectionString: lastDb.url, max: main.app.dataConfig.nonceMaxInFlight });
+  try {
+    await migrateToLastRelease(lastDb.db);
+    const lastCreds = await seedCredentials(lastDb.db);
+    const last = await startDataPod({
+      db: lastDb.db,
+      config: { podId: "bench-last", databaseUrl: lastDb.url },
+      nonces: new LastReleaseNonceStore(pool, {
+        timestampWindow: main.app.dataConfig.timestampWindow,
+        maxInFlight: main.app.dataConfig.nonceMaxInFlight,
+      }),
+    });
+    pods.push(last);
+    // its partitions: made by this release's maintenance, which is the same
+    await new PgNonceStore(lastDb.db, {
+      timestampWindow: main.app.dataConfig.timestampWindow,
+    }).maintain();
+    const { consumer, token } = await seedCredentials(database.db);
+    const runs = {
+      thisRelease: (d: number) => signedMe(main.url, consumer, token, d, connections),
+      lastRelease: (d: number) => signedMe(last.url, lastCreds.consumer, lastCreds.token, d, connections),
+    };
+    const accounting = (name: string) => ({
+      serverPid: process.pid,
+      postgresPids: () => postgresBackendPids(name),
+    });
+    await cannon("warm-up last", runs.lastRelease(1));
+    const figures = { thisRelease: [] as LoadFigure[], lastRelease: [] as LoadFigure[] };
+    const rounds = 2;
+    for (let r = 0; r < rounds; r++) {
+      for (const name of r % 2 === 0
+        ? (["thisRelease", "lastRelease"] as const)
+        : (["lastRelease", "thisRelease"] as const)) {
+        const db = name === "thisRelease" ? database : lastDb;
+        figures[name].push(await cannon(name, runs[name](durationSec), accounting(db.name)));
+      }
+    }
+    return {
+      thisRelease: mergeRounds("signed GET /me, this release's store", figures.thisRelease),
+      lastRelease: mergeRounds("signed GET /me, the last release's store", figures.lastRelease),
+      rounds,
+    };
+  } finally {
+    await pods.pop()?.close();
+    await pool.end();
+    await lastDb.drop();
+  }
 }
 
 export async function run(
@@ -103,6 +171,7 @@ export async function run(
 
     const batches = after.batches - before.batches;
     const calls = after.calls - before.calls;
+    const storeAB = await storeAorB(database, main, durationSec, connections, pods);
     return {
       figures: [signed, unsigned, noop],
       signedToUnsignedRatio: signed.requestsPerSec / unsigned.requestsPerSec,
@@ -115,6 +184,7 @@ export async function run(
         largestBatch: after.largestBatch,
       },
       clientSignUsPerRequest,
+      storeAB,
       settings: { durationSec, connections },
     };
   } finally {
@@ -148,4 +218,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   console.log(
     `nonce batches: ${result.nonceBatches.batches} inserts for ${result.nonceBatches.calls} nonces (mean ${result.nonceBatches.meanBatch.toFixed(2)}, largest ${result.nonceBatches.largestBatch})`,
   );
+  for (const f of [result.storeAB.thisRelease, result.storeAB.lastRelease]) {
+    console.log(
+      `${f.name}: ${Math.round(f.requestsPerSec)} req/s, p50 ${f.p50Ms.toFixed(1)} ms; PostgreSQL ${f.cpuUsPerRequest!.postgres.toFixed(1)} µs/request`,
+    );
+  }
 }

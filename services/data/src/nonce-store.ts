@@ -1,17 +1,19 @@
 // The replay guard's store: nonces in PostgreSQL, shared by every data pod (docs/design.md,
-// "Shared replay protection"). The table and the claim function are the nonce-partitions
-// migration's (services/shared/src/db/migrations/2026-12-01T00-00-nonce-partitions.ts).
+// "Shared replay protection"). The table is the nonce-partitions migration's, the claim
+// function the nonce-fast-claim one's (services/shared/src/db/migrations/).
 //
-//  * One row per (key, ts): key = the first 16 bytes of a SHA-256 over the length-prefixed
+//  * One row per (ts, key): key = the first 16 bytes of a SHA-256 over the length-prefixed
 //    consumer key, token and nonce; ts = oauth_timestamp (RFC 5849 §3.3: a nonce is unique
 //    for its timestamp, consumer and token). Two triples sharing a key (odds about 2^-64 at
 //    2^32 rows) would refuse the second request: closed, never a replay.
 //  * Batching: calls arriving in the same event-loop turn, or while a claim is in flight, go
-//    into ONE `signet_nonce_claim(keys[], timestamps[], window)` call (up to maxBatch nonces;
-//    a second and third call at once, up to maxInFlight, only while an eighth of a batch
-//    waits); a caller wins when its key comes back. A key repeated
-//    in one batch: only its first caller takes part (a later one with the same timestamp
-//    loses at once, with another timestamp it waits for the next batch).
+//    into ONE `signet_nonce_claim_batch(keys[], timestamps[], window)` call (up to maxBatch
+//    nonces; a second and third call at once, up to maxInFlight, only while an eighth of a
+//    batch waits). The claim answers the positions that lost (none, nearly always); the same
+//    (key, ts) twice in one batch: the first caller wins, the others lose.
+//  * On the store's own pool the arrays go in PostgreSQL's binary format (no hex text to
+//    write here or parse there) and the claim is a named statement, planned once per
+//    connection.
 //  * The claim answers `since` with every batch: a timestamp before it is refused
 //    (timestamp_refused) — the store lost rows it may have held (crash recovery empties the
 //    unlogged partitions, a promoted standby starts without them) — and the database's
@@ -21,7 +23,7 @@
 //    are created ahead, by the database's clock, and dropped whole once their end is two
 //    windows behind it — the extra window covers pods whose clocks lag the database's by up
 //    to a window. Never this pod's clock: one running ahead would drop what others need.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type pg from "pg";
 import type { Database } from "@signet/shared/db";
@@ -71,7 +73,6 @@ export interface MaintenanceResult {
 
 interface Pending {
   key: Buffer;
-  hex: string;
   ts: number;
   resolve: (fresh: boolean) => void;
   reject: (error: unknown) => void;
@@ -80,11 +81,18 @@ interface Pending {
 interface ClaimRow {
   since: number | string;
   db_now: number | string;
-  won: Uint8Array[] | null;
+  /** 1-based positions in the batch that lost, ascending; null when none did. */
+  lost: number[] | null;
+  /** Rows the claim stored: as many as the batch's winners, or the answer is not trusted. */
+  stored: number;
 }
 
 /** The claim as a named statement (the same text as the sql`` one below). */
-const CLAIM = "select since, db_now, won from signet_nonce_claim($1::bytea[], $2::bigint[], $3::bigint)";
+const CLAIM =
+  "select since, db_now, lost, stored from signet_nonce_claim_batch($1::bytea[], $2::bigint[], $3::bigint)";
+/** Element type oids of the binary arrays the claim is sent. */
+const BYTEA_OID = 17;
+const INT8_OID = 20;
 
 /** Maintenance is one pod's at a time: a transaction-level advisory lock on this number. */
 const MAINTENANCE_LOCK = 0x5167_4e4f;
@@ -94,13 +102,52 @@ const NO_PARTITION = "23514";
 
 /** The row key: SHA-256 over each part's UTF-8 length (4 bytes) and bytes, first 16 bytes. */
 export function nonceKey(consumerKey: string, token: string, nonce: string): Buffer {
-  const hash = createHash("sha256");
-  const length = Buffer.allocUnsafe(4);
+  const input = Buffer.allocUnsafe(
+    12 + Buffer.byteLength(consumerKey) + Buffer.byteLength(token) + Buffer.byteLength(nonce),
+  );
+  let at = 0;
   for (const part of [consumerKey, token, nonce]) {
-    length.writeUInt32BE(Buffer.byteLength(part, "utf8"));
-    hash.update(length).update(part, "utf8");
+    const length = input.write(part, at + 4, "utf8");
+    input.writeUInt32BE(length, at);
+    at += 4 + length;
   }
-  return hash.digest().subarray(0, 16);
+  return hash("sha256", input, "buffer").subarray(0, 16);
+}
+
+/** A one-dimensional array without nulls in PostgreSQL's binary format (array_recv): the header. */
+function binaryArray(elementOid: number, count: number, elementSize: number): Buffer {
+  const buffer = Buffer.allocUnsafe(20 + count * (4 + elementSize));
+  buffer.writeInt32BE(1, 0); // dimensions
+  buffer.writeInt32BE(0, 4); // no nulls
+  buffer.writeInt32BE(elementOid, 8);
+  buffer.writeInt32BE(count, 12);
+  buffer.writeInt32BE(1, 16); // lower bound
+  return buffer;
+}
+
+/** The batch's keys as a binary bytea[] (node-pg sends a Buffer parameter in binary format). */
+function binaryKeys(batch: Pending[]): Buffer {
+  const buffer = binaryArray(BYTEA_OID, batch.length, 16);
+  let at = 20;
+  for (const p of batch) {
+    buffer.writeInt32BE(16, at);
+    p.key.copy(buffer, at + 4, 0, 16);
+    at += 20;
+  }
+  return buffer;
+}
+
+/** The batch's timestamps as a binary bigint[]. */
+function binaryTimestamps(batch: Pending[]): Buffer {
+  const buffer = binaryArray(INT8_OID, batch.length, 8);
+  let at = 20;
+  for (const p of batch) {
+    buffer.writeInt32BE(8, at);
+    buffer.writeInt32BE(Math.floor(p.ts / 2 ** 32), at + 4);
+    buffer.writeUInt32BE(p.ts >>> 0, at + 8);
+    at += 12;
+  }
+  return buffer;
 }
 
 export class PgNonceStore implements NonceStore {
@@ -138,7 +185,7 @@ export class PgNonceStore implements NonceStore {
     this.totals.calls++;
     const key = nonceKey(consumerKey, token, nonce);
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ key, hex: key.toString("hex"), ts: timestamp, resolve, reject });
+      this.queue.push({ key, ts: timestamp, resolve, reject });
       this.schedule();
     });
   }
@@ -167,30 +214,19 @@ export class PgNonceStore implements NonceStore {
   private async flush(): Promise<void> {
     if (this.queue.length === 0 || !this.mayClaim()) return;
     this.inFlight++;
-    // Only the first caller of a key takes part; a repeat with the same timestamp loses at
-    // once, one with another timestamp waits for the next batch (the answer names keys only).
-    const batch = new Map<string, Pending>();
-    const later: Pending[] = [];
-    let taken = 0;
-    for (; taken < this.queue.length && batch.size < this.maxBatch; taken++) {
-      const p = this.queue[taken] as Pending;
-      const first = batch.get(p.hex);
-      if (first === undefined) batch.set(p.hex, p);
-      else if (first.ts === p.ts) p.resolve(false);
-      else later.push(p);
-    }
-    this.queue = later.length > 0 ? [...later, ...this.queue.slice(taken)] : this.queue.slice(taken);
+    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
 
     const started = process.hrtime.bigint();
     try {
-      const row = await this.claimWithPartitions([...batch.values()]);
+      const row = await this.claimWithPartitions(batch);
       this.settle(batch, row);
     } catch (error) {
-      for (const p of batch.values()) p.reject(error);
+      for (const p of batch) p.reject(error);
     } finally {
       this.totals.batches++;
-      this.totals.largestBatch = Math.max(this.totals.largestBatch, batch.size);
-      this.options.events?.batch?.(batch.size, Number(process.hrtime.bigint() - started) / 1e9);
+      this.totals.largestBatch = Math.max(this.totals.largestBatch, batch.length);
+      this.options.events?.batch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
       this.inFlight--;
       if (this.queue.length > 0) this.schedule();
     }
@@ -209,47 +245,62 @@ export class PgNonceStore implements NonceStore {
   }
 
   private async claim(batch: Pending[]): Promise<ClaimRow> {
-    const keys = batch.map((p) => p.key);
-    const timestamps = batch.map((p) => p.ts);
     const { pool } = this.options;
     const result = pool
       ? await pool.query<ClaimRow>({
-          name: "signet_nonce_claim",
+          name: "signet_nonce_claim_batch",
           text: CLAIM,
-          values: [keys, timestamps, this.window],
+          values: [binaryKeys(batch), binaryTimestamps(batch), this.window],
         })
-      : await sql<ClaimRow>`select since, db_now, won from signet_nonce_claim(${keys}::bytea[], ${timestamps}::bigint[], ${this.window}::bigint)`.execute(
+      : await sql<ClaimRow>`select since, db_now, lost, stored from signet_nonce_claim_batch(${batch.map((p) => p.key)}::bytea[], ${batch.map((p) => p.ts)}::bigint[], ${this.window}::bigint)`.execute(
           this.db,
         );
     const row = result.rows[0];
-    if (!row) throw new Error("signet_nonce_claim answered no row");
+    if (!row) throw new Error("signet_nonce_claim_batch answered no row");
     return row;
   }
 
-  private settle(batch: Map<string, Pending>, row: ClaimRow): void {
+  private settle(batch: Pending[], row: ClaimRow): void {
     const since = Number(row.since);
     const dbNow = Number(row.db_now);
     if (since > this.since) {
       if (this.since > 0 || since > dbNow - 2 * this.window) this.options.events?.lost?.(since);
       this.since = since;
     }
-    const won = new Set<string>();
-    for (const key of row.won ?? []) won.add(Buffer.from(key).toString("hex"));
-    for (const [hex, p] of batch) {
-      if (won.has(hex)) p.resolve(true);
-      else if (p.ts < since) {
-        this.options.events?.refused?.("store_lost");
+    const lost = new Uint8Array(batch.length + 1);
+    for (const position of row.lost ?? []) lost[position] = 1;
+    // Within these bounds the claim stored exactly the rows that did not lose; were the bounds
+    // ever to differ from the claim's, a caller would be told "fresh" for a row not stored, so
+    // the counts must agree before anyone is answered.
+    const refusal = (ts: number): "store_lost" | "database_clock" | undefined =>
+      ts < since
+        ? "store_lost"
+        : ts > dbNow + this.window || ts < dbNow - 2 * this.window
+          ? "database_clock"
+          : undefined;
+    let winners = 0;
+    for (let i = 0; i < batch.length; i++) {
+      if (!lost[i + 1] && refusal((batch[i] as Pending).ts) === undefined) winners++;
+    }
+    if (winners !== Number(row.stored)) {
+      throw new Error(`signet_nonce_claim_batch stored ${row.stored} rows for ${winners} winners`);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending;
+      const refused = refusal(p.ts);
+      if (refused === undefined) p.resolve(lost[i + 1] !== 1);
+      else {
+        this.options.events?.refused?.(refused);
         p.reject(
-          new OAuthError(
-            "timestamp_refused",
-            "the replay guard lost its record of recent requests (a database crash or failover): " +
-              `timestamps before ${since} are refused; sign the request again after that`,
-          ),
+          refused === "store_lost"
+            ? new OAuthError(
+                "timestamp_refused",
+                "the replay guard lost its record of recent requests (a database crash or failover): " +
+                  `timestamps before ${since} are refused; sign the request again after that`,
+              )
+            : new OAuthError("timestamp_refused", "oauth_timestamp outside the accepted window"),
         );
-      } else if (p.ts > dbNow + this.window || p.ts < dbNow - 2 * this.window) {
-        this.options.events?.refused?.("database_clock");
-        p.reject(new OAuthError("timestamp_refused", "oauth_timestamp outside the accepted window"));
-      } else p.resolve(false);
+      }
     }
   }
 

@@ -2,7 +2,9 @@
 // batch, partitions created ahead and dropped whole by the database's clock, the guard that
 // refuses what a lost store may have held, the bounds the database's clock sets, and a
 // rolling upgrade beside pods that still write nonce_keys.
+import { createHash } from "node:crypto";
 import { sql } from "kysely";
+import pg from "pg";
 import { afterEach, expect, it, vi } from "vitest";
 import { OAuthError } from "@signet/shared/oauth";
 import { useTestDatabase } from "@signet/test-support/db";
@@ -15,11 +17,19 @@ afterEach(() => {
 });
 
 const stores: PgNonceStore[] = [];
-afterEach(() => {
+const pools: pg.Pool[] = [];
+afterEach(async () => {
   for (const s of stores.splice(0)) s.close();
+  for (const p of pools.splice(0)) await p.end();
 });
+/**
+ * A store as the data pods run it: claims on a pool of its own, arrays in binary. With
+ * `pool: undefined`, claims go through `db` as under `npm start` (PGlite has no pool).
+ */
 function storeOf(options: Partial<PgNonceStoreOptions> = {}): PgNonceStore {
-  const store = new PgNonceStore(tdb.db, { timestampWindow: 300, ...options });
+  const pool = new pg.Pool({ connectionString: tdb.url, max: 3 });
+  pools.push(pool);
+  const store = new PgNonceStore(tdb.db, { timestampWindow: 300, pool, ...options });
   stores.push(store);
   return store;
 }
@@ -73,12 +83,12 @@ it("concurrent calls go into one claim; a duplicate inside the batch: only the f
     store.use("ck", "tok", "dup", ts),
     store.use("ck", "tok", "dup", ts),
   ];
-  // the same nonce with another timestamp is another request (RFC 5849 §3.3): it waits for the next batch
+  // the same nonce with another timestamp is another request (RFC 5849 §3.3), in the same batch
   const otherTimestamp = store.use("ck", "tok", "dup", ts - 1);
   expect((await Promise.all(calls)).every(Boolean)).toBe(true);
   expect(await Promise.all(dupes)).toEqual([true, false, false]);
   expect(await otherTimestamp).toBe(true);
-  expect(batches).toEqual([51, 1]);
+  expect(batches).toEqual([54]);
   // already stored: refused; another token or consumer: a different key
   expect(await store.use("ck", "tok", "n0", ts)).toBe(false);
   expect(await store.use("ck", "", "n0", ts)).toBe(true);
@@ -116,7 +126,7 @@ it("calls arriving while a claim is in flight wait for it and form the next batc
   const waitingClaims = async () =>
     (
       await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and query like '%signet_nonce_claim(%' and wait_event_type = 'Lock'`.execute(
+        where datname = current_database() and query like '%signet_nonce_claim_batch(%' and wait_event_type = 'Lock'`.execute(
         tdb.db,
       )
     ).rows[0]!.n;
@@ -143,6 +153,72 @@ it("with several claims in flight, a nonce used in two batches at once still win
   expect(store.totals.batches).toBeGreaterThanOrEqual(40);
 });
 
+it.each([
+  ["on the store's pool", {}],
+  ["through db (npm start)", { pool: undefined }],
+])(
+  "a batch holding a replay: the row-by-row path refuses exactly the replays, every other nonce wins (%s)",
+  async (name, via) => {
+    const token = `t5 ${name}`;
+    const batches: number[] = [];
+    const store = storeOf({ ...via, events: { batch: (n) => batches.push(n) } });
+    await store.maintain();
+    const ts = await databaseNow();
+    expect(await store.use("ck", token, "seen", ts)).toBe(true);
+    // one batch: refusals by the bounds, a replay, a duplicate and fresh nonces, interleaved, so a
+    // position answered for the wrong caller would show
+    const results = await Promise.all([
+      problemOf(store.use("ck", token, "fresh 1", ts)),
+      problemOf(store.use("ck", token, "too far ahead", ts + 400)),
+      problemOf(store.use("ck", token, "seen", ts)),
+      problemOf(store.use("ck", token, "twice", ts)),
+      problemOf(store.use("ck", token, "fresh 2", ts)),
+      problemOf(store.use("ck", token, "twice", ts)),
+      problemOf(store.use("ck", token, "seen", ts - 1)),
+    ]);
+    expect(results).toEqual([
+      "fresh",
+      "timestamp_refused",
+      "nonce_used",
+      "fresh",
+      "fresh",
+      "nonce_used",
+      "fresh",
+    ]);
+    expect(batches).toEqual([1, 7]);
+    // what that batch stored is refused from then on
+    for (const nonce of ["fresh 1", "twice", "fresh 2"])
+      expect(await store.use("ck", token, nonce, ts)).toBe(false);
+    expect(await store.use("ck", token, "too far ahead", ts)).toBe(true);
+  },
+);
+
+it("an answer whose count of stored rows disagrees with the winners is not trusted: every caller gets the error", async () => {
+  const store = storeOf();
+  await store.maintain();
+  const ts = await databaseNow();
+  // a claim that stores nothing yet answers that nobody lost
+  await tdb.db.transaction().execute(async (trx) => {
+    await sql`alter function signet_nonce_claim_batch(bytea[], bigint[], bigint) rename to real_claim`.execute(
+      trx,
+    );
+    await sql`create function signet_nonce_claim_batch(bytea[], bigint[], bigint,
+        out since bigint, out db_now bigint, out lost int[], out stored int) language sql
+      as $$ select 0::bigint, floor(extract(epoch from now()))::bigint, null::int[], 0 $$`.execute(trx);
+  });
+  try {
+    expect(await problemOf(store.use("ck", "t6", "n", ts))).toMatch(/^error: .*stored 0 rows for 1 winners/);
+  } finally {
+    await tdb.db.transaction().execute(async (trx) => {
+      await sql`drop function signet_nonce_claim_batch(bytea[], bigint[], bigint)`.execute(trx);
+      await sql`alter function real_claim(bytea[], bigint[], bigint) rename to signet_nonce_claim_batch`.execute(
+        trx,
+      );
+    });
+  }
+  expect(await store.use("ck", "t6", "n", ts)).toBe(true);
+});
+
 it("the row key keeps consumer, token and nonce apart (length-prefixed, not concatenated)", async () => {
   const store = storeOf();
   const ts = await databaseNow();
@@ -151,6 +227,27 @@ it("the row key keeps consumer, token and nonce apart (length-prefixed, not conc
   expect(await store.use("a", "b", "cn", ts)).toBe(true);
   expect(await store.use("ab", "c", "n", ts)).toBe(false);
   expect(nonceKey("ab", "c", "n")).toHaveLength(16);
+});
+
+it("the row key is the previous releases' (pods of every version compute the same key for a request)", () => {
+  // as the previous releases computed it: one hash, each part's length and UTF-8 bytes fed in turn
+  const previous = (...parts: string[]) => {
+    const hash = createHash("sha256");
+    for (const part of parts) {
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(Buffer.byteLength(part, "utf8"));
+      hash.update(length).update(part, "utf8");
+    }
+    return hash.digest().subarray(0, 16);
+  };
+  for (const [consumer, token, nonce] of [
+    ["ck", "", "n"],
+    ["consumer-key", "token-key", "x".repeat(128)],
+    ["ключ", "トークン", "nonce ✓"],
+    ["lone \ud800 surrogate", "", "\udfff"],
+  ]) {
+    expect(nonceKey(consumer!, token!, nonce!).equals(previous(consumer!, token!, nonce!)), nonce).toBe(true);
+  }
 });
 
 it("partitions: created ahead (unlogged, or logged when told), dropped whole once two windows behind the database's clock", async () => {
@@ -276,6 +373,31 @@ it("the store lost its rows (crash recovery, a promoted standby): every timestam
   expect(await problemOf(b.use("ck", "tok", "later", now))).toBe("nonce_used");
 });
 
+/** The claim pods of the previous release call (signet_nonce_claim: won keys, not lost positions). */
+async function previousReleaseClaims(consumer: string, token: string, nonce: string, ts: number) {
+  const key = nonceKey(consumer, token, nonce);
+  const result = await sql<{ won: Buffer[] | null }>`select won from signet_nonce_claim(
+    array[${key}]::bytea[], array[${ts}]::bigint[], 300)`.execute(tdb.db);
+  return (result.rows[0]?.won ?? []).some((k) => Buffer.compare(k, key) === 0);
+}
+
+it("rolling upgrade from the previous release: its pods (signet_nonce_claim) and this one's refuse each other's replays", async () => {
+  const store = storeOf();
+  await store.maintain();
+  const now = await databaseNow();
+  expect(await previousReleaseClaims("ck", "tok", "previous first", now)).toBe(true);
+  expect(await store.use("ck", "tok", "previous first", now)).toBe(false);
+  expect(await store.use("ck", "tok", "this first", now)).toBe(true);
+  expect(await previousReleaseClaims("ck", "tok", "this first", now)).toBe(false);
+  for (let i = 0; i < 20; i++) {
+    const results = await Promise.all([
+      store.use("ck", "tok", `mixed race ${i}`, now),
+      previousReleaseClaims("ck", "tok", `mixed race ${i}`, now),
+    ]);
+    expect(results.filter(Boolean), `race ${i}`).toHaveLength(1);
+  }
+});
+
 it("rolling upgrade: pods of the previous version (nonce_keys) and of this one (nonce_log) refuse each other's replays", async () => {
   const store = storeOf();
   await store.maintain();
@@ -298,10 +420,24 @@ it("rolling upgrade: pods of the previous version (nonce_keys) and of this one (
     ]);
     expect(results.filter(Boolean), `race ${i}`).toHaveLength(1);
   }
-  // a row written before the migration (no trigger then: only in nonce_keys) is still refused
+  // a row written before the migration (no trigger then: only in nonce_keys) is still refused,
+  // alone or in a batch beside fresh nonces
+  await sql`alter table nonce_keys disable trigger nonce_keys_legacy_claim`.execute(tdb.db);
   await sql`insert into nonce_keys (key, expires_at) select ${nonceKey("ck", "tok", "before the upgrade")},
     ${now + 300}`.execute(tdb.db);
+  await sql`alter table nonce_keys enable trigger nonce_keys_legacy_claim`.execute(tdb.db);
+  expect(
+    await sql`select 1 from nonce_log where key = ${nonceKey("ck", "tok", "before the upgrade")}`.execute(
+      tdb.db,
+    ),
+  ).toMatchObject({ rows: [] });
   expect(await store.use("ck", "tok", "before the upgrade", now)).toBe(false);
+  expect(
+    await Promise.all([
+      store.use("ck", "tok", "beside it", now),
+      store.use("ck", "tok", "before the upgrade", now),
+    ]),
+  ).toEqual([true, false]);
 
   // the store lost its rows: an old pod refuses what this version's pods had accepted, too
   expect(await store.use("ck", "tok", "accepted by a new pod", now)).toBe(true);

@@ -10,6 +10,7 @@ import * as throttle from "./2026-11-30T00-01-throttle.js";
 import * as noncePartitions from "./2026-12-01T00-00-nonce-partitions.js";
 import * as credentialLifecycle from "./2026-12-01T00-01-credential-lifecycle.js";
 import * as notesPages from "./2026-12-01T00-02-notes-pages.js";
+import * as nonceFastClaim from "./2026-12-02T00-00-nonce-fast-claim.js";
 
 export const migrations: Record<string, Migration> = {
   "2026-11-28T00-00-initial": initial,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   "2026-12-01T00-00-nonce-partitions": noncePartitions,
   "2026-12-01T00-01-credential-lifecycle": credentialLifecycle,
   "2026-12-01T00-02-notes-pages": notesPages,
+  "2026-12-02T00-00-nonce-fast-claim": nonceFastClaim,
 };
