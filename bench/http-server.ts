@@ -6,6 +6,11 @@
 // its own database, for the nonce store A/B in the same run — "legacy" (the previous release's
 // store, bench/legacy-nonce-store.ts), "logged" (this release's store on logged partitions).
 // Prints one JSON line {"url": …, "variants": {name: url}} once listening; closes on SIGTERM.
+// With BENCH_CPU_PROFILE=<file> (bench/profile-signed.ts): a V8 CPU profile of this process
+// from SIGUSR2 (sent once the load is warm) to SIGTERM, written to that file — the load
+// alone, without start-up and warm-up.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { Keyring } from "@signet/shared/crypto";
 import fastifyJwt from "@fastify/jwt";
 import { createDb } from "@signet/shared/db";
@@ -93,8 +98,20 @@ process.stdout.write(
   `${JSON.stringify({ url: pod.url, variants: Object.fromEntries(variants.map((v) => [v.name, v.pod.url])) })}\n`,
 );
 
+const profileFile = process.env.BENCH_CPU_PROFILE;
+const profiler = profileFile ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  process.once("SIGUSR2", () => void profiler.post("Profiler.start"));
+}
+
 process.once("SIGTERM", () => {
   void (async () => {
+    if (profiler && profileFile) {
+      const { profile } = await profiler.post("Profiler.stop").catch(() => ({ profile: undefined }));
+      if (profile) writeFileSync(profileFile, JSON.stringify(profile));
+    }
     for (const v of variants) {
       await v.pod.close();
       await v.db.destroy();

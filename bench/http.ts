@@ -46,7 +46,7 @@ export interface HttpBenchResult {
   login: LoadFigure & { connections: number; durationSec: number; argon2: string };
 }
 
-function jwtHs256(secret: string, claims: Record<string, unknown>): string {
+export function jwtHs256(secret: string, claims: Record<string, unknown>): string {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const head = `${enc({ alg: "HS256", typ: "JWT" })}.${enc(claims)}`;
   return `${head}.${createHmac("sha256", secret).update(head).digest("base64url")}`;

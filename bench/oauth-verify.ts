@@ -1,5 +1,7 @@
 // Micro-benchmark: cost of verifying (and of signing) one OAuth 1.0a request —
-// HMAC-SHA256, three-legged, 1 KiB JSON body, in-memory credential and nonce stores.
+// HMAC-SHA256, three-legged, 1 KiB JSON body, in-memory credential and nonce stores; and
+// of verifying the benchmark's signed GET /me (no body), with the credentials answered at
+// once as the data pod's cache answers a hit (plugins/credentials.ts).
 // Run: npx tsx --conditions=@signet/source bench/oauth-verify.ts
 import { pathToFileURL } from "node:url";
 import { createVerifier, signRequest, type CredentialStore, type NonceStore } from "@signet/shared/oauth";
@@ -83,6 +85,32 @@ export async function run(options: { iterations?: number } = {}): Promise<OAuthB
         contentType: "application/json",
         body: bodyBuf,
       }),
+    ),
+  );
+  const verifyCached = createVerifier({
+    credentials: {
+      consumer: (key) => (key === CONSUMER.key ? { record: key, secrets: [CONSUMER.secret] } : null),
+      token: (t) => (t === TOKEN.key ? { record: t, secret: TOKEN.secret } : null),
+    },
+    nonces,
+    timestampWindow: 300,
+    requireToken: true,
+    now: () => now,
+  });
+  const meUrl = "http://127.0.0.1:8000/me";
+  const meHeaders = Array.from({ length: total }, (_, i) =>
+    signRequest({
+      method: "GET",
+      url: meUrl,
+      consumer: CONSUMER,
+      token: TOKEN,
+      nonce: `m${i}`,
+      timestamp: now,
+    }),
+  );
+  results.push(
+    await measure("oauth verify (HMAC-SHA256, GET /me, cached credentials)", iterations, (i) =>
+      verifyCached({ method: "GET", url: meUrl, authorization: meHeaders[i] }),
     ),
   );
   results.push(await measure("oauth sign (HMAC-SHA256, 1 KiB JSON)", iterations, (i) => sign(i)));

@@ -91,8 +91,8 @@ const rows: Row[] = [];
 const { me } = http;
 const postgresCpu = (f: LoadFigure) => f.cpuUsPerRequest?.postgres ?? Number.NaN;
 const serverRatio = serverCpu(me.jwt) / serverCpu(me.signed);
-rows.push(row("GET /me signed (HMAC-SHA256, PG nonces: partitioned, unlogged)", fig(me.signed)));
-rows.push(row("  A/B: the previous release's nonce store (nonce_keys)", fig(me.legacy)));
+rows.push(row("GET /me signed (HMAC-SHA256, PG nonces: partitioned, unlogged, plain-insert claim)", fig(me.signed)));
+rows.push(row("  A/B: the nonce store of two releases ago (nonce_keys)", fig(me.legacy)));
 rows.push(row("  A/B: this release's store on logged partitions", fig(me.logged)));
 rows.push(row("GET /me unsigned (same handler)", fig(me.unsigned)));
 rows.push(row("GET /me @fastify/jwt HS256 (same handler)", fig(me.jwt)));
@@ -119,6 +119,11 @@ rows.push(
     note: `CPU µs/request: pods ${num(capacity.pods.cpuUsPerRequest.pods, 1)}, PostgreSQL ${num(capacity.pods.cpuUsPerRequest.postgres, 1)}, load generator ${num(capacity.pods.cpuUsPerRequest.loadGenerator, 1)} → ${num(capacity.pods.signedPerPodCoreSec)} signed req/s per pod core, ${num(capacity.pods.signedPerPostgresCoreSec)} per PostgreSQL core: one PostgreSQL core per ${num(capacity.podCoresPerPostgresCore, 1)} data-pod cores`,
   }),
 );
+for (const [label, f] of [
+  ["nonce store A/B (data-me.ts, in-process): this release's claim", dataMe.storeAB.thisRelease],
+  ["  the last release's claim (signet_nonce_claim), same run", dataMe.storeAB.lastRelease],
+] as const)
+  rows.push(row(label, { ...fig(f), note: `${dataMe.storeAB.rounds} interleaved rounds; ${fig(f).note}` }));
 rows.push(
   row("  nonce store share (data-me.ts)", {
     note: `${(dataMe.nonceStoreShare * 100).toFixed(0)} % of a signed request's time; mean batch ${dataMe.nonceBatches.meanBatch.toFixed(1)}`,

@@ -65,6 +65,8 @@ export const dataApp: FastifyPluginAsync<DataAppOptions> = fp(
     await app.register(nonces);
     await app.register(revocations);
     await app.register(presence);
+    // before every route: it gives each route that declares config.oauth its check as the
+    // route is declared (plugins/oauth.ts); a route declared earlier would go unchecked
     await app.register(oauth);
     await app.register(docs);
 

@@ -37,9 +37,14 @@ export class LookupCache<V> {
 
   /**
    * The cached entry, the cached "unknown", the answer of a read in flight for the same
-   * key, or a new database read (`read`), cached afterwards as the guard allows.
+   * key, or a new database read (`read`), cached afterwards as the guard allows. What is
+   * in memory is answered as it is, without a promise (the hot path of every request).
    */
-  async get(key: string, read: () => Promise<Read<V>>, count: (result: LookupResult) => void) {
+  get(
+    key: string,
+    read: () => Promise<Read<V>>,
+    count: (result: LookupResult) => void,
+  ): V | null | Promise<V | null> {
     const now = Date.now();
     const found = this.found.get(key, now);
     if (found) {
@@ -56,6 +61,10 @@ export class LookupCache<V> {
       return inFlight;
     }
     count("miss");
+    return this.readThrough(key, read);
+  }
+
+  private async readThrough(key: string, read: () => Promise<Read<V>>): Promise<V | null> {
     const generation = this.guard.generation();
     const reading = read().then((answer) => {
       this.guard.store(generation, () => {

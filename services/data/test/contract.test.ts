@@ -1,5 +1,6 @@
 // The data service's contract (docs/api.md, "Data service"): every route, every error code,
 // checked on status, body and WWW-Authenticate.
+import type { InjectOptions } from "fastify";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SUBJECTS } from "@signet/shared/bus";
 import { type ClientCredentials } from "@signet/shared/oauth";
@@ -9,7 +10,7 @@ import { unique } from "@signet/test-support/keys";
 import { metricValue } from "@signet/test-support/metrics";
 import { startDataPod } from "@signet/test-support/pods";
 import { seedConsumer, seedToken, seedUser } from "@signet/test-support/seed";
-import { signedInject, signedRequest, type SignedOptions } from "@signet/test-support/signed";
+import { problemOf, signedInject, signedRequest, type SignedOptions } from "@signet/test-support/signed";
 import type { DataConfig } from "../src/config.js";
 import { login } from "./helpers.js";
 
@@ -240,6 +241,19 @@ describe("GET /me and POST /logout", () => {
       401,
       "token_revoked",
     );
+  });
+
+  it("HEAD /me (Fastify's twin of GET /me) is checked, and once: the nonce is used by that request alone", async () => {
+    // (a HEAD answer has no body: the problem is read from WWW-Authenticate)
+    const answer = async (request: InjectOptions) => {
+      const res = await pod.app.inject(request);
+      return [res.statusCode, problemOf(res.headers["www-authenticate"] as string | undefined)];
+    };
+    // (test-support's signing type names the routes' verbs; it signs any method as given)
+    const request = signedRequest({ method: "HEAD" as SignedOptions["method"], url: "/me", consumer, token });
+    expect(await answer(request)).toEqual([200, undefined]);
+    expect(await answer(request)).toEqual([401, "nonce_used"]);
+    expect(await answer({ method: "HEAD", url: "/me" })).toEqual([401, "parameter_absent"]);
   });
 
   it("a token route without a token answers parameter_absent", async () => {

@@ -93,8 +93,9 @@ export const UNKNOWN_TTL_MS = 5_000;
 /** How long the best (shortest round trip) clock-offset sample is kept before any new one replaces it. */
 const OFFSET_SAMPLE_MS = 10_000;
 
+/** Cached as the verifier takes it (a ConsumerLookup), so a hit hands over the entry itself. */
 interface CachedConsumer {
-  consumer: AuthConsumer;
+  record: AuthConsumer;
   secrets: string[];
   refused?: "consumer_key_rejected";
   message?: string;
@@ -113,9 +114,10 @@ interface CredentialCacheOptions {
   bus: Pick<Bus, "isConnected">;
   maxAgeMs: number;
   maxEntries: number;
-  /** Called for every lookup (the lookups metric). */
-  onLookup?: (kind: Kind, result: Result) => void;
 }
+
+/** Lookups so far, by kind and result (signet_credential_cache_lookups_total reads them at scrape). */
+export type LookupCounts = Record<Kind, Record<Result, number>>;
 
 /**
  * The per-pod credential cache and the CredentialStore over it. `consumer()` and
@@ -137,21 +139,19 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
   private offsetMeasuredAt = 0;
   /** Tokens created before this instant (ms, the database's clock) are refused (POST /revoke-all). */
   private notBeforeMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Every lookup counted by kind and result: plain numbers on the hot path, handed to the
+   * metric when it is scraped (a prom-client inc with labels hashes them each time).
+   */
+  readonly lookups: LookupCounts = {
+    consumer: { hit: 0, unknown: 0, miss: 0, joined: 0, bypass: 0 },
+    token: { hit: 0, unknown: 0, miss: 0, joined: 0, bypass: 0 },
+  };
   private readonly counts = {
-    consumerHits: 0,
-    consumerMisses: 0,
-    tokenHits: 0,
-    tokenMisses: 0,
-    /** Lookups that went to the database without touching the cache (bus disconnected). */
-    bypassed: 0,
     evictions: 0,
     clears: 0,
     /** Fills dropped because an eviction happened while the database was being read. */
     staleFillsDropped: 0,
-    /** Lookups answered from the unknown keys and tokens (no database read). */
-    unknownHits: 0,
-    /** Lookups that shared a concurrent lookup's database read. */
-    joinedReads: 0,
   };
 
   constructor(private readonly options: CredentialCacheOptions) {
@@ -169,37 +169,39 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
   }
 
   private count(kind: Kind, result: Result): void {
-    if (result === "bypass") this.counts.bypassed++;
-    else if (result === "unknown") this.counts.unknownHits++;
-    else if (result === "joined") this.counts.joinedReads++;
-    else if (kind === "consumer") this.counts[result === "hit" ? "consumerHits" : "consumerMisses"]++;
-    else this.counts[result === "hit" ? "tokenHits" : "tokenMisses"]++;
-    this.options.onLookup?.(kind, result);
+    this.lookups[kind][result]++;
   }
 
-  /** Through the cache, or (bus disconnected, caching off) straight from the database. */
-  private async lookup<V>(kind: Kind, cache: LookupCache<V>, key: string, read: () => Promise<Read<V>>) {
+  /** Through the cache (what it holds answered at once), or (bus down, caching off) from the database. */
+  private lookup<V>(
+    kind: Kind,
+    cache: LookupCache<V>,
+    key: string,
+    read: () => Promise<Read<V>>,
+  ): V | null | Promise<V | null> {
     if (this.cacheable()) return cache.get(key, read, (result) => this.count(kind, result));
     this.count(kind, "bypass");
-    return (await read())?.value ?? null;
+    return read().then((answer) => answer?.value ?? null);
   }
 
   // ---- CredentialStore -------------------------------------------------------------
 
-  async consumer(key: string): Promise<ConsumerLookup<AuthConsumer> | null> {
-    const entry = await this.lookup("consumer", this.consumers, key, () => this.readConsumer(key));
-    return (
-      entry && {
-        record: entry.consumer,
-        secrets: entry.secrets,
-        refused: entry.refused,
-        message: entry.message,
-      }
-    );
+  consumer(key: string): ConsumerLookup<AuthConsumer> | null | Promise<ConsumerLookup<AuthConsumer> | null> {
+    return this.lookup("consumer", this.consumers, key, () => this.readConsumer(key));
   }
 
-  async token(token: string, consumer: AuthConsumer): Promise<TokenLookup<AuthToken> | null> {
-    const entry = await this.lookup("token", this.tokens, token, () => this.readToken(token));
+  token(
+    token: string,
+    consumer: AuthConsumer,
+  ): TokenLookup<AuthToken> | null | Promise<TokenLookup<AuthToken> | null> {
+    const entry = this.lookup("token", this.tokens, token, () => this.readToken(token));
+    return entry instanceof Promise
+      ? entry.then((e) => this.tokenLookup(e, consumer))
+      : this.tokenLookup(entry, consumer);
+  }
+
+  /** A token's lookup: its state now, and whether `consumer` may present it. */
+  private tokenLookup(entry: CachedToken | null, consumer: AuthConsumer): TokenLookup<AuthToken> | null {
     if (!entry) return null;
     const refused =
       // a token presented by another consumer than the one it was issued through
@@ -230,7 +232,7 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
     const expired = expiresAt <= dbNow;
     const secrets = liveSecrets(this.options.keyring, row, dbNow);
     const value: CachedConsumer = {
-      consumer: {
+      record: {
         key: row.key,
         name: row.name,
         scopes: [...row.scopes],
@@ -356,7 +358,18 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
   }
 
   stats() {
+    const { consumer, token } = this.lookups;
     return {
+      consumerHits: consumer.hit,
+      consumerMisses: consumer.miss,
+      tokenHits: token.hit,
+      tokenMisses: token.miss,
+      /** Lookups that went to the database without touching the cache (bus disconnected). */
+      bypassed: consumer.bypass + token.bypass,
+      /** Lookups answered from the unknown keys and tokens (no database read). */
+      unknownHits: consumer.unknown + token.unknown,
+      /** Lookups that shared a concurrent lookup's database read. */
+      joinedReads: consumer.joined + token.joined,
       ...this.counts,
       consumers: this.consumers.found.size,
       tokens: this.tokens.found.size,
@@ -371,17 +384,6 @@ export class CredentialCache implements CredentialStore<AuthConsumer, AuthToken>
 
 export const credentials = fp(
   async (app) => {
-    const lookups = new Counter({
-      name: "signet_credential_cache_lookups_total",
-      help: "Credential cache lookups by kind (consumer, token) and result (hit, unknown: a key the database did not know, answered again from memory, miss: a database read, joined: a concurrent lookup's read shared, bypass: bus disconnected)",
-      labelNames: ["kind", "result"],
-      registers: [app.metrics],
-    });
-    const lastUsedWrites = new Counter({
-      name: "signet_last_used_rows_written_total",
-      help: "Last-used rows (one per consumer secret used since the previous write) this pod wrote in its batches",
-      registers: [app.metrics],
-    });
     const { keyring, cacheMaxAgeMs, cacheMaxEntries, podId } = app.dataConfig;
     const cache = new CredentialCache({
       db: app.db,
@@ -389,7 +391,23 @@ export const credentials = fp(
       bus: app.bus,
       maxAgeMs: cacheMaxAgeMs,
       maxEntries: cacheMaxEntries,
-      onLookup: (kind, result) => lookups.inc({ kind, result }),
+    });
+    new Counter({
+      name: "signet_credential_cache_lookups_total",
+      help: "Credential cache lookups by kind (consumer, token) and result (hit, unknown: a key the database did not know, answered again from memory, miss: a database read, joined: a concurrent lookup's read shared, bypass: bus disconnected)",
+      labelNames: ["kind", "result"],
+      registers: [app.metrics],
+      collect() {
+        this.reset();
+        for (const [kind, results] of Object.entries(cache.lookups)) {
+          for (const [result, n] of Object.entries(results)) if (n > 0) this.inc({ kind, result }, n);
+        }
+      },
+    });
+    const lastUsedWrites = new Counter({
+      name: "signet_last_used_rows_written_total",
+      help: "Last-used rows (one per consumer secret used since the previous write) this pod wrote in its batches",
+      registers: [app.metrics],
     });
     app.decorate("credentials", cache);
     const lastUsed = new LastUsedRecorder({

@@ -48,11 +48,19 @@ export function holdsScopes(granted: readonly string[], required: readonly strin
 
 export const oauth = fp(
   async (app) => {
-    const outcomes = new Counter({
+    // outcome → count, plain numbers on the hot path, handed to the metric when it is scraped
+    // (a prom-client inc with labels hashes them every time)
+    const outcomes = new Map<string, number>();
+    const count = (outcome: string) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    new Counter({
       name: "signet_auth_outcomes_total",
       help: "OAuth verification outcomes by problem code (ok when the request was accepted)",
       labelNames: ["outcome"],
       registers: [app.metrics],
+      collect() {
+        this.reset();
+        for (const [outcome, n] of outcomes) this.inc({ outcome }, n);
+      },
     });
     const { timestampWindow, publicUrl } = app.dataConfig;
     const { lastUsed } = app;
@@ -69,48 +77,61 @@ export const oauth = fp(
     app.decorateRequest("user", null);
     app.decorateRequest("token", null);
 
-    // preValidation: after the body is read (the signature covers it), before schema
-    // validation (an unsigned request learns nothing about the expected input).
-    app.addHook("preValidation", async (request) => {
-      const route = request.routeOptions.config.oauth;
-      if (!route) return;
-      const header = request.headers.authorization;
-      try {
-        const verified = await verifiers[route.token ? "token" : "consumer"]({
-          method: request.method,
-          url: signedUrl(request),
-          authorization: Array.isArray(header) ? header.join(", ") : header,
-          contentType: request.headers["content-type"],
-          body: request.rawBody,
-        });
-        request.consumer = verified.consumer;
-        // the secret was used: a map entry, written in the pod's next batch (../last-used.ts)
-        const secretId = verified.consumer.secretIds[verified.consumerSecretIndex];
-        if (secretId !== undefined) lastUsed.record(verified.consumerKey, secretId);
-        if (verified.token) {
-          request.token = verified.token;
-          request.user = verified.token.user;
-          if (verified.token.user.status !== "active") {
-            throw new ApiError(403, "user_disabled", "this user account is disabled");
+    /** The check one OAuth route runs, its settings read once, when the route is declared. */
+    const guard = (route: OAuthRouteOptions) => {
+      const verify = verifiers[route.token ? "token" : "consumer"];
+      const scopes = route.scopes;
+      const scopeMessage = scopes?.length
+        ? `this consumer lacks the scope(s): ${scopes.join(", ")}`
+        : "this consumer is granted no scope";
+      return async (request: FastifyRequest) => {
+        const header = request.headers.authorization;
+        try {
+          const verified = await verify({
+            method: request.method,
+            url: signedUrl(request),
+            authorization: Array.isArray(header) ? header.join(", ") : header,
+            contentType: request.headers["content-type"],
+            body: request.rawBody,
+          });
+          request.consumer = verified.consumer;
+          // the secret was used: a map entry, written in the pod's next batch (../last-used.ts)
+          const secretId = verified.consumer.secretIds[verified.consumerSecretIndex];
+          if (secretId !== undefined) lastUsed.record(verified.consumerKey, secretId);
+          if (verified.token) {
+            request.token = verified.token;
+            request.user = verified.token.user;
+            if (verified.token.user.status !== "active") {
+              throw new ApiError(403, "user_disabled", "this user account is disabled");
+            }
           }
-        }
-        if (!holdsScopes(verified.consumer.scopes, route.scopes)) {
-          throw new ApiError(
-            403,
-            "insufficient_scope",
-            route.scopes?.length
-              ? `this consumer lacks the scope(s): ${route.scopes.join(", ")}`
-              : "this consumer is granted no scope",
-          );
-        }
-        outcomes.inc({ outcome: "ok" });
-      } catch (error) {
-        outcomes.inc({
-          outcome:
+          if (!holdsScopes(verified.consumer.scopes, scopes)) {
+            throw new ApiError(403, "insufficient_scope", scopeMessage);
+          }
+          count("ok");
+        } catch (error) {
+          count(
             error instanceof OAuthError ? error.problem : error instanceof ApiError ? error.code : "error",
-        });
-        throw error;
-      }
+          );
+          throw error;
+        }
+      };
+    };
+
+    // Each route that declares `config.oauth` gets its check as its first preValidation hook:
+    // after the body is read (the signature covers it), before schema validation (an unsigned
+    // request learns nothing about the expected input) and before the route's own
+    // preValidation. Per route rather than one hook for all: the other routes (health,
+    // metrics) run nothing, and the route's settings are not looked up per request.
+    app.addHook("onRoute", (routeOptions) => {
+      const route = routeOptions.config?.oauth;
+      if (!route) return;
+      // (a GET route's HEAD twin comes here too, with the options as declared: a check of its own)
+      const own = routeOptions.preValidation;
+      routeOptions.preValidation = [
+        guard(route),
+        ...(own === undefined ? [] : Array.isArray(own) ? own : [own]),
+      ];
     });
   },
   {

@@ -86,6 +86,11 @@ const encodeSubDelim = (c: string): string => ENCODED[c.charCodeAt(0)] as string
  * surrogate is encoded as U+FFFD, as Buffer.from(s, "utf8") would.
  */
 export function percentEncode(s: string): string {
+  // most values (keys, secrets, nonces, timestamps) are unreserved throughout: nothing to encode
+  const n = s.length;
+  let i = 0;
+  while (i < n && isUnreservedCode(s.charCodeAt(i))) i++;
+  if (i === n) return s;
   let r: string;
   try {
     // native and fast; it differs from §3.6 only on ! ' ( ) * (and throws on lone surrogates)

@@ -42,6 +42,23 @@ export interface ParsedAuthorization {
   realm: string | undefined;
 }
 
+/** The same names as a list, to match a header's name in place (knownNameAt). */
+const KNOWN_NAMES: readonly string[] = [...KNOWN_OAUTH_PARAMS];
+
+/**
+ * The known parameter named by header[start, end) as it stands (no percent-escape), or
+ * undefined: the name is then decoded and looked up the general way. Matching in place
+ * spares a slice per name and keys the parameters by the constant strings.
+ */
+function knownNameAt(header: string, start: number, end: number): string | undefined {
+  const length = end - start;
+  for (let k = 0; k < KNOWN_NAMES.length; k++) {
+    const name = KNOWN_NAMES[k] as string;
+    if (name.length === length && header.startsWith(name, start)) return name;
+  }
+  return undefined;
+}
+
 /** TCHAR[c] = 1 for RFC 7230 token characters. */
 const TCHAR = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
@@ -105,9 +122,11 @@ export function parseAuthorizationHeader(header: string): ParsedAuthorization {
       i++;
     }
     if (i === nameStart) throw bad(`unexpected character at ${i}`);
-    const rawName = header.slice(nameStart, i);
+    const nameEnd = i;
     while (i < n && isOws(header.charCodeAt(i))) i++;
-    if (i >= n || header.charCodeAt(i) !== 0x3d) throw bad(`expected '=' after ${rawName.slice(0, 40)}`);
+    if (i >= n || header.charCodeAt(i) !== 0x3d) {
+      throw bad(`expected '=' after ${header.slice(nameStart, Math.min(nameEnd, nameStart + 40))}`);
+    }
     i++;
     while (i < n && isOws(header.charCodeAt(i))) i++;
     if (i >= n || header.charCodeAt(i) !== 0x22) throw bad("parameter values must be quoted");
@@ -124,13 +143,16 @@ export function parseAuthorizationHeader(header: string): ParsedAuthorization {
     i++; // closing quote
     expectSeparator = true;
 
-    const name = percentDecode(rawName);
-    if (name.length === 5 && name.toLowerCase() === "realm") {
-      if (realm !== undefined) throw bad("duplicate realm");
-      realm = rawValue;
-      continue;
+    let name = knownNameAt(header, nameStart, nameEnd);
+    if (name === undefined) {
+      name = percentDecode(header.slice(nameStart, nameEnd));
+      if (name.length === 5 && name.toLowerCase() === "realm") {
+        if (realm !== undefined) throw bad("duplicate realm");
+        realm = rawValue;
+        continue;
+      }
+      if (!KNOWN_OAUTH_PARAMS.has(name)) throw bad(`unknown parameter ${JSON.stringify(name.slice(0, 40))}`);
     }
-    if (!KNOWN_OAUTH_PARAMS.has(name)) throw bad(`unknown parameter ${JSON.stringify(name.slice(0, 40))}`);
     if (params[name] !== undefined) throw bad(`duplicate parameter ${name}`);
     params[name] = percentDecode(rawValue);
     names.push(name);

@@ -80,8 +80,9 @@ export interface TokenLookup<T> {
  * OAuthError thrown instead is taken as a refusal with no known secret (signature_invalid).
  */
 export interface CredentialStore<C, T> {
-  consumer(key: string): Promise<ConsumerLookup<C> | null>;
-  token(token: string, consumer: C): Promise<TokenLookup<T> | null>;
+  // An answer at hand (a cache hit) may come back as it is: no promise, no microtask.
+  consumer(key: string): Promise<ConsumerLookup<C> | null> | ConsumerLookup<C> | null;
+  token(token: string, consumer: C): Promise<TokenLookup<T> | null> | TokenLookup<T> | null;
 }
 
 /**

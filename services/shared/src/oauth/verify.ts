@@ -135,6 +135,11 @@ function safeEqualAscii(a: string, b: string): boolean {
   return timingSafeEqual(ab, bb);
 }
 
+/** Whether a store answered with a promise (or any thenable) rather than the answer itself. */
+function isThenable<V>(value: V | PromiseLike<V>): value is PromiseLike<V> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
 /** A store's failure: an OAuthError is a refusal whose secret is not known (null); anything else propagates. */
 function unknownIfRefused(error: unknown): null {
   if (error instanceof OAuthError) return null;
@@ -217,16 +222,19 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
 
     // 7. consumer, 8. token: their states are told only once the signature held (11)
     const consumerKey = oauthParams.oauth_consumer_key as string;
+    // (an answer the store has at hand comes without a promise: no await, no microtask)
     let consumer: ConsumerLookup<C> | null;
     try {
-      consumer = (await credentials.consumer(consumerKey)) ?? null;
+      const found = credentials.consumer(consumerKey);
+      consumer = (isThenable(found) ? await found : found) ?? null;
     } catch (error) {
       consumer = unknownIfRefused(error);
     }
     let token: TokenLookup<T> | null = null;
     if (requireToken && consumer !== null) {
       try {
-        token = (await credentials.token(tokenKey as string, consumer.record)) ?? null;
+        const found = credentials.token(tokenKey as string, consumer.record);
+        token = (isThenable(found) ? await found : found) ?? null;
       } catch (error) {
         token = unknownIfRefused(error);
       }
@@ -292,7 +300,8 @@ export function createVerifier<C, T>(config: VerifierConfig<C, T>): Verifier<C, 
       tokenKey: requireToken ? (tokenKey as string) : null,
       signatureMethod,
       consumerSecretIndex: matched,
-      oauthParams: { ...oauthParams },
+      // the parser's own object, made for this request and kept nowhere else: no copy
+      oauthParams,
     };
   };
 }

@@ -7,9 +7,19 @@ import {
   signRequestDetailed,
   type IncomingRequest,
   type SignatureMethod,
+  type CredentialStore,
   type SignRequestOptions,
 } from "../../src/oauth/index.js";
-import { CONSUMER, MemoryNonces, NOW, rejection, TOKEN, verifier } from "./helpers.js";
+import {
+  CONSUMER,
+  MemoryNonces,
+  NOW,
+  rejection,
+  TOKEN,
+  verifier,
+  type Consumer,
+  type Token,
+} from "./helpers.js";
 
 const BASE = "https://data.example:8443";
 
@@ -492,5 +502,56 @@ describe("verifier: malformed headers → 400 parameter_rejected", () => {
       .replaceAll(", ", " ,\t,  ")
       .replaceAll("=", " = ");
     await expect(verifier()({ ...g, authorization: header })).resolves.toBeTruthy();
+  });
+});
+
+describe("verifier: a credential store answering at once (no promise, as a cache hit does)", () => {
+  const syncStore = (fail?: () => never): CredentialStore<Consumer, Token> => ({
+    consumer(key) {
+      if (fail) fail();
+      if (key === CONSUMER.key) return { record: { key, name: "test" }, secrets: [CONSUMER.secret] };
+      if (key === "revoked-consumer")
+        return {
+          record: { key, name: "gone" },
+          secrets: [CONSUMER.secret],
+          refused: "consumer_key_rejected",
+        };
+      return null;
+    },
+    token(token) {
+      return token === TOKEN.key ? { record: { token, userId: 7 }, secret: TOKEN.secret } : null;
+    },
+  });
+  const syncVerifier = (credentials: CredentialStore<Consumer, Token>) => verifier({ credentials });
+
+  it("accepts, and refuses by the same rules as a store that answers with a promise", async () => {
+    const v = syncVerifier(syncStore());
+    const res = await v(signed(GET));
+    expect(res.consumer).toEqual({ key: CONSUMER.key, name: "test" });
+    expect(res.token).toEqual({ token: TOKEN.key, userId: 7 });
+    await expectProblem(
+      v(signed(GET, { token: { key: "unknown-token", secret: TOKEN.secret } })),
+      "signature_invalid",
+    );
+    await expectProblem(
+      v(signed(GET, { consumer: { key: "revoked-consumer", secret: CONSUMER.secret } })),
+      "consumer_key_rejected",
+    );
+    await expectProblem(v(signed(GET, { consumer: { key: "nobody", secret: "x" } })), "signature_invalid");
+  });
+
+  it("a synchronous OAuthError is a refusal with no secret; any other error propagates", async () => {
+    const refusing = syncVerifier(
+      syncStore(() => {
+        throw new OAuthError("consumer_key_rejected", "no");
+      }),
+    );
+    await expectProblem(refusing(signed(GET)), "signature_invalid");
+    const broken = syncVerifier(
+      syncStore(() => {
+        throw new Error("database down");
+      }),
+    );
+    await expect(broken(signed(GET))).rejects.toThrow("database down");
   });
 });
