@@ -7,11 +7,14 @@
 //    (autocannon: data signed GET /me; registry GET /consumers; frontend GET / signed in,
 //    which calls the data service with a signed GET /notes).
 // Two variants: "tsx" runs the npm scripts' command lines (TypeScript through the tsx loader,
-// as `npm run start:*` does); "compiled" runs `node services/<name>/dist/server.js`, as the
+// as `npm run start:*` does); "compiled" runs `node services/<name>/dist/server.js` with the
+// image's NODE_OPTIONS (read from the Dockerfile, the one place they are set), as the
 // container image does (run `npm run build` first; bench/run.ts does).
 // Run alone: node --conditions=@signet/source --import tsx bench/services.ts [compiled]
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type autocannon from "autocannon";
 import { Agent } from "@signet/test-support/agent";
@@ -29,6 +32,8 @@ export type Variant = "tsx" | "compiled";
 export interface ServiceFigure {
   service: string;
   variant: Variant;
+  /** NODE_OPTIONS the service ran with (the image's, for "compiled"). */
+  nodeOptions: string | undefined;
   readyMs: { median: number; max: number; samples: number[] };
   idleRssMb: number;
   loadRssMb: number;
@@ -41,21 +46,32 @@ interface Running {
   readyMs: number;
 }
 
-/** The command line of a service: the npm script's (tsx) or the image's (compiled). */
-function commandLine(service: string, variant: Variant): string[] {
-  return variant === "tsx"
-    ? npmScriptArgv(`start:${service}`)
-    : ["node", `services/${service}/dist/server.js`];
+/** The runtime image's NODE_OPTIONS (V8's heap flags among them): the Dockerfile's `ENV NODE_OPTIONS=`. */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
+  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|(\S+))\s*$/m.exec(dockerfile);
+  if (!match) throw new Error("the Dockerfile sets no `ENV NODE_OPTIONS=`");
+  return (match[1] ?? match[2])!;
 }
 
-async function startService(argv: string[], env: Record<string, string>): Promise<Running> {
+/** The command line of a service and its environment: the npm script's (tsx) or the image's (compiled). */
+function commandLine(service: string, variant: Variant): { argv: string[]; env: Record<string, string> } {
+  return variant === "tsx"
+    ? { argv: npmScriptArgv(`start:${service}`), env: {} }
+    : { argv: ["node", `services/${service}/dist/server.js`], env: { NODE_OPTIONS: imageNodeOptions() } };
+}
+
+async function startService(
+  { argv, env: runtime }: { argv: string[]; env: Record<string, string> },
+  env: Record<string, string>,
+): Promise<Running> {
   const port = await freePort();
   const [cmd, ...args] = argv;
   const script = argv.join(" ");
   const started = performance.now();
   const child = spawn(cmd === "node" ? process.execPath : cmd!, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
+    env: { ...process.env, ...runtime, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -137,9 +153,10 @@ export async function run(
       prepare?: (url: string) => Promise<Partial<autocannon.Options>>,
     ): Promise<string> => {
       const samples: number[] = [];
+      const command = commandLine(service, variant);
       let last: Running | undefined;
       for (let i = 0; i < starts; i++) {
-        last = await startService(commandLine(service, variant), env);
+        last = await startService(command, env);
         samples.push(Math.round(last.readyMs));
         if (i < starts - 1) await stopChild(last.child);
       }
@@ -156,6 +173,7 @@ export async function run(
       figures.push({
         service,
         variant,
+        nodeOptions: command.env.NODE_OPTIONS,
         readyMs: { median: s.p50, max: s.max, samples },
         idleRssMb: mb(idle),
         loadRssMb: mb(peak),

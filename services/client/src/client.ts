@@ -1,9 +1,11 @@
-// A signed client for a Signet data service: `fetch` signs every attempt afresh (a new nonce
-// and timestamp: the service accepts a nonce once), retries 503 answers with backoff, and
-// `request` turns answers into JSON or a SignetApiError (a SignetClockSkewError, with the
-// skew measured from the answer's Date header, for `timestamp_refused`).
+// A signed client for a Signet data service: every attempt is signed afresh (a new nonce and
+// timestamp: the service accepts a nonce once), 503 answers are retried with backoff; `fetch`
+// answers the Response, `request` turns answers into JSON or a SignetApiError (a
+// SignetClockSkewError, with the skew measured from the answer's Date header, for
+// `timestamp_refused`). How an attempt goes over the wire: transport.ts.
 
 import { sign, type Credentials, type SignatureMethod } from "./sign.js";
+import { fetchTransport, httpTransport, type Answer, type Send } from "./transport.js";
 
 /** An error answer from a Signet service, or `unavailable` when it could not be reached. */
 export class SignetApiError extends Error {
@@ -83,7 +85,10 @@ export interface SignetClientOptions {
   retryDelayMs?: number;
   /** No wait is longer; a Retry-After beyond it ends the retries; default 2 000 ms. */
   maxRetryDelayMs?: number;
-  /** Injectable for tests; default globalThis.fetch. */
+  /**
+   * Injectable for tests; default globalThis.fetch. `fetch` answers through it; `request`
+   * goes over node:http(s) on a keep-alive Agent of its own unless this is given.
+   */
   fetch?: typeof fetch;
   /** The clock, in ms since the epoch; injectable for tests; default Date.now. */
   now?: () => number;
@@ -177,11 +182,24 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export async function signetErrorOf(res: Response, text?: string): Promise<SignetApiError> {
   const body = text ?? (await res.text().catch(() => ""));
-  const request = sent.get(res);
-  const requestId = res.headers.get("x-request-id") ?? request?.requestId;
+  const answer = {
+    status: res.status,
+    statusText: res.statusText,
+    header: (n: string) => res.headers.get(n),
+  };
+  return errorOf(answer, body, sent.get(res));
+}
+
+/** signetErrorOf for any answer; `request` is when it was signed and the x-request-id sent. */
+function errorOf(
+  res: Pick<Answer, "status" | "statusText" | "header">,
+  body: string,
+  request: { at: number; requestId: string | undefined } | undefined,
+): SignetApiError {
+  const requestId = res.header("x-request-id") ?? request?.requestId;
   let code = `http_${res.status}`;
   let message = res.statusText || `HTTP ${res.status}`;
-  const type = res.headers.get("content-type") ?? "";
+  const type = res.header("content-type") ?? "";
   if (type.includes("json")) {
     try {
       const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
@@ -193,16 +211,16 @@ export async function signetErrorOf(res: Response, text?: string): Promise<Signe
   } else if (type.includes("html")) {
     message = `HTTP ${res.status} with an HTML page, not a Signet answer: is the URL the data service's?`;
   }
-  const problem = oauthProblemOf(res.headers.get("www-authenticate"));
+  const problem = oauthProblemOf(res.header("www-authenticate"));
   if (problem === "timestamp_refused" || code === "timestamp_refused") {
-    const date = Date.parse(res.headers.get("date") ?? "");
+    const date = Date.parse(res.header("date") ?? "");
     const skew = Number.isNaN(date) || !request ? undefined : Math.round((date - request.at) / 1000);
     return new SignetClockSkewError(skew, message, requestId);
   }
   return new SignetApiError(res.status, code, message, {
     problem,
     requestId,
-    retryAfter: retryAfterOf(res.headers.get("retry-after")),
+    retryAfter: retryAfterOf(res.header("retry-after")),
   });
 }
 
@@ -214,7 +232,10 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
   const retryDelayMs = options.retryDelayMs ?? 100;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
   const consumer = { key: options.consumer.key, secret: options.consumer.secret };
-  const doFetch = options.fetch ?? globalThis.fetch;
+  // `fetch` answers a Response, so it goes through fetch; `request` through node:http unless
+  // a fetch is injected (transport.ts)
+  const viaFetch = fetchTransport(options.fetch ?? globalThis.fetch);
+  const viaRequest: Send<Answer> = options.fetch ? viaFetch : httpTransport();
   const now = options.now ?? Date.now;
 
   /** The wait before retry number `attempt` (0-based): exponential, jittered, capped. */
@@ -223,7 +244,12 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   };
 
-  async function signedFetch(path: string, init: SignetFetchInit = {}): Promise<Response> {
+  /** Signs and sends `init` to `path`, retrying as the options say; the answer and when it was signed. */
+  async function exchange<A extends Answer>(
+    send: Send<A>,
+    path: string,
+    init: SignetFetchInit,
+  ): Promise<{ answer: A; sentAt: number }> {
     if (init.json !== undefined && init.body !== undefined)
       throw new TypeError("pass json or body, not both");
     const full = /^https?:\/\//i.test(path);
@@ -274,9 +300,9 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
       );
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-      let res: Response;
+      let res: A;
       try {
-        res = await doFetch(url, { method, headers, body, signal });
+        res = await send(url, { method, headers, body, signal });
       } catch (err) {
         // the caller's own abort is not an outage: hand it back as it came
         if (init.signal?.aborted) throw init.signal.reason ?? err;
@@ -299,16 +325,21 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
       // 503: the service refused before acting (database unreachable, or no pod behind
       // the proxy), so every method may be sent again, re-signed
       if (res.status === 503 && attempt < retries) {
-        const after = retryAfterOf(res.headers.get("retry-after"));
+        const after = retryAfterOf(res.header("retry-after"));
         if (after === undefined || after * 1000 <= maxRetryDelayMs) {
-          await res.body?.cancel().catch(() => undefined);
+          await res.discard();
           await sleep(after === undefined ? backoff(attempt) : after * 1000, init.signal);
           continue;
         }
       }
-      sent.set(res, { at: sentAt, requestId: init.requestId });
-      return res;
+      return { answer: res, sentAt };
     }
+  }
+
+  async function signedFetch(path: string, init: SignetFetchInit = {}): Promise<Response> {
+    const { answer, sentAt } = await exchange(viaFetch, path, init);
+    sent.set(answer.response, { at: sentAt, requestId: init.requestId });
+    return answer.response;
   }
 
   async function request<R = unknown>(
@@ -318,7 +349,7 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
   ): Promise<R> {
     if (opts.json !== undefined && opts.form !== undefined)
       throw new TypeError("pass json or form, not both");
-    const res = await signedFetch(path, {
+    const { answer: res, sentAt } = await exchange(viaRequest, path, {
       method,
       headers: opts.headers,
       json: opts.json,
@@ -342,7 +373,8 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
         },
       );
     }
-    if (!res.ok) throw await signetErrorOf(res, text);
+    if (res.status < 200 || res.status > 299)
+      throw errorOf(res, text, { at: sentAt, requestId: opts.requestId });
     if (res.status === 204 || text.length === 0) return undefined as R;
     try {
       return JSON.parse(text) as R;
@@ -352,7 +384,7 @@ export function createSignetClient(options: SignetClientOptions): SignetClient {
         "bad_gateway",
         `${method.toUpperCase()} ${path}: the answer is not JSON`,
         {
-          requestId: res.headers.get("x-request-id") ?? opts.requestId,
+          requestId: res.header("x-request-id") ?? opts.requestId,
           cause: err,
         },
       );

@@ -20,8 +20,12 @@ const HASH: Readonly<Record<SignatureMethod, "sha256" | "sha1">> = {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-._~]*$/;
+
 /** RFC 5849 §3.6: UTF-8 octets; only ALPHA, DIGIT, "-", ".", "_", "~" stay as they are. */
 export function percentEncode(value: string): string {
+  // keys, nonces, timestamps, most paths' segments: nothing to encode, nothing to allocate
+  if (UNRESERVED_ONLY.test(value)) return value;
   let encoded: string;
   try {
     encoded = encodeURIComponent(value);
@@ -161,7 +165,8 @@ export function sign(options: SignOptions): Signature {
         true,
       );
   }
-  for (const [k, v] of Object.entries(oauth)) params.push([percentEncode(k), percentEncode(v)]);
+  // the oauth_* names are unreserved characters: nothing to encode
+  for (const name in oauth) params.push([name, percentEncode(oauth[name]!)]);
   params.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   const paramString = params.map(([k, v]) => `${k}=${v}`).join("&");
   const baseString = [
@@ -174,9 +179,9 @@ export function sign(options: SignOptions): Signature {
   oauth.oauth_signature = createHmac(alg, key).update(baseString).digest("base64");
   const authorization =
     "OAuth " +
-    Object.entries(oauth)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `${percentEncode(k)}="${percentEncode(v)}"`)
+    Object.keys(oauth)
+      .sort()
+      .map((name) => `${name}="${percentEncode(oauth[name]!)}"`)
       .join(", ");
   return { authorization, baseString };
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { FastifyBaseLogger } from "fastify";
-import type { LoggerOptions } from "pino";
+import { symbols, type Bindings, type ChildLoggerOptions, type LoggerOptions } from "pino";
 
 const REDACT_PATHS = [
   "req.headers.authorization",
@@ -64,6 +64,31 @@ function chooseLogger(
   return { logger: merged as LoggerOptions };
 }
 
+/**
+ * Fastify's per-request child logger, `{ reqId }` bound, made without pino's redaction pass
+ * over the binding. pino serialises a child's bindings through the wildcard redactor when a
+ * redact path starts with `*` (ours do), and that redactor parses its paths on every call:
+ * about 3 KB of garbage and 2 µs per request. A request id is a string (`requestId` above
+ * or Fastify's counter), never a secret, so it is bound as JSON directly; any other binding
+ * or option (a route's logLevel or logSerializers) takes pino's own path.
+ */
+function requestChildLogger(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions) {
+  const keys = Object.keys(bindings);
+  const parent = (logger as unknown as Record<symbol, unknown>)[symbols.chindingsSym];
+  const id: unknown = bindings.reqId;
+  if (
+    keys.length !== 1 ||
+    typeof id !== "string" ||
+    typeof parent !== "string" ||
+    Object.keys(opts).length > 0
+  )
+    return logger.child(bindings, opts);
+  const child = logger.child({});
+  (child as unknown as Record<symbol, unknown>)[symbols.chindingsSym] =
+    `${parent},"reqId":${JSON.stringify(id)}`;
+  return child;
+}
+
 /** How an app builder's caller asks for logs: false silent, pino options, or a pino logger. */
 export type LoggerChoice = boolean | object | undefined;
 
@@ -76,6 +101,7 @@ export function serverOptions<E extends object>(name: string, level: string, log
   return {
     ...chooseLogger(base, logger),
     genReqId: requestId,
+    childLoggerFactory: requestChildLogger,
     requestIdHeader: false as const,
     ...extra,
   };
