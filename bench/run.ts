@@ -91,7 +91,9 @@ const rows: Row[] = [];
 const { me } = http;
 const postgresCpu = (f: LoadFigure) => f.cpuUsPerRequest?.postgres ?? Number.NaN;
 const serverRatio = serverCpu(me.jwt) / serverCpu(me.signed);
-rows.push(row("GET /me signed (HMAC-SHA256, PG nonces: partitioned, unlogged, plain-insert claim)", fig(me.signed)));
+rows.push(
+  row("GET /me signed (HMAC-SHA256, PG nonces: partitioned, unlogged, plain-insert claim)", fig(me.signed)),
+);
 rows.push(row("  A/B: the nonce store of two releases ago (nonce_keys)", fig(me.legacy)));
 rows.push(row("  A/B: this release's store on logged partitions", fig(me.logged)));
 rows.push(row("GET /me unsigned (same handler)", fig(me.unsigned)));
