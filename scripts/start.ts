@@ -12,6 +12,7 @@ import { Keyring, randomToken } from "@signet/shared/crypto";
 import { createDb, createPgliteDb, migrateToLatest, type Database } from "@signet/shared/db";
 import { createUser, findUserByUsername } from "@signet/shared/repos";
 import { buildDataApp, dataConfigDefaults } from "@signet/data";
+import { makeNonceStoreLogged } from "@signet/data/nonce-store";
 import { buildRegistryApp, registryConfigDefaults } from "@signet/registry";
 import { buildFrontendApp, frontendConfigDefaults } from "@signet/frontend";
 
@@ -104,12 +105,14 @@ function loadState(): { state: State; fresh: boolean } {
   return { state, fresh: true };
 }
 
-async function openDatabase(): Promise<{ db: Kysely<Database>; label: string }> {
-  if (env.DATABASE_URL) return { db: createDb(env.DATABASE_URL), label: "PostgreSQL (DATABASE_URL)" };
+async function openDatabase(): Promise<{ db: Kysely<Database>; label: string; embedded: boolean }> {
+  if (env.DATABASE_URL)
+    return { db: createDb(env.DATABASE_URL), label: "PostgreSQL (DATABASE_URL)", embedded: false };
   const dir = path.join(home, "pgdata");
   return {
     db: await createPgliteDb(dir),
     label: `embedded PostgreSQL (PGlite) in ${path.relative(process.cwd(), dir) || dir}`,
+    embedded: true,
   };
 }
 
@@ -127,8 +130,11 @@ async function main(): Promise<void> {
   await checkPorts();
   moveOldLayout();
   const { state, fresh } = loadState();
-  const { db, label: dbLabel } = await openDatabase();
+  const { db, label: dbLabel, embedded } = await openDatabase();
   await migrateToLatest(db);
+  // The embedded database is this process's alone: its nonces are kept logged, so a start
+  // after a crash or a killed terminal refuses nothing (services/data/src/nonce-store.ts).
+  if (embedded) await makeNonceStoreLogged(db);
   const { bus, label: busLabel } = await openBus();
 
   const apps: FastifyInstance[] = [];
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
         host,
         port: ports.data,
         logLevel,
+        ...(embedded ? { nonceUnlogged: false } : {}),
       }),
       db,
       bus,
@@ -233,6 +240,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // the terminal closed: stop as cleanly as on Ctrl-C rather than die mid-write
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
 }
 
 main().catch((error: unknown) => {

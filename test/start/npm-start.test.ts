@@ -99,6 +99,21 @@ describe("npm start", () => {
     await expect(fetch(`http://127.0.0.1:${running.ports.data}/healthz`)).rejects.toThrow();
   }, 120_000);
 
+  it("killed without a chance to stop (SIGKILL), the next start keeps the data and signs in at once", async () => {
+    const killed = await start();
+    const exited = new Promise<void>((resolve) => killed.child.once("exit", () => resolve()));
+    process.kill(-killed.child.pid!, "SIGKILL");
+    await exited;
+    const running = await start();
+    // the embedded database's nonces are logged: nothing was lost, so the frontend's signed
+    // /authenticate is not refused (timestamp_refused) for a window after the crash
+    const ok = await login(running.ports.frontend, demo.username, demo.password);
+    expect(ok.status).toBe(303);
+    expect(ok.home).toContain("Demo User");
+    expect(running.output()).not.toContain("lost");
+    await stop(running);
+  }, 120_000);
+
   it("a second start keeps the data", async () => {
     const running = await start();
     expect(running.output()).toContain("data kept from the last start");

@@ -150,6 +150,25 @@ function binaryTimestamps(batch: Pending[]): Buffer {
   return buffer;
 }
 
+/**
+ * Makes the guard and every partition of nonce_log LOGGED, in one transaction: a crash then
+ * loses no nonce, so nothing need be refused afterwards. Only for a database that this one
+ * process uses, with `unlogged: false` for the partitions it creates later (`npm start`'s
+ * embedded PGlite, where a crash empties unlogged tables as anywhere else and a first look
+ * should not answer timestamp_refused for a window after a killed terminal). Never on a
+ * database shared with pods that create unlogged partitions: a logged guard would outlive
+ * the crash that empties their partitions, and the replays of what they held would pass.
+ */
+export async function makeNonceStoreLogged(db: Kysely<Database>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const unlogged = await sql<{ name: string }>`select c.relname as name from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'nonce_log'::regclass and c.relpersistence = 'u'`.execute(trx);
+    for (const { name } of unlogged.rows) await sql`alter table ${sql.id(name)} set logged`.execute(trx);
+    await sql`alter table nonce_guard set logged`.execute(trx);
+  });
+}
+
 export class PgNonceStore implements NonceStore {
   private queue: Pending[] = [];
   private inFlight = 0;
