@@ -26,8 +26,11 @@ import { sql, type Kysely } from "kysely";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   // the rebuild takes about 0.65 s per million rows held (on the development machine), which
-  // a busy primary can push past the pool's 5 s statement timeout
+  // a busy primary can push past the pool's 5 s statement timeout; but waiting long for the
+  // lock would queue every pod's claims behind it (a pg_dump holding a partition, say): fail
+  // fast instead, the migration is retried (the Job, the pods' initContainers)
   await sql`set local statement_timeout = '120s'`.execute(db);
+  await sql`set local lock_timeout = '5s'`.execute(db);
   await sql`alter table nonce_log drop constraint nonce_log_pkey`.execute(db);
   await sql`alter table nonce_log add constraint nonce_log_pkey primary key (ts, key)`.execute(db);
 
@@ -119,6 +122,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     end $$`.execute(db);
   await sql`drop function if exists signet_nonce_claim_batch(bytea[], bigint[], bigint)`.execute(db);
   await sql`set local statement_timeout = '120s'`.execute(db);
+  await sql`set local lock_timeout = '5s'`.execute(db);
   await sql`alter table nonce_log drop constraint nonce_log_pkey`.execute(db);
   await sql`alter table nonce_log add constraint nonce_log_pkey primary key (key, ts)`.execute(db);
 }
