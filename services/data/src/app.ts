@@ -20,7 +20,7 @@ import { bodyParsers } from "./plugins/body-parsers.js";
 import { credentials } from "./plugins/credentials.js";
 import { docs } from "./plugins/docs.js";
 import { nonces } from "./plugins/nonces.js";
-import { oauth } from "./plugins/oauth.js";
+import { failClosed, oauth } from "./plugins/oauth.js";
 import { presence } from "./plugins/presence.js";
 import { rateLimits } from "./plugins/rate-limit.js";
 import { revocations } from "./plugins/revocations.js";
@@ -46,6 +46,8 @@ export const dataApp: FastifyPluginAsync<DataAppOptions> = fp(
   async (app: FastifyInstance, { config, db, bus }: DataAppOptions) => {
     const connectionName = `signet-data-${config.podId}`;
     app.decorate("dataConfig", config);
+    // fail closed: ready() throws if a route declaring config.oauth lacks the check
+    failClosed(app);
     await app.register(observability, { service: "data", defaultMetrics: config.defaultMetrics });
     installErrorHandlers(app);
     // The schemas routes reference by $id ("Error", "User", "Note").

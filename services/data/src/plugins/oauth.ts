@@ -6,7 +6,7 @@
 // decorates request.consumer, request.user and request.token; records which consumer secret
 // signed it (app.lastUsed, batched). Counts outcomes in signet_auth_outcomes_total.
 import fp from "fastify-plugin";
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 import { Counter } from "prom-client";
 import { ApiError } from "@signet/shared/http";
 import { baseUrlFor, createVerifier, OAuthError, type Verifier } from "@signet/shared/oauth";
@@ -34,6 +34,35 @@ declare module "fastify" {
     /** The verified access token (token routes only). */
     token: AuthToken | null;
   }
+}
+
+/** Marks the check a route's preValidation starts with (see failClosed). */
+const OAUTH_GUARD = Symbol("signet.oauthGuard");
+
+/**
+ * Fails closed: every route declared from here on with `config.oauth` must start its
+ * preValidation with the oauth plugin's check by the time the app is ready, or `ready()`
+ * throws, naming the route. The plugin gives the check only to routes declared after it, so a
+ * route declared before it (a plugin registered too early) would otherwise go unchecked.
+ * Call it first, before any plugin that declares routes.
+ */
+export function failClosed(app: FastifyInstance): void {
+  const declared: RouteOptions[] = [];
+  app.addHook("onRoute", (route) => {
+    if (route.config?.oauth) declared.push(route);
+  });
+  app.addHook("onReady", async () => {
+    const unchecked = declared.filter((route) => {
+      const first = Array.isArray(route.preValidation) ? route.preValidation[0] : route.preValidation;
+      return !(first && OAUTH_GUARD in first);
+    });
+    if (unchecked.length > 0) {
+      const names = unchecked.map((r) => `${String(r.method)} ${r.url}`).join(", ");
+      throw new Error(
+        `routes declaring config.oauth without the OAuth check (declared before the oauth plugin?): ${names}`,
+      );
+    }
+  });
 }
 
 /**
@@ -84,7 +113,7 @@ export const oauth = fp(
       const scopeMessage = scopes?.length
         ? `this consumer lacks the scope(s): ${scopes.join(", ")}`
         : "this consumer is granted no scope";
-      return async (request: FastifyRequest) => {
+      const check = async (request: FastifyRequest) => {
         const header = request.headers.authorization;
         try {
           const verified = await verify({
@@ -116,6 +145,7 @@ export const oauth = fp(
           throw error;
         }
       };
+      return Object.assign(check, { [OAUTH_GUARD]: true });
     };
 
     // Each route that declares `config.oauth` gets its check as its first preValidation hook:
