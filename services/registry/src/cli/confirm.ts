@@ -13,6 +13,14 @@ export const yesOption: OptionSpec = {
   description: "do not ask for confirmation (needed without a terminal)",
 };
 
+/** --reason, written to the audit log with the change; `required` for the verbs that insist. */
+export const reasonOption = (required: boolean): OptionSpec => ({
+  type: "string",
+  ...(required ? { required: true } : {}),
+  label: "--reason <text>",
+  description: required ? "why (required; written to the audit log)" : "why (written to the audit log)",
+});
+
 /** One line typed on the terminal (visible); Ctrl-C or Ctrl-D cancels. */
 export function askLine(prompt: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });

@@ -1,6 +1,6 @@
 // signetctl consumers create|list|show|update|rotate|rotate-finish|revoke-tokens|revoke
 import type { Noun } from "./command.js";
-import { askLine, confirm, confirmedLine, parseDuration, yesOption } from "./confirm.js";
+import { askLine, confirm, confirmedLine, parseDuration, reasonOption, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, printList, when } from "./output.js";
 
@@ -352,11 +352,7 @@ export const consumers: Noun = {
       summary: "revoke every token issued through a consumer, on every data pod (the consumer stays)",
       details: "Every user signed in through it must log in again. Asks first (--yes skips).",
       options: {
-        reason: {
-          type: "string",
-          label: "--reason <text>",
-          description: "why (written to the audit log)",
-        },
+        reason: reasonOption(false),
         yes: yesOption,
       },
       async run({ client, output }, [key], values) {
@@ -386,12 +382,7 @@ export const consumers: Noun = {
         "Pods that did not confirm still refuse the consumer: PostgreSQL is the source of truth.\n" +
         "Asks first (--yes skips).",
       options: {
-        reason: {
-          type: "string",
-          required: true,
-          label: "--reason <text>",
-          description: "why (required; written to the audit log)",
-        },
+        reason: reasonOption(true),
         yes: yesOption,
       },
       async run({ client, output }, [key], values) {

@@ -1,6 +1,6 @@
 // signetctl revoke-all --before <instant|now> --reason <text>: the emergency not-before.
 import type { Noun } from "./command.js";
-import { confirm, confirmedLine, yesOption } from "./confirm.js";
+import { confirm, confirmedLine, reasonOption, yesOption } from "./confirm.js";
 import { usageError } from "./errors.js";
 import { block, printJson, when } from "./output.js";
 
@@ -33,12 +33,7 @@ export const revokeAll: Noun = {
           label: "--before <instant|now>",
           description: 'an ISO 8601 instant, or "now"',
         },
-        reason: {
-          type: "string",
-          required: true,
-          label: "--reason <text>",
-          description: "why (required; written to the audit log)",
-        },
+        reason: reasonOption(true),
         yes: yesOption,
       },
       async run({ client, output }, _args, values) {
