@@ -69,7 +69,10 @@ export function findTokenForVerification(db: Db, token: string) {
 
 /**
  * Moves the not-before forward to `issuedBefore` (the database's `now()` when absent), never
- * back; returns the instant in force afterwards.
+ * back; returns the instant in force afterwards. `now()` is cut to the millisecond: the
+ * instant is answered, announced and held by the pods as a JavaScript Date, so the one the
+ * database compares tokens with must be exactly that one (with microseconds kept, a token
+ * created in the cut-off fraction was refused though answered as issued after it).
  */
 export async function setNotBefore(
   db: Db,
@@ -79,7 +82,7 @@ export async function setNotBefore(
     .insertInto("token_not_before")
     .values({
       id: 1,
-      issued_before: input.issuedBefore ?? sql<Date>`now()`,
+      issued_before: input.issuedBefore ?? sql<Date>`date_trunc('milliseconds', now())`,
       actor: input.actor,
       reason: input.reason,
     })
