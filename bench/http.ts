@@ -23,6 +23,7 @@ import {
   cannon,
   mergeRounds,
   postgresBackendPids,
+  scrapeHistogram,
   signedRequests,
   type CpuAccounting,
   type LoadFigure,
@@ -36,6 +37,12 @@ export interface HttpBenchResult {
     /** The nonce store A/B: the previous release's store, this release's on logged partitions. */
     legacy: LoadFigure;
     logged: LoadFigure;
+    /**
+     * The signed route's claims, from the pod's own metrics: nonces per claim call and the
+     * call's duration (means over the signed rounds), and PostgreSQL's CPU per call — the
+     * per-request figure is this divided by the batch.
+     */
+    signedClaims: { calls: number; meanBatch: number; meanClaimMs: number; postgresUsPerCall: number };
     rounds: number;
     durationSec: number;
     connections: number;
@@ -185,6 +192,12 @@ export async function run(
       LoadFigure[]
     >;
     const names = Object.keys(runs) as (keyof typeof runs)[];
+    // only the signed runs claim on this pod (legacy and logged are pods of their own)
+    const claimMetrics = async () => ({
+      batch: await scrapeHistogram(`${base}/metrics`, "signet_nonce_batch_size"),
+      seconds: await scrapeHistogram(`${base}/metrics`, "signet_nonce_insert_seconds"),
+    });
+    const claimsBefore = await claimMetrics();
     for (let r = 0; r < rounds; r++) {
       // rotate the order each round so none always runs first
       for (let i = 0; i < names.length; i++) {
@@ -192,7 +205,16 @@ export async function run(
         figures[name].push(await cannon(name, runs[name](durationSec), accountingFor(name)));
       }
     }
+    const claimsAfter = await claimMetrics();
     const signed = mergeRounds("signed GET /me (HMAC-SHA256, PostgreSQL nonces)", figures.signed);
+    const claimCalls = claimsAfter.batch.count - claimsBefore.batch.count;
+    const meanBatch = (claimsAfter.batch.sum - claimsBefore.batch.sum) / claimCalls;
+    const signedClaims = {
+      calls: claimCalls,
+      meanBatch,
+      meanClaimMs: ((claimsAfter.seconds.sum - claimsBefore.seconds.sum) / claimCalls) * 1000,
+      postgresUsPerCall: (signed.cpuUsPerRequest?.postgres ?? Number.NaN) * meanBatch,
+    };
     const unsigned = mergeRounds("same handler, unsigned", figures.unsigned);
     const jwtFigure = mergeRounds("same handler, @fastify/jwt bearer (HS256)", figures.jwt);
     const legacy = mergeRounds("signed GET /me, the previous release's nonce store", figures.legacy);
@@ -237,7 +259,17 @@ export async function run(
     );
 
     return {
-      me: { signed, unsigned, jwt: jwtFigure, legacy, logged, rounds, durationSec, connections },
+      me: {
+        signed,
+        unsigned,
+        jwt: jwtFigure,
+        legacy,
+        logged,
+        signedClaims,
+        rounds,
+        durationSec,
+        connections,
+      },
       ratios: {
         signedToJwt: signed.requestsPerSec / jwtFigure.requestsPerSec,
         signedToUnsigned: signed.requestsPerSec / unsigned.requestsPerSec,

@@ -94,6 +94,11 @@ const serverRatio = serverCpu(me.jwt) / serverCpu(me.signed);
 rows.push(
   row("GET /me signed (HMAC-SHA256, PG nonces: partitioned, unlogged, plain-insert claim)", fig(me.signed)),
 );
+rows.push(
+  row("  its claims (the pod's signet_nonce_* metrics)", {
+    note: `${me.signedClaims.calls} claim calls, mean batch ${num(me.signedClaims.meanBatch, 1)} nonces, ${num(me.signedClaims.meanClaimMs, 2)} ms each; PostgreSQL ${num(me.signedClaims.postgresUsPerCall)} µs CPU per call (÷ batch = per request)`,
+  }),
+);
 rows.push(row("  A/B: the nonce store of two releases ago (nonce_keys)", fig(me.legacy)));
 rows.push(row("  A/B: this release's store on logged partitions", fig(me.logged)));
 rows.push(row("GET /me unsigned (same handler)", fig(me.unsigned)));

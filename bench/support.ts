@@ -146,6 +146,21 @@ export async function cannon(
   return figure;
 }
 
+/** A Prometheus histogram's running sum and count, read off a service's GET /metrics. */
+export async function scrapeHistogram(
+  metricsUrl: string,
+  name: string,
+): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(metricsUrl)).text();
+  const value = (suffix: string) => {
+    // `name_sum 12` or, with the registry's default labels, `name_sum{pod="…"} 12`
+    const line = text.split("\n").find((l) => /^[^ {]+/.exec(l)?.[0] === `${name}_${suffix}`);
+    if (!line) throw new Error(`${metricsUrl} has no ${name}_${suffix}`);
+    return Number(line.slice(line.lastIndexOf(" ") + 1));
+  };
+  return { sum: value("sum"), count: value("count") };
+}
+
 /** Merges rounds of the same run: summed requests over summed time; latency percentiles as the mean of the rounds'. */
 export function mergeRounds(name: string, rounds: LoadFigure[]): LoadFigure {
   const n = rounds.length;
