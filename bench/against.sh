@@ -6,7 +6,8 @@
 # off the pod's metrics), against their own server code, migrations and node_modules.
 #   bash bench/against.sh <commit> [runs=2]
 # The worktree (with its npm ci) is kept in ${AGAINST_DIR:-/tmp/signet-against-<commit>} for
-# the next run. Nothing else runs meanwhile: the figures are CPU time per request.
+# the next run (`git worktree remove <dir>` drops it). Run nothing else meanwhile: the
+# figures are CPU time per request.
 set -euo pipefail
 commit=$(git rev-parse --short "${1:?usage: bench/against.sh <commit> [runs]}")
 runs=${2:-2}
