@@ -5,6 +5,8 @@
 # bench/support.ts (the same accounting: each route's own database backends, the claims read
 # off the pod's metrics), against their own server code, migrations and node_modules.
 #   bash bench/against.sh <commit> [runs=2]
+# <commit>: 0168804 (the tree issue 13 was filed against) or later — a tree whose
+# bench/http-server.ts and @signet/test-support take what this bench/http.ts passes them.
 # The worktree (with its npm ci) is kept in ${AGAINST_DIR:-/tmp/signet-against-<commit>} for
 # the next run (`git worktree remove <dir>` drops it). Run nothing else meanwhile: the
 # figures are CPU time per request.
