@@ -2,8 +2,10 @@
 import {
   createVerifier,
   OAuthError,
+  type ConsumerLookup,
   type CredentialStore,
   type NonceStore,
+  type TokenLookup,
   type Verifier,
 } from "../../src/oauth/index.js";
 
@@ -28,13 +30,29 @@ export const NOW = 1_700_000_000;
  * wants them; any other key or token is unknown (null).
  */
 export function memoryCredentials(extraSecrets: string[] = []): CredentialStore<Consumer, Token> {
+  const at = memoryCredentialsAtHand(extraSecrets);
+  return {
+    async consumer(key) {
+      return at.consumer(key);
+    },
+    async token(token, consumer) {
+      return at.token(token, consumer);
+    },
+  };
+}
+
+/** The same credentials answered at once, with no promise (as a cache hit answers). */
+export function memoryCredentialsAtHand(extraSecrets: string[] = []): {
+  consumer: (key: string) => ConsumerLookup<Consumer> | null;
+  token: (token: string, consumer: Consumer) => TokenLookup<Token> | null;
+} {
   const refusedTokens = {
     "revoked-token": "token_revoked",
     "expired-token": "token_expired",
     "other-consumers-token": "token_rejected",
   } as const;
   return {
-    async consumer(key) {
+    consumer(key) {
       if (key === CONSUMER.key)
         return { record: { key, name: "test" }, secrets: [CONSUMER.secret, ...extraSecrets] };
       if (key === "revoked-consumer")
@@ -45,7 +63,7 @@ export function memoryCredentials(extraSecrets: string[] = []): CredentialStore<
         };
       return null;
     },
-    async token(token, consumer) {
+    token(token, consumer) {
       if (consumer.key !== CONSUMER.key && consumer.key !== "revoked-consumer") return null;
       const record = { token, userId: 7 };
       if (token === TOKEN.key) return { record, secret: TOKEN.secret };

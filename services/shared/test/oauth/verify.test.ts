@@ -12,6 +12,7 @@ import {
 } from "../../src/oauth/index.js";
 import {
   CONSUMER,
+  memoryCredentialsAtHand,
   MemoryNonces,
   NOW,
   rejection,
@@ -506,22 +507,16 @@ describe("verifier: malformed headers → 400 parameter_rejected", () => {
 });
 
 describe("verifier: a credential store answering at once (no promise, as a cache hit does)", () => {
-  const syncStore = (fail?: () => never): CredentialStore<Consumer, Token> => ({
-    consumer(key) {
-      if (fail) fail();
-      if (key === CONSUMER.key) return { record: { key, name: "test" }, secrets: [CONSUMER.secret] };
-      if (key === "revoked-consumer")
-        return {
-          record: { key, name: "gone" },
-          secrets: [CONSUMER.secret],
-          refused: "consumer_key_rejected",
-        };
-      return null;
-    },
-    token(token) {
-      return token === TOKEN.key ? { record: { token, userId: 7 }, secret: TOKEN.secret } : null;
-    },
-  });
+  const syncStore = (fail?: () => never): CredentialStore<Consumer, Token> => {
+    const atHand = memoryCredentialsAtHand();
+    return {
+      consumer(key) {
+        if (fail) fail();
+        return atHand.consumer(key);
+      },
+      token: atHand.token,
+    };
+  };
   const syncVerifier = (credentials: CredentialStore<Consumer, Token>) => verifier({ credentials });
 
   it("accepts, and refuses by the same rules as a store that answers with a promise", async () => {
