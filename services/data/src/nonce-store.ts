@@ -114,41 +114,41 @@ export function nonceKey(consumerKey: string, token: string, nonce: string): Buf
   return hash("sha256", input, "buffer").subarray(0, 16);
 }
 
-/** A one-dimensional array without nulls in PostgreSQL's binary format (array_recv): the header. */
-function binaryArray(elementOid: number, count: number, elementSize: number): Buffer {
-  const buffer = Buffer.allocUnsafe(20 + count * (4 + elementSize));
+/**
+ * A one-dimensional array without nulls in PostgreSQL's binary format (array_recv), one
+ * fixed-size element per pending claim: the header, then each element's length and bytes.
+ */
+function binaryArray(
+  elementOid: number,
+  elementSize: number,
+  batch: Pending[],
+  write: (p: Pending, buffer: Buffer, at: number) => void,
+): Buffer {
+  const buffer = Buffer.allocUnsafe(20 + batch.length * (4 + elementSize));
   buffer.writeInt32BE(1, 0); // dimensions
   buffer.writeInt32BE(0, 4); // no nulls
   buffer.writeInt32BE(elementOid, 8);
-  buffer.writeInt32BE(count, 12);
+  buffer.writeInt32BE(batch.length, 12);
   buffer.writeInt32BE(1, 16); // lower bound
+  let at = 20;
+  for (const p of batch) {
+    buffer.writeInt32BE(elementSize, at);
+    write(p, buffer, at + 4);
+    at += 4 + elementSize;
+  }
   return buffer;
 }
 
 /** The batch's keys as a binary bytea[] (node-pg sends a Buffer parameter in binary format). */
-function binaryKeys(batch: Pending[]): Buffer {
-  const buffer = binaryArray(BYTEA_OID, batch.length, 16);
-  let at = 20;
-  for (const p of batch) {
-    buffer.writeInt32BE(16, at);
-    p.key.copy(buffer, at + 4, 0, 16);
-    at += 20;
-  }
-  return buffer;
-}
+const binaryKeys = (batch: Pending[]): Buffer =>
+  binaryArray(BYTEA_OID, 16, batch, (p, buffer, at) => p.key.copy(buffer, at, 0, 16));
 
 /** The batch's timestamps as a binary bigint[]. */
-function binaryTimestamps(batch: Pending[]): Buffer {
-  const buffer = binaryArray(INT8_OID, batch.length, 8);
-  let at = 20;
-  for (const p of batch) {
-    buffer.writeInt32BE(8, at);
-    buffer.writeInt32BE(Math.floor(p.ts / 2 ** 32), at + 4);
-    buffer.writeUInt32BE(p.ts >>> 0, at + 8);
-    at += 12;
-  }
-  return buffer;
-}
+const binaryTimestamps = (batch: Pending[]): Buffer =>
+  binaryArray(INT8_OID, 8, batch, (p, buffer, at) => {
+    buffer.writeInt32BE(Math.floor(p.ts / 2 ** 32), at);
+    buffer.writeUInt32BE(p.ts >>> 0, at + 4);
+  });
 
 /**
  * Makes the guard and every partition of nonce_log LOGGED, in one transaction: a crash then
