@@ -297,16 +297,17 @@ export class PgNonceStore implements NonceStore {
         : ts > dbNow + this.window || ts < dbNow - 2 * this.window
           ? "database_clock"
           : undefined;
+    const refusals = batch.map((p) => refusal(p.ts));
     let winners = 0;
     for (let i = 0; i < batch.length; i++) {
-      if (!lost[i + 1] && refusal((batch[i] as Pending).ts) === undefined) winners++;
+      if (!lost[i + 1] && refusals[i] === undefined) winners++;
     }
     if (winners !== Number(row.stored)) {
       throw new Error(`signet_nonce_claim_batch stored ${row.stored} rows for ${winners} winners`);
     }
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
-      const refused = refusal(p.ts);
+      const refused = refusals[i];
       if (refused === undefined) p.resolve(lost[i + 1] !== 1);
       else {
         this.options.events?.refused?.(refused);

@@ -2,7 +2,7 @@
 // One table for both (the API's `expiring_within`, the CLI's --grace, --expires, ...).
 
 /** Seconds in one of each unit. */
-export const UNIT_SECONDS: Readonly<Record<string, number>> = {
+const UNIT_SECONDS: Readonly<Record<string, number>> = {
   s: 1,
   m: 60,
   h: 3_600,
