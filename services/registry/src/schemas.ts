@@ -193,7 +193,8 @@ export const UserTokensRevoked = Type.Object({
 export const RevokeAllBody = Type.Object(
   {
     issued_before: Type.Union([Timestamp, Type.Literal("now")], {
-      description: 'an ISO 8601 instant, not in the future, or "now" (the database\'s clock)',
+      description:
+        'an ISO 8601 instant, not in the future, or "now" (the database\'s clock, to the millisecond)',
     }),
     reason: Reason,
   },

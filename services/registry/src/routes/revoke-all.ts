@@ -12,7 +12,7 @@ export const revokeAllRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ["tokens"],
         summary: "Every token issued before an instant is refused on every data pod; consumers untouched",
         description:
-          'issued_before: an ISO 8601 instant not in the future, or "now" (the database\'s clock). The not-before only moves forward; the answer gives the one in force, once the pods confirmed.',
+          'issued_before: an ISO 8601 instant not in the future, or "now" (the database\'s clock, to the millisecond). The not-before only moves forward; the answer gives the one in force, once the pods confirmed.',
         body: RevokeAllBody,
         response: { 200: RevokedAll, ...errors(400) },
       },
